@@ -1,0 +1,3 @@
+"""Laughter analysis service."""
+
+__version__ = "0.1.0"
