@@ -1,0 +1,50 @@
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from typing import ClassVar as _ClassVar
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ERROR_REASON_UNSPECIFIED: _ClassVar[ErrorReason]
+    ERROR_REASON_MEDIA_EMPTY: _ClassVar[ErrorReason]
+    ERROR_REASON_MEDIA_UNDECODABLE: _ClassVar[ErrorReason]
+    ERROR_REASON_MEDIA_NO_STREAMS: _ClassVar[ErrorReason]
+    ERROR_REASON_MEDIA_TOO_LARGE: _ClassVar[ErrorReason]
+    ERROR_REASON_FRAME_TOO_LARGE: _ClassVar[ErrorReason]
+    ERROR_REASON_OPTION_OUT_OF_RANGE: _ClassVar[ErrorReason]
+    ERROR_REASON_MODEL_UNAVAILABLE: _ClassVar[ErrorReason]
+    ERROR_REASON_SESSION_NOT_FOUND: _ClassVar[ErrorReason]
+    ERROR_REASON_SESSION_CONFIG_MISSING: _ClassVar[ErrorReason]
+    ERROR_REASON_SESSION_LIMIT_REACHED: _ClassVar[ErrorReason]
+    ERROR_REASON_CHUNK_INVALID: _ClassVar[ErrorReason]
+    ERROR_REASON_TIMESTAMP_NOT_MONOTONIC: _ClassVar[ErrorReason]
+    ERROR_REASON_DEADLINE_EXCEEDED: _ClassVar[ErrorReason]
+    ERROR_REASON_INTERNAL: _ClassVar[ErrorReason]
+    ERROR_REASON_SESSION_CONFIG_INVALID: _ClassVar[ErrorReason]
+    ERROR_REASON_SESSION_ALREADY_EXISTS: _ClassVar[ErrorReason]
+    ERROR_REASON_SESSION_CLOSED: _ClassVar[ErrorReason]
+    ERROR_REASON_MODEL_NOT_FOUND: _ClassVar[ErrorReason]
+    ERROR_REASON_MODEL_LOAD_FAILED: _ClassVar[ErrorReason]
+    ERROR_REASON_SHUTTING_DOWN: _ClassVar[ErrorReason]
+ERROR_REASON_UNSPECIFIED: ErrorReason
+ERROR_REASON_MEDIA_EMPTY: ErrorReason
+ERROR_REASON_MEDIA_UNDECODABLE: ErrorReason
+ERROR_REASON_MEDIA_NO_STREAMS: ErrorReason
+ERROR_REASON_MEDIA_TOO_LARGE: ErrorReason
+ERROR_REASON_FRAME_TOO_LARGE: ErrorReason
+ERROR_REASON_OPTION_OUT_OF_RANGE: ErrorReason
+ERROR_REASON_MODEL_UNAVAILABLE: ErrorReason
+ERROR_REASON_SESSION_NOT_FOUND: ErrorReason
+ERROR_REASON_SESSION_CONFIG_MISSING: ErrorReason
+ERROR_REASON_SESSION_LIMIT_REACHED: ErrorReason
+ERROR_REASON_CHUNK_INVALID: ErrorReason
+ERROR_REASON_TIMESTAMP_NOT_MONOTONIC: ErrorReason
+ERROR_REASON_DEADLINE_EXCEEDED: ErrorReason
+ERROR_REASON_INTERNAL: ErrorReason
+ERROR_REASON_SESSION_CONFIG_INVALID: ErrorReason
+ERROR_REASON_SESSION_ALREADY_EXISTS: ErrorReason
+ERROR_REASON_SESSION_CLOSED: ErrorReason
+ERROR_REASON_MODEL_NOT_FOUND: ErrorReason
+ERROR_REASON_MODEL_LOAD_FAILED: ErrorReason
+ERROR_REASON_SHUTTING_DOWN: ErrorReason
