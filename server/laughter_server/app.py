@@ -1,0 +1,188 @@
+"""Build the server from settings and run it: local Triton (or an external one), models, gRPC with health and
+reflection, Prometheus metrics, graceful shutdown on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import pathlib
+import signal
+
+import grpc
+import structlog
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from laughter.v1 import laughter_service_pb2, laughter_service_pb2_grpc
+from prometheus_client import start_http_server
+
+from laughter_server.api.servicer import LaughterServicer
+from laughter_server.config import Settings
+from laughter_server.errors import ModelUnavailableError
+from laughter_server.inference.supervisor import TritonProcess
+from laughter_server.inference.triton import TritonFaceModels
+from laughter_server.media.decode import MediaLimits
+from laughter_server.observability.metrics import Metrics
+from laughter_server.pipeline.audio_stage import AudioStage
+from laughter_server.pipeline.whole_file import WholeFileAnalyzer
+
+log = structlog.get_logger(__name__)
+
+SERVICE_NAME = laughter_service_pb2.DESCRIPTOR.services_by_name["LaughterAnalysisService"].full_name
+HEALTH_POLL_S = 1.0
+GRPC_SLACK_BYTES = 16 * 1024 * 1024
+"""gRPC's own hard limit sits above max_message_bytes so that the servicer can answer oversize media with
+its own actionable message; only messages beyond the slack get gRPC's generic RESOURCE_EXHAUSTED."""
+
+
+@dataclasses.dataclass
+class Services:
+    """Everything the servicer needs, built once."""
+
+    settings: Settings
+    face_models: TritonFaceModels
+    audio: AudioStage
+    analyzer: WholeFileAnalyzer
+    metrics: Metrics
+    triton: TritonProcess | None
+
+    async def close(self) -> None:
+        """Close the Triton channel and stop the local Triton."""
+        await self.face_models.close()
+        if self.triton is not None:
+            await asyncio.to_thread(self.triton.stop)
+
+
+async def build_services(settings: Settings, metrics: Metrics | None = None) -> Services:
+    """Load the audio model, start (or reach) Triton and wait until its models are ready.
+
+    The local Triton is started from the calling thread, which must live as long as the server (the child
+    is tied to it by PR_SET_PDEATHSIG): call this from the event loop's thread.
+    """
+    audio = await asyncio.to_thread(AudioStage.load, settings.audio_model)
+    triton = None
+    url = settings.triton_url
+    if not url:
+        triton = TritonProcess(
+            pathlib.Path(settings.model_repository), model_config_name=settings.triton_model_config_name
+        )
+        triton.start()
+        try:
+            await asyncio.to_thread(triton.wait_ready, settings.triton_startup_timeout_s)
+        except ModelUnavailableError:
+            triton.stop()
+            raise
+        url = triton.grpc_url
+    face_models = TritonFaceModels(
+        url,
+        timeout_s=settings.inference_timeout_s,
+        detector_batch_size=settings.detector_batch_size,
+        emotion_batch_size=settings.emotion_batch_size,
+        model_repository=pathlib.Path(settings.model_repository),
+        backend="triton-local-cpu" if triton is not None else "triton",
+    )
+    try:
+        await face_models.load_versions()
+    except ModelUnavailableError:
+        if triton is None:
+            log.warning("triton.unreachable", url=url)
+        else:
+            await face_models.close()
+            triton.stop()
+            raise
+    limits = MediaLimits(max_frame_pixels=settings.max_frame_pixels, max_duration_s=settings.max_media_duration_s)
+    analyzer = WholeFileAnalyzer(face_models, audio, limits)
+    return Services(settings, face_models, audio, analyzer, metrics or Metrics.create(), triton)
+
+
+async def _watch_health(services: Services, health_servicer: health.aio.HealthServicer) -> None:
+    """Keep the health status in step with Triton; restart the local Triton if it dies."""
+    serving = None
+    while True:
+        triton = services.triton
+        if triton is not None and not triton.is_alive:
+            log.error("triton.died", exit_code=triton.exit_code, last_output=triton.log_tail(10))
+            await _set_health(health_servicer, False)
+            serving = False
+            with contextlib.suppress(ModelUnavailableError):
+                triton.restart()
+                await asyncio.to_thread(triton.wait_ready, services.settings.triton_startup_timeout_s)
+        ready = await services.face_models.is_ready()
+        if ready != serving:
+            await _set_health(health_servicer, ready)
+            serving = ready
+            log.info("health.changed", serving=ready)
+        await asyncio.sleep(HEALTH_POLL_S)
+
+
+async def _set_health(health_servicer: health.aio.HealthServicer, serving: bool) -> None:
+    status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+    for name in ("", SERVICE_NAME):
+        await health_servicer.set(name, status)
+
+
+@dataclasses.dataclass
+class RunningServer:
+    """A started gRPC server with its port and background tasks."""
+
+    server: grpc.aio.Server
+    port: int
+    health: health.aio.HealthServicer
+    services: Services
+    watcher: asyncio.Task[None]
+
+    async def stop(self, grace_s: float) -> None:
+        """Refuse new calls, let open ones finish within ``grace_s``, then release everything."""
+        await self.health.enter_graceful_shutdown()
+        self.watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.watcher
+        await self.server.stop(grace_s)
+        await self.services.close()
+
+
+async def start_server(services: Services, listen: str | None = None) -> RunningServer:
+    """Start gRPC on ``listen`` (``host:0`` picks a free port) with health and reflection."""
+    settings = services.settings
+    limit = settings.max_message_bytes + GRPC_SLACK_BYTES
+    server = grpc.aio.server(
+        options=[
+            ("grpc.max_receive_message_length", limit),
+            ("grpc.max_send_message_length", limit),
+            ("grpc.so_reuseport", 0),
+        ]
+    )
+    servicer = LaughterServicer(settings, services.analyzer, services.face_models, services.audio, services.metrics)
+    laughter_service_pb2_grpc.add_LaughterAnalysisServiceServicer_to_server(servicer, server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+        server,
+    )
+    port = server.add_insecure_port(listen or settings.listen)
+    if port == 0:
+        raise OSError(f"cannot listen on {listen or settings.listen}: address in use or not available")
+    await server.start()
+    await _set_health(health_servicer, await services.face_models.is_ready())
+    watcher = asyncio.create_task(_watch_health(services, health_servicer), name="health-watch")
+    log.info("server.started", port=port, listen=listen or settings.listen)
+    return RunningServer(server, port, health_servicer, services, watcher)
+
+
+async def serve(settings: Settings) -> None:
+    """Run until SIGTERM/SIGINT, then drain within ``shutdown_grace_s``."""
+    metrics = Metrics.create()
+    if settings.metrics_port:
+        host = settings.listen.rsplit(":", 1)[0].strip("[]") or "0.0.0.0"  # noqa: S104 - same host as gRPC
+        start_http_server(settings.metrics_port, addr=host, registry=metrics.registry)
+    services = await build_services(settings, metrics)
+    running = await start_server(services)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("server.stopping", grace_s=settings.shutdown_grace_s)
+    await running.stop(settings.shutdown_grace_s)
+    log.info("server.stopped")

@@ -1,0 +1,158 @@
+"""Settings: one frozen dataclass, overridden by ``LAUGHTER_<FIELD>`` environment variables, then by flags.
+
+Nothing else in the server reads the environment: ``load_settings`` runs once in ``cli.py`` and the result
+is passed down explicitly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import pathlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from laughter_server.errors import InvalidOptionError
+
+ENV_PREFIX = "LAUGHTER_"
+PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent.parent
+DEFAULT_MODEL_REPOSITORY = REPO_DIR / "model_repository"
+DEFAULT_AUDIO_MODEL = PACKAGE_DIR / "models" / "audio" / "laughter-audio-1.0.0.skops"
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Every knob of the server, with its default. Field docs are the ``--help`` texts."""
+
+    listen: str = dataclasses.field(
+        default="127.0.0.1:50051", metadata={"help": "host:port the gRPC server listens on"}
+    )
+    triton_url: str = dataclasses.field(
+        default="",
+        metadata={"help": "gRPC host:port of an external Triton; empty starts the embedded local Triton"},
+    )
+    model_repository: str = dataclasses.field(
+        default=str(DEFAULT_MODEL_REPOSITORY), metadata={"help": "Triton model repository for the local Triton"}
+    )
+    triton_model_config_name: str = dataclasses.field(
+        default="", metadata={"help": "Triton --model-config-name (e.g. 'gpu'); empty uses config.pbtxt"}
+    )
+    triton_startup_timeout_s: float = dataclasses.field(
+        default=90.0, metadata={"help": "seconds to wait for the local Triton to become ready"}
+    )
+    inference_timeout_s: float = dataclasses.field(
+        default=30.0, metadata={"help": "deadline of one Triton request"}
+    )
+    audio_model: str = dataclasses.field(
+        default=str(DEFAULT_AUDIO_MODEL), metadata={"help": "path of the audio laughter model (.skops)"}
+    )
+    max_message_bytes: int = dataclasses.field(
+        default=64 * 1024 * 1024, metadata={"help": "largest gRPC message accepted or sent"}
+    )
+    max_media_duration_s: float = dataclasses.field(
+        default=3600.0, metadata={"help": "longest media accepted by whole-file analysis"}
+    )
+    max_frame_pixels: int = dataclasses.field(
+        default=3840 * 2160, metadata={"help": "largest video frame (width x height) accepted"}
+    )
+    default_frame_rate_hertz: float = dataclasses.field(
+        default=5.0, metadata={"help": "frames analysed per second when a request does not say"}
+    )
+    max_frame_rate_hertz: float = dataclasses.field(
+        default=30.0, metadata={"help": "highest analysis frame rate a request may ask for"}
+    )
+    max_concurrent_analyses: int = dataclasses.field(
+        default=4, metadata={"help": "whole-file analyses run at once; more wait in line"}
+    )
+    detector_batch_size: int = dataclasses.field(
+        default=16, metadata={"help": "frames per face-detection request to Triton"}
+    )
+    emotion_batch_size: int = dataclasses.field(
+        default=64, metadata={"help": "face crops per emotion request to Triton"}
+    )
+    metrics_port: int = dataclasses.field(
+        default=9464, metadata={"help": "Prometheus /metrics port on the listen host; 0 disables"}
+    )
+    log_format: str = dataclasses.field(
+        default="auto", metadata={"help": "auto (console on a terminal, else json), json or console"}
+    )
+    log_level: str = dataclasses.field(default="info", metadata={"help": "debug, info, warning or error"})
+    shutdown_grace_s: float = dataclasses.field(
+        default=10.0, metadata={"help": "seconds open calls get to finish on SIGTERM"}
+    )
+
+    def validate(self) -> Settings:
+        """Check ranges at start-up; raise InvalidOptionError naming the setting and the fix."""
+        positive = (
+            "triton_startup_timeout_s",
+            "inference_timeout_s",
+            "max_message_bytes",
+            "max_media_duration_s",
+            "max_frame_pixels",
+            "default_frame_rate_hertz",
+            "max_frame_rate_hertz",
+            "max_concurrent_analyses",
+            "detector_batch_size",
+            "emotion_batch_size",
+        )
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise InvalidOptionError(name, f"{name} must be > 0 (got {getattr(self, name)!r})")
+        if self.default_frame_rate_hertz > self.max_frame_rate_hertz:
+            raise InvalidOptionError(
+                "default_frame_rate_hertz", "default_frame_rate_hertz must not exceed max_frame_rate_hertz"
+            )
+        if self.log_format not in ("auto", "json", "console"):
+            raise InvalidOptionError("log_format", "log_format must be auto, json or console")
+        if self.log_level not in ("debug", "info", "warning", "error"):
+            raise InvalidOptionError("log_level", "log_level must be debug, info, warning or error")
+        if not self.triton_url and not pathlib.Path(self.model_repository).is_dir():
+            raise InvalidOptionError(
+                "model_repository", f"model repository {self.model_repository} is not a directory"
+            )
+        if ":" not in self.listen:
+            raise InvalidOptionError("listen", "listen must be host:port, e.g. 127.0.0.1:50051")
+        return self
+
+    def redacted(self) -> dict[str, Any]:
+        """The settings as a dict for the start-up log line (no secrets are held today)."""
+        return dataclasses.asdict(self)
+
+
+def _parse_value(field: dataclasses.Field[Any], raw: str) -> Any:
+    kind = field.type if isinstance(field.type, type) else {"int": int, "float": float, "str": str}[field.type]
+    try:
+        return kind(raw)
+    except ValueError:
+        raise InvalidOptionError(field.name, f"{field.name}: cannot read {raw!r} as {kind.__name__}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Flags mirror the Settings fields (``--max-message-bytes`` for ``max_message_bytes``)."""
+    parser = argparse.ArgumentParser(
+        prog="laughter-server",
+        description="Laughter analysis gRPC server. Every flag can also be set as LAUGHTER_<NAME> "
+        "(e.g. LAUGHTER_TRITON_URL); flags win over the environment.",
+    )
+    for field in dataclasses.fields(Settings):
+        parser.add_argument(
+            "--" + field.name.replace("_", "-"),
+            dest=field.name,
+            default=None,
+            help=f"{field.metadata.get('help', '')} (default: {field.default!r})",
+        )
+    return parser
+
+
+def load_settings(argv: Sequence[str] | None, environ: Mapping[str, str]) -> Settings:
+    """Defaults, then ``LAUGHTER_*`` variables, then flags; validated."""
+    args = build_parser().parse_args(argv)
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(Settings):
+        raw = getattr(args, field.name)
+        if raw is None:
+            raw = environ.get(ENV_PREFIX + field.name.upper())
+        if raw is not None:
+            values[field.name] = _parse_value(field, raw)
+    return Settings(**values).validate()

@@ -1,0 +1,121 @@
+"""The laughter rule set: thresholds as data, and pure functions that apply them.
+
+Seeded from the product specification:
+* a face shows laughter when ``happy > 0.3``, or ``happy > 0.2 and surprise > 0.2``;
+* the type follows the balance of happy, surprise, fear and neutral on the laughing face;
+and extended with audio cues (duration, loudness relative to the recording, burst rate) so that a type can be
+given when no face is visible. Rules are checked in a fixed order and the first that matches wins.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from laughter_server.fusion.types import EventEvidence, EvidenceSource, LaughterType
+
+
+@dataclasses.dataclass(frozen=True)
+class LaughterRules:
+    """Every threshold used by fusion and type classification."""
+
+    # Face evidence (product spec seeds).
+    face_happy: float = 0.3
+    face_happy_with_surprise: float = 0.2
+    face_surprise_with_happy: float = 0.2
+    # Fusion of the per-time scores.
+    face_boost: float = 0.35  # how far a laughing face lifts the audio score toward 1 when audio is present
+    enter_threshold: float = 0.5
+    exit_threshold: float = 0.35
+    min_event_s: float = 0.3
+    max_gap_s: float = 0.4
+    min_face_coverage: float = 0.3  # share of an event's frames a face must be seen in to be "the" face
+    # Type rules, face side.
+    joyful_happy: float = 0.5
+    surprised_surprise: float = 0.2
+    surprised_happy: float = 0.2
+    nervous_fear: float = 0.15
+    nervous_happy_below: float = 0.5
+    polite_happy_below: float = 0.5
+    polite_max_s: float = 1.2
+    mild_happy_below: float = 0.3
+    # Type rules, audio side (loudness relative to the recording's median active level).
+    joyful_min_s: float = 1.2
+    joyful_loud_db: float = 3.0
+    chuckle_max_s: float = 0.8
+    chuckle_quiet_db: float = -6.0
+
+
+DEFAULT_RULES = LaughterRules()
+
+
+def face_laugh_score(happy: float, surprise: float, rules: LaughterRules = DEFAULT_RULES) -> float:
+    """How strongly a face shows laughter, in [0, 1]; above 0.5 exactly when the spec's face rule holds.
+
+    The spec rule is ``happy > 0.3 or (happy > 0.2 and surprise > 0.2)``; the score maps the happy level
+    (or, for the combined rule, the smaller of happy and surprise) linearly so that the rule's threshold
+    lands at 0.5 and saturation at twice the threshold.
+    """
+    single = happy / (2.0 * rules.face_happy)
+    combined = 0.0
+    if surprise > 0.0:
+        combined = min(happy / rules.face_happy_with_surprise, surprise / rules.face_surprise_with_happy) / 2.0
+    return float(min(1.0, max(single, combined)))
+
+
+def is_face_laughing(happy: float, surprise: float, rules: LaughterRules = DEFAULT_RULES) -> bool:
+    """The product spec's face rule, verbatim."""
+    return happy > rules.face_happy or (
+        happy > rules.face_happy_with_surprise and surprise > rules.face_surprise_with_happy
+    )
+
+
+def fuse_scores(audio_probability: float | None, face_score: float | None, rules: LaughterRules) -> float:
+    """One laughter score from the two modalities.
+
+    * audio only: the audio probability;
+    * face only (no audio track, or silent audio): the face score;
+    * both: the face lifts the audio score part of the way to 1, so a laughing face can confirm a borderline
+      sound but a smile over silence or speech never makes an event by itself.
+    """
+    if audio_probability is None:
+        return 0.0 if face_score is None else face_score
+    if face_score is None:
+        return audio_probability
+    gate = min(1.0, 2.0 * audio_probability)  # a face alone cannot lift near-silence or clear speech
+    return audio_probability + (1.0 - audio_probability) * rules.face_boost * face_score * gate
+
+
+def classify_type(evidence: EventEvidence, duration_s: float, rules: LaughterRules = DEFAULT_RULES) -> LaughterType:
+    """The laughter type of an event from its evidence; first matching rule wins.
+
+    With a face: surprised, nervous, joyful, then polite or mild amusement by happy level and length.
+    Without a face: joyful for long or loud laughs, soft chuckle for short or quiet ones, polite otherwise.
+    """
+    has_face = evidence.source is not EvidenceSource.AUDIO and evidence.face_coverage > 0.0
+    if has_face:
+        happy, surprise, fear = evidence.face_happy, evidence.face_surprise, evidence.face_fear
+        if surprise > rules.surprised_surprise and happy > rules.surprised_happy and surprise >= fear:
+            return LaughterType.SURPRISED
+        if fear > rules.nervous_fear and happy < rules.nervous_happy_below:
+            return LaughterType.NERVOUS
+        if happy >= rules.joyful_happy:
+            return LaughterType.JOYFUL
+        if evidence.source is EvidenceSource.FACE:
+            return LaughterType.MILD_AMUSEMENT if happy < rules.mild_happy_below else LaughterType.POLITE
+        if happy < rules.mild_happy_below:
+            return _audio_type(evidence, duration_s, rules, quiet_default=LaughterType.MILD_AMUSEMENT)
+        if happy < rules.polite_happy_below and duration_s <= rules.polite_max_s:
+            return LaughterType.POLITE
+        return _audio_type(evidence, duration_s, rules, quiet_default=LaughterType.POLITE)
+    return _audio_type(evidence, duration_s, rules, quiet_default=LaughterType.POLITE)
+
+
+def _audio_type(
+    evidence: EventEvidence, duration_s: float, rules: LaughterRules, *, quiet_default: LaughterType
+) -> LaughterType:
+    loud = evidence.relative_loudness_db
+    if duration_s >= rules.joyful_min_s or loud >= rules.joyful_loud_db:
+        return LaughterType.JOYFUL
+    if duration_s <= rules.chuckle_max_s or loud <= rules.chuckle_quiet_db:
+        return LaughterType.SOFT_CHUCKLE
+    return quiet_default

@@ -1,0 +1,153 @@
+"""``FaceModels`` over a Triton server's gRPC API: many frames and many crops per request, requests in flight
+concurrently so that Triton's dynamic batcher can merge them."""
+
+from __future__ import annotations
+
+import asyncio
+import pathlib
+
+import numpy as np
+import numpy.typing as npt
+import structlog
+import tritonclient.grpc.aio as triton_aio
+from tritonclient.grpc import InferInput, InferRequestedOutput
+from tritonclient.utils import InferenceServerException
+
+from laughter_server.errors import AnalysisTimeoutError, ModelUnavailableError
+from laughter_server.inference.models import (
+    DETECTOR_OUTPUTS,
+    FACE_DETECTOR,
+    FACE_EMOTION,
+    ModelDescription,
+)
+
+log = structlog.get_logger(__name__)
+
+MAX_GRPC_MESSAGE_BYTES = 256 * 1024 * 1024
+
+
+def read_checksums(model_repository: pathlib.Path | None) -> dict[str, str]:
+    """``{model_name: sha256}`` from the repository's SHA256SUMS (``<sha>  <model>/1/model.onnx`` lines)."""
+    if model_repository is None:
+        return {}
+    sums = model_repository / "SHA256SUMS"
+    if not sums.is_file():
+        return {}
+    result: dict[str, str] = {}
+    for line in sums.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].endswith("model.onnx"):
+            result[parts[1].split("/")[0]] = parts[0]
+    return result
+
+
+class TritonFaceModels:
+    """Face detection and emotion models served by Triton (local or external)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout_s: float = 30.0,
+        detector_batch_size: int = 16,
+        emotion_batch_size: int = 64,
+        model_repository: pathlib.Path | None = None,
+        backend: str = "triton",
+    ) -> None:
+        self.url = url
+        self.timeout_s = timeout_s
+        self.detector_batch_size = detector_batch_size
+        self.emotion_batch_size = emotion_batch_size
+        self._checksums = read_checksums(model_repository)
+        self._backend = backend
+        self._versions: dict[str, str] = {}
+        self._client = triton_aio.InferenceServerClient(
+            url,
+            channel_args=[
+                ("grpc.max_send_message_length", MAX_GRPC_MESSAGE_BYTES),
+                ("grpc.max_receive_message_length", MAX_GRPC_MESSAGE_BYTES),
+                ("grpc.keepalive_time_ms", 30_000),
+            ],
+        )
+
+    async def close(self) -> None:
+        """Close the channel to Triton."""
+        await self._client.close()
+
+    async def is_ready(self) -> bool:
+        """Both models ready on the server."""
+        try:
+            for name in (FACE_DETECTOR, FACE_EMOTION):
+                if not await self._client.is_model_ready(name, client_timeout=2.0):
+                    return False
+        except InferenceServerException:
+            return False
+        return True
+
+    async def load_versions(self) -> None:
+        """Remember the served version of each model (for summaries); raises if a model is missing."""
+        for name in (FACE_DETECTOR, FACE_EMOTION):
+            try:
+                metadata = await self._client.get_model_metadata(name, client_timeout=5.0)
+            except InferenceServerException as exc:
+                raise ModelUnavailableError(
+                    f"Triton at {self.url} does not serve the model '{name}' ({exc.status()})"
+                ) from exc
+            versions = list(metadata.versions)
+            self._versions[name] = max(versions, key=int) if versions else "1"
+
+    def describe(self) -> list[ModelDescription]:
+        """Both face models with their served versions and file checksums."""
+        return [
+            ModelDescription(
+                name=name,
+                version=self._versions.get(name, "1"),
+                role=name,
+                backend=self._backend,
+                sha256=self._checksums.get(name, ""),
+            )
+            for name in (FACE_DETECTOR, FACE_EMOTION)
+        ]
+
+    async def _infer(
+        self, model: str, input_name: str, batch: npt.NDArray[np.uint8], outputs: tuple[str, ...]
+    ) -> dict[str, npt.NDArray[np.float32]]:
+        tensor = InferInput(input_name, list(batch.shape), "UINT8")
+        tensor.set_data_from_numpy(np.ascontiguousarray(batch))
+        try:
+            result = await self._client.infer(
+                model,
+                [tensor],
+                outputs=[InferRequestedOutput(name) for name in outputs],
+                client_timeout=self.timeout_s,
+            )
+        except InferenceServerException as exc:
+            status = str(exc.status() or "")
+            log.warning("triton.infer_failed", model=model, status=status, detail=exc.message())
+            if "DEADLINE_EXCEEDED" in status:
+                raise AnalysisTimeoutError(
+                    f"the inference server did not answer the {model} request within {self.timeout_s:.0f} s"
+                ) from exc
+            raise ModelUnavailableError(
+                f"the inference server at {self.url} could not run {model} ({status or 'error'}); "
+                "retry shortly"
+            ) from exc
+        return {name: result.as_numpy(name) for name in outputs}
+
+    async def detect(self, images: npt.NDArray[np.uint8]) -> dict[str, npt.NDArray[np.float32]]:
+        """Detector outputs for (N, H, W, 3) uint8 images, sent as concurrent requests of ``detector_batch_size``."""
+        chunks = [images[i : i + self.detector_batch_size] for i in range(0, len(images), self.detector_batch_size)]
+        parts = await asyncio.gather(
+            *(self._infer(FACE_DETECTOR, "images", chunk, DETECTOR_OUTPUTS) for chunk in chunks)
+        )
+        return {name: np.concatenate([p[name] for p in parts]) for name in DETECTOR_OUTPUTS}
+
+    async def score_emotions(self, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+        """Emotion probabilities (M, 7) for (M, 64, 64, 1) uint8 crops; empty in, empty out."""
+        if len(crops) == 0:
+            return np.zeros((0, 7), dtype=np.float32)
+        chunks = [crops[i : i + self.emotion_batch_size] for i in range(0, len(crops), self.emotion_batch_size)]
+        parts = await asyncio.gather(
+            *(self._infer(FACE_EMOTION, "crops", chunk, ("probabilities",)) for chunk in chunks)
+        )
+        return np.concatenate([p["probabilities"] for p in parts]).astype(np.float32, copy=False)

@@ -1,0 +1,188 @@
+"""Decode media bytes in memory with PyAV (ffmpeg bundled in the wheel): no temp files, no subprocess.
+
+``probe_media`` reads the container header and validates it; ``iter_video_frames`` yields frames sampled at
+the analysis rate (bounded memory: one frame at a time); ``decode_audio`` returns the whole audio track
+resampled to 16 kHz mono float32.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from collections.abc import Iterator
+
+import av
+import av.error
+import numpy as np
+import numpy.typing as npt
+import structlog
+
+from laughter_server.errors import (
+    EmptyMediaError,
+    FrameTooLargeError,
+    MediaTooLargeError,
+    NoMediaStreamsError,
+    UndecodableMediaError,
+)
+from laughter_server.media.types import AUDIO_SAMPLE_RATE_HERTZ, AudioClip, MediaInfo
+
+log = structlog.get_logger(__name__)
+
+IMAGE_CODECS = frozenset({"mjpeg", "png", "bmp", "webp", "tiff", "gif", "jpeg2000", "ppm", "pgm", "pbm"})
+"""Codecs that make a still image, not a video: a single picture cannot show laughter over time."""
+
+MAX_ANALYSIS_SIDE_PX = 1280
+"""Frames with a longer side are scaled down once when decoded: faces stay large enough, memory stays small."""
+
+
+@dataclasses.dataclass(frozen=True)
+class MediaLimits:
+    """Limits checked before any frame is decoded."""
+
+    max_frame_pixels: int = 3840 * 2160
+    max_duration_s: float = 3600.0
+
+
+def _open(content: bytes) -> av.container.InputContainer:
+    try:
+        return av.open(io.BytesIO(content), mode="r", metadata_errors="ignore")
+    except (av.error.FFmpegError, ValueError, UnicodeDecodeError) as exc:
+        raise UndecodableMediaError(
+            "the media could not be read: not a container/codec that ffmpeg recognises, or the file is "
+            "corrupt (" + type(exc).__name__ + "); send a video (mp4, mkv, webm, mov...) or audio file"
+        ) from exc
+
+
+def _container_duration_s(container: av.container.InputContainer) -> float:
+    if container.duration is not None:
+        return float(container.duration) / float(av.time_base)
+    best = 0.0
+    for stream in container.streams:
+        if stream.duration is not None and stream.time_base is not None:
+            best = max(best, float(stream.duration * stream.time_base))
+    return best
+
+
+def probe_media(content: bytes, limits: MediaLimits) -> MediaInfo:
+    """Validate the container and describe its first video and audio streams."""
+    if not content:
+        raise EmptyMediaError("the request carried no media bytes; put the file's contents in `content`")
+    with _open(content) as container:
+        video = container.streams.video[0] if container.streams.video else None
+        audio = container.streams.audio[0] if container.streams.audio else None
+        if video is not None and video.codec_context.name in IMAGE_CODECS and (video.frames or 0) <= 1:
+            raise NoMediaStreamsError(
+                f"the media is a still image ({video.codec_context.name}), not a video or audio recording; "
+                "send a video, or push single frames through StreamingAnalyze"
+            )
+        if video is None and audio is None:
+            raise NoMediaStreamsError(
+                "the container holds no video and no audio stream; send a recording with at least one of them"
+            )
+        width = height = None
+        if video is not None:
+            width, height = int(video.codec_context.width), int(video.codec_context.height)
+            if width * height > limits.max_frame_pixels:
+                raise FrameTooLargeError(
+                    f"video frames are {width}x{height}, above the limit of {limits.max_frame_pixels} pixels; "
+                    "downscale the video (e.g. to 1920x1080) before sending it"
+                )
+            if width <= 0 or height <= 0:
+                raise UndecodableMediaError("the video stream declares no frame size; the file may be truncated")
+        duration_s = _container_duration_s(container)
+        if duration_s > limits.max_duration_s:
+            raise MediaTooLargeError(
+                f"the media lasts {duration_s:.0f} s, above the limit of {limits.max_duration_s:.0f} s; "
+                "split it or use StreamingAnalyze"
+            )
+        fps = float(video.average_rate) if video is not None and video.average_rate else None
+        return MediaInfo(
+            container=container.format.name,
+            duration_s=duration_s,
+            video_codec=video.codec_context.name if video is not None else None,
+            audio_codec=audio.codec_context.name if audio is not None else None,
+            source_fps=fps,
+            width=width,
+            height=height,
+            source_sample_rate_hertz=int(audio.codec_context.sample_rate) if audio is not None else None,
+            audio_channels=int(audio.codec_context.channels) if audio is not None else None,
+        )
+
+
+def _scaled_size(width: int, height: int) -> tuple[int, int]:
+    longest = max(width, height)
+    if longest <= MAX_ANALYSIS_SIDE_PX:
+        return width, height
+    scale = MAX_ANALYSIS_SIDE_PX / longest
+    return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
+
+
+def iter_video_frames(
+    content: bytes, frame_rate_hertz: float
+) -> Iterator[tuple[float, npt.NDArray[np.uint8]]]:
+    """Yield ``(timestamp_s, rgb (H, W, 3) uint8)`` for one frame every ``1 / frame_rate_hertz`` seconds.
+
+    Timestamps are offsets from the start of the stream. A decode error part-way through ends the
+    iteration with UndecodableMediaError naming the time reached, so callers can tell truncation apart.
+    """
+    period_s = 1.0 / frame_rate_hertz
+    with _open(content) as container:
+        if not container.streams.video:
+            return
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        start = stream.start_time if stream.start_time is not None else 0
+        time_base = float(stream.time_base) if stream.time_base is not None else 0.0
+        out_w, out_h = _scaled_size(int(stream.codec_context.width), int(stream.codec_context.height))
+        next_s = 0.0
+        index = 0
+        fallback_fps = float(stream.average_rate) if stream.average_rate else 25.0
+        last_s = -1.0
+        try:
+            for frame in container.decode(stream):
+                if frame.pts is not None and time_base:
+                    t_s = float(frame.pts - start) * time_base
+                else:
+                    t_s = index / fallback_fps
+                index += 1
+                if t_s + 1e-6 < next_s or t_s <= last_s:
+                    continue
+                last_s = t_s
+                next_s = max(next_s + period_s, t_s + period_s * 0.5)
+                image = frame.to_ndarray(format="rgb24", width=out_w, height=out_h)
+                yield max(0.0, t_s), image
+        except av.error.FFmpegError as exc:
+            if index == 0:
+                raise UndecodableMediaError(
+                    "the video stream could not be decoded (" + type(exc).__name__ + "); the file may be "
+                    "truncated or use an unsupported codec"
+                ) from exc
+            log.warning("media.video_truncated", frames_decoded=index, error=type(exc).__name__)
+
+
+def decode_audio(content: bytes) -> AudioClip | None:
+    """Decode the first audio stream to 16 kHz mono float32; None when there is no audio stream."""
+    chunks: list[npt.NDArray[np.float32]] = []
+    with _open(content) as container:
+        if not container.streams.audio:
+            return None
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_SAMPLE_RATE_HERTZ)
+        decoded_any = False
+        try:
+            for frame in container.decode(stream):
+                decoded_any = True
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1).astype(np.float32, copy=False))
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1).astype(np.float32, copy=False))
+        except av.error.FFmpegError as exc:
+            if not decoded_any:
+                raise UndecodableMediaError(
+                    "the audio stream could not be decoded (" + type(exc).__name__ + "); the file may be "
+                    "truncated or use an unsupported codec"
+                ) from exc
+            log.warning("media.audio_truncated", samples=sum(len(c) for c in chunks), error=type(exc).__name__)
+    samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+    np.clip(samples, -1.0, 1.0, out=samples)
+    return AudioClip(samples=samples, sample_rate_hertz=AUDIO_SAMPLE_RATE_HERTZ)

@@ -1,0 +1,74 @@
+"""The audio stage: window laughter probabilities from the in-process detector, with silence detection and
+a hot-swappable model (the old model keeps serving until the new one is loaded)."""
+
+from __future__ import annotations
+
+import pathlib
+import threading
+
+import numpy as np
+import structlog
+
+from laughter_server.audio.detector import AudioLaughterDetector
+from laughter_server.audio.scores import WindowScores
+from laughter_server.inference.models import ModelDescription
+from laughter_server.media.types import AudioClip
+
+log = structlog.get_logger(__name__)
+
+SILENCE_DBFS = -60.0
+"""Audio whose loudest 50 ms stays below this level is treated as silent (no audio evidence)."""
+
+
+def is_silent(clip: AudioClip, threshold_dbfs: float = SILENCE_DBFS) -> bool:
+    """True when no 50 ms block of the clip reaches ``threshold_dbfs`` RMS."""
+    block = max(1, clip.sample_rate_hertz // 20)
+    usable = len(clip.samples) // block * block
+    if usable == 0:
+        return True
+    blocks = clip.samples[:usable].astype(np.float64).reshape(-1, block)
+    loudest = float(np.sqrt(np.max(np.mean(blocks * blocks, axis=1))))
+    return 20.0 * np.log10(max(loudest, 1e-12)) < threshold_dbfs
+
+
+class AudioStage:
+    """Holds the current audio model; ``track`` scores a clip, ``reload`` swaps the model atomically."""
+
+    def __init__(self, detector: AudioLaughterDetector, path: pathlib.Path) -> None:
+        self._detector = detector
+        self._path = path
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, path: str | pathlib.Path) -> AudioStage:
+        """Load the model at ``path`` (checksum verified); raises ModelLoadError."""
+        model_path = pathlib.Path(path)
+        return cls(AudioLaughterDetector.load(model_path), model_path)
+
+    @property
+    def detector(self) -> AudioLaughterDetector:
+        return self._detector
+
+    def track(self, clip: AudioClip) -> WindowScores | None:
+        """Window scores for ``clip``; None when the clip is silent or shorter than one window."""
+        if is_silent(clip):
+            return None
+        scores = self._detector.predict_windows(clip)
+        return scores if scores.count else None
+
+    def reload(self, path: str | pathlib.Path) -> ModelDescription:
+        """Load another model version and switch to it once loaded; the current one serves meanwhile."""
+        model_path = pathlib.Path(path)
+        detector = AudioLaughterDetector.load(model_path)
+        with self._lock:
+            previous = self._detector
+            self._detector, self._path = detector, model_path
+        log.info("audio_model.swapped", previous=previous.version, current=detector.version)
+        return self.describe()
+
+    def describe(self) -> ModelDescription:
+        """Name, version and checksum of the model in use."""
+        d = self._detector
+        return ModelDescription(
+            name=d.name, version=d.version, role="audio_laughter", backend="scikit-learn", sha256=d.sha256
+        )

@@ -1,0 +1,105 @@
+"""The face stage shared by whole-file and live analysis: letterbox → detect (Triton) → crop → emotions
+(Triton) → track. Frames of one call must share a size."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from laughter_server.fusion.types import BoundingBox, FaceObservation
+from laughter_server.inference.models import FaceModels
+from laughter_server.vision.crops import crop_faces
+from laughter_server.vision.detection import DEFAULT_DETECTOR_INPUT_HW, decode_centerface, letterbox
+from laughter_server.vision.tracker import FaceTracker
+
+
+@dataclasses.dataclass
+class StageClock:
+    """Seconds spent per stage (summed over calls; stages that overlap both count)."""
+
+    seconds: dict[str, float] = dataclasses.field(default_factory=dict)
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+
+
+class FaceStage:
+    """Detects, scores and tracks faces in batches of frames."""
+
+    def __init__(
+        self,
+        models: FaceModels,
+        *,
+        detector_input_hw: tuple[int, int] = DEFAULT_DETECTOR_INPUT_HW,
+        detection_threshold: float = 0.5,
+        max_faces: int = 8,
+        tracker: FaceTracker | None = None,
+    ) -> None:
+        self.models = models
+        self.detector_input_hw = detector_input_hw
+        self.detection_threshold = detection_threshold
+        self.max_faces = max_faces
+        self.tracker = tracker or FaceTracker()
+        self.frames_analyzed = 0
+        self.frames_with_faces = 0
+        self.faces_detected = 0
+
+    async def process(
+        self, times_s: Sequence[float], images: npt.NDArray[np.uint8], clock: StageClock
+    ) -> list[FaceObservation]:
+        """Face observations (with track ids) for a batch of frames in time order."""
+        if len(images) == 0:
+            return []
+        started = time.perf_counter()
+        batch, transform = await asyncio.to_thread(letterbox, images, self.detector_input_hw)
+        outputs = await self.models.detect(batch)
+        boxes = decode_centerface(
+            outputs["heatmap"],
+            outputs["scale"],
+            outputs["offset"],
+            outputs["landmarks"],
+            transform,
+            score_threshold=self.detection_threshold,
+            max_faces=self.max_faces,
+        )
+        clock.add("face_detection", time.perf_counter() - started)
+        started = time.perf_counter()
+        crops, index = await asyncio.to_thread(crop_faces, images, boxes)
+        probabilities = await self.models.score_emotions(crops)
+        clock.add("emotion", time.perf_counter() - started)
+        height, width = images.shape[1], images.shape[2]
+        observations: list[FaceObservation] = []
+        flat = 0
+        for frame_index, (t_s, frame_boxes) in enumerate(zip(times_s, boxes, strict=True)):
+            self.frames_analyzed += 1
+            if frame_boxes:
+                self.frames_with_faces += 1
+                self.faces_detected += len(frame_boxes)
+            normalized = [
+                (
+                    float(np.clip(b.x1 / width, 0, 1)),
+                    float(np.clip(b.y1 / height, 0, 1)),
+                    float(np.clip(b.x2 / width, 0, 1)),
+                    float(np.clip(b.y2 / height, 0, 1)),
+                )
+                for b in frame_boxes
+            ]
+            ids = self.tracker.assign(float(t_s), normalized)
+            for box, norm, face_id in zip(frame_boxes, normalized, ids, strict=True):
+                assert index[flat] == frame_index
+                observations.append(
+                    FaceObservation(
+                        time_s=float(t_s),
+                        face_id=face_id,
+                        box=BoundingBox(*norm),
+                        detection_score=float(box.score),
+                        emotions=tuple(float(p) for p in probabilities[flat]),
+                    )
+                )
+                flat += 1
+        return observations

@@ -1,0 +1,146 @@
+"""Shared fixtures: the dev data, and a real local Triton plus the real gRPC server on loopback ports."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import os
+import pathlib
+import threading
+import time
+from collections.abc import Iterator
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from laughter_server.app import RunningServer, build_services, start_server
+from laughter_server.config import Settings
+from laughter_server.inference.supervisor import TritonProcess
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+DATA = REPO / "tests" / "data"
+SAMPLE = REPO / "samples" / "sample.mp4"
+TRITON_START_TIMEOUT_S = 120.0
+SERVER_START_TIMEOUT_S = 120.0
+
+
+@pytest.fixture(scope="session")
+def dev_data() -> pathlib.Path:
+    """The shared development recordings (LAUGHTER_DEV_DATA, default ../shared/data/dev)."""
+    path = pathlib.Path(os.environ.get("LAUGHTER_DEV_DATA", REPO.parent / "shared" / "data" / "dev"))
+    if not (path / "manifest.csv").is_file():
+        pytest.skip(f"development data not found at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_truth() -> dict[str, object]:
+    """Ground truth of the bundled sample."""
+    return json.loads((REPO / "samples" / "sample.json").read_text())  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def fixtures_index() -> dict[str, dict[str, object]]:
+    """tests/data/fixtures.json by file name."""
+    index = json.loads((DATA / "fixtures.json").read_text())
+    return {item["file"]: item for item in index["fixtures"]}
+
+
+@pytest.fixture(scope="session")
+def triton() -> Iterator[TritonProcess]:
+    """A real tritonserver (bundled binary) over model_repository/, on free loopback ports."""
+    process = TritonProcess(REPO / "model_repository")
+    process.start()
+    try:
+        process.wait_ready(TRITON_START_TIMEOUT_S)
+        yield process
+    finally:
+        process.stop()
+
+
+class ServerThread:
+    """The real gRPC server, run on its own event loop in a thread so sync and async clients can call it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.port = 0
+        self.running: RunningServer | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="laughter-server", daemon=True)
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> ServerThread:
+        self._thread.start()
+        if not self._ready.wait(SERVER_START_TIMEOUT_S):
+            raise TimeoutError("the server did not start in time")
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def _run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        try:
+            services = await build_services(self.settings)
+            self.running = await start_server(services, "127.0.0.1:0")
+            self.port = self.running.port
+        except BaseException as exc:  # reported to the starting thread
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        await self._stop.wait()
+        await self.running.stop(2.0)
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout=30)
+
+
+def wait_serving(address: str, timeout_s: float = 60.0) -> None:
+    """Poll grpc.health.v1 until SERVING."""
+    with grpc.insecure_channel(address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        end = time.monotonic() + timeout_s
+        while time.monotonic() < end:
+            try:
+                reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=2.0)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                pass
+            time.sleep(0.05)
+    raise TimeoutError(f"server at {address} not SERVING after {timeout_s} s")
+
+
+def make_settings(**overrides: object) -> Settings:
+    """Settings for a server under test: loopback, no metrics port, short timeouts."""
+    base = Settings(listen="127.0.0.1:0", metrics_port=0, log_format="console")
+    return dataclasses.replace(base, **overrides).validate()  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def server(triton: TritonProcess) -> Iterator[ServerThread]:
+    """The real server using the session's Triton."""
+    thread = ServerThread(make_settings(triton_url=triton.grpc_url)).start()
+    wait_serving(thread.address)
+    yield thread
+    thread.stop()
+
+
+@pytest.fixture(scope="session")
+def server_address(server: ServerThread) -> str:
+    """host:port of the session's server."""
+    return server.address
