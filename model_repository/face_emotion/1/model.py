@@ -1,0 +1,142 @@
+"""Triton Python-backend model: run this version's model.onnx with onnxruntime, tensor in, tensor out.
+
+All requests of a dynamic batch whose inputs share their non-batch shape are concatenated along the batch
+axis, run in one onnxruntime call, and split back per request. Input and output names, and the number of
+intra-op threads (parameter ``intra_op_num_threads``), come from the model configuration; the execution
+provider follows the instance kind (CUDA for ``KIND_GPU``, CPU otherwise).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import onnxruntime as ort
+import triton_python_backend_utils as pb_utils
+from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
+
+ONNX_FILE_NAME = "model.onnx"
+DEFAULT_INTRA_OP_THREADS = 1
+ORT_ERRORS = (
+    ort_state.Fail,
+    ort_state.InvalidArgument,
+    ort_state.InvalidGraph,
+    ort_state.RuntimeException,
+    ort_state.NotImplemented,
+)
+
+
+def format_event(event: str, **fields: object) -> str:
+    """Render a log line as ``noun.verb key=value ...`` for Triton's text logger."""
+    return " ".join([event, *("=".join((key, str(value))) for key, value in fields.items())])
+
+
+class RequestError(Exception):
+    """A request that cannot be served; its message goes back to that request's client only."""
+
+
+class TritonPythonModel:
+    """Serves one ONNX file; the same code serves the face detector and the emotion classifier."""
+
+    def initialize(self, args: dict[str, str]) -> None:
+        """Load model.onnx with the provider of this instance's kind and the configured thread count."""
+        config = json.loads(args["model_config"])
+        self._model_name = config["name"]
+        self._input_names = [tensor["name"] for tensor in config["input"]]
+        self._input_dtypes = {
+            tensor["name"]: pb_utils.triton_string_to_numpy(tensor["data_type"]) for tensor in config["input"]
+        }
+        self._output_names = [tensor["name"] for tensor in config["output"]]
+        parameters = config.get("parameters", {})
+        threads = int(
+            parameters.get("intra_op_num_threads", {}).get("string_value", DEFAULT_INTRA_OP_THREADS)
+        )
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        if args["model_instance_kind"] == "GPU":
+            device_id = int(args["model_instance_device_id"])
+            providers: list[Any] = [
+                ("CUDAExecutionProvider", {"device_id": device_id}),
+                "CPUExecutionProvider",
+            ]
+        else:
+            providers = ["CPUExecutionProvider"]
+        model_path = Path(args["model_repository"]) / args["model_version"] / ONNX_FILE_NAME
+        self._session = ort.InferenceSession(str(model_path), options, providers=providers)
+        self._logger = pb_utils.Logger
+        self._logger.log_info(
+            format_event(
+                "model.loaded",
+                name=self._model_name,
+                providers=",".join(self._session.get_providers()),
+                intra_op_threads=threads,
+            )
+        )
+
+    def execute(self, requests: list[Any]) -> list[Any]:
+        """Answer every request: group by input shape, run each group once, split the outputs back."""
+        responses: list[Any] = [None] * len(requests)
+        groups: dict[tuple[tuple[int, ...], ...], list[tuple[int, dict[str, npt.NDArray[Any]]]]] = {}
+        for index, request in enumerate(requests):
+            try:
+                inputs = self._read_inputs(request)
+            except RequestError as error:
+                responses[index] = pb_utils.InferenceResponse(error=pb_utils.TritonError(str(error)))
+                continue
+            key = tuple(inputs[name].shape[1:] for name in self._input_names)
+            groups.setdefault(key, []).append((index, inputs))
+        for members in groups.values():
+            self._run_group(members, responses)
+        return responses
+
+    def _read_inputs(self, request: Any) -> dict[str, npt.NDArray[Any]]:
+        inputs: dict[str, npt.NDArray[Any]] = {}
+        for name in self._input_names:
+            tensor = pb_utils.get_input_tensor_by_name(request, name)
+            if tensor is None:
+                raise RequestError(f"{self._model_name}: missing input '{name}'")
+            array = tensor.as_numpy()
+            if array.dtype != self._input_dtypes[name] or array.ndim < 1:
+                expected = np.dtype(self._input_dtypes[name]).name
+                raise RequestError(
+                    f"{self._model_name}: input '{name}' must be {expected} with a batch axis, "
+                    f"got {array.dtype.name} {list(array.shape)}"
+                )
+            inputs[name] = array
+        return inputs
+
+    def _run_group(
+        self, members: list[tuple[int, dict[str, npt.NDArray[Any]]]], responses: list[Any]
+    ) -> None:
+        sizes = [inputs[self._input_names[0]].shape[0] for _, inputs in members]
+        feeds = {
+            name: np.concatenate([inputs[name] for _, inputs in members], axis=0)
+            for name in self._input_names
+        }
+        try:
+            outputs = self._session.run(self._output_names, feeds)
+        except ORT_ERRORS as error:
+            shapes = {name: list(array.shape) for name, array in feeds.items()}
+            self._logger.log_error(
+                format_event("model.failed", name=self._model_name, shapes=shapes, error=error)
+            )
+            message = f"{self._model_name}: inference failed for input shapes {shapes}"
+            for index, _ in members:
+                responses[index] = pb_utils.InferenceResponse(error=pb_utils.TritonError(message))
+            return
+        bounds = np.cumsum([0, *sizes])
+        for position, (index, _) in enumerate(members):
+            start, stop = int(bounds[position]), int(bounds[position + 1])
+            tensors = [
+                pb_utils.Tensor(name, np.ascontiguousarray(output[start:stop]))
+                for name, output in zip(self._output_names, outputs, strict=True)
+            ]
+            responses[index] = pb_utils.InferenceResponse(output_tensors=tensors)
+
+    def finalize(self) -> None:
+        """Release the onnxruntime session."""
+        self._session = None

@@ -1,0 +1,77 @@
+"""Face crops for the emotion model (``face_emotion`` in Triton): square, grayscale, 64x64 uint8."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from laughter_server.vision.detection import FaceBox
+
+EMOTION_INPUT_SIZE_PX = 64
+"""The emotion model's crop side in pixels."""
+
+DEFAULT_CROP_MARGIN = 0.2
+"""Extra context on each side, as a fraction of the box's longer side; chosen on the labelled dev images."""
+
+
+def square_around(face: FaceBox, margin: float) -> tuple[int, int, int, int]:
+    """Integer (x1, y1, x2, y2) of the square centred on the box, side = longer box side * (1 + 2 * margin).
+
+    The square may extend past the frame; the caller pads.
+    """
+    center_x, center_y = face.center
+    side = max(face.width, face.height) * (1.0 + 2.0 * margin)
+    side_px = max(1, round(side))
+    x1 = round(center_x - side_px / 2.0)
+    y1 = round(center_y - side_px / 2.0)
+    return x1, y1, x1 + side_px, y1 + side_px
+
+
+def crop_face(image: npt.NDArray[np.uint8], face: FaceBox, size: int, margin: float) -> npt.NDArray[np.uint8]:
+    """One (size, size) grayscale crop of an (H, W, 3) RGB frame; parts outside the frame repeat the edge."""
+    height, width = image.shape[:2]
+    x1, y1, x2, y2 = square_around(face, margin)
+    inside_x1, inside_y1 = max(x1, 0), max(y1, 0)
+    inside_x2, inside_y2 = min(x2, width), min(y2, height)
+    if inside_x2 <= inside_x1 or inside_y2 <= inside_y1:
+        raise ValueError(f"face box {face} lies outside the {width}x{height} frame")
+    gray = cv2.cvtColor(
+        np.ascontiguousarray(image[inside_y1:inside_y2, inside_x1:inside_x2]), cv2.COLOR_RGB2GRAY
+    )
+    if (inside_x1, inside_y1, inside_x2, inside_y2) != (x1, y1, x2, y2):
+        gray = cv2.copyMakeBorder(
+            gray, inside_y1 - y1, y2 - inside_y2, inside_x1 - x1, x2 - inside_x2, cv2.BORDER_REPLICATE
+        )
+    resized = cv2.resize(gray, (size, size), interpolation=cv2.INTER_AREA)
+    return np.asarray(resized, dtype=np.uint8)
+
+
+def crop_faces(
+    images: npt.NDArray[np.uint8],
+    boxes: Sequence[Sequence[FaceBox]],
+    size: int = EMOTION_INPUT_SIZE_PX,
+    margin: float = DEFAULT_CROP_MARGIN,
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    """Crop every face of every frame.
+
+    ``images`` is (N, H, W, 3) RGB uint8 and ``boxes`` holds one list of faces per frame (original-frame
+    pixels, as ``decode_centerface`` returns them). Returns crops (M, size, size, 1) uint8 and, for each
+    crop, the index of its frame (M,) int64, in frame order then face order.
+    """
+    if images.ndim != 4 or images.shape[3] != 3 or images.dtype != np.uint8:
+        raise ValueError(f"images must be uint8 (N, H, W, 3), got {images.dtype} {images.shape}")
+    if len(boxes) != images.shape[0]:
+        raise ValueError(f"got face lists for {len(boxes)} frames, expected {images.shape[0]}")
+    total = sum(len(faces) for faces in boxes)
+    crops = np.empty((total, size, size, 1), dtype=np.uint8)
+    frame_index = np.empty((total,), dtype=np.int64)
+    position = 0
+    for index, faces in enumerate(boxes):
+        for face in faces:
+            crops[position, :, :, 0] = crop_face(images[index], face, size, margin)
+            frame_index[position] = index
+            position += 1
+    return crops, frame_index

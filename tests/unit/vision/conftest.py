@@ -1,0 +1,86 @@
+"""Fixtures for the vision tests: dev images and in-process onnxruntime sessions over model_repository."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import onnxruntime as ort
+import pytest
+from laughter_server.vision.detection import DEFAULT_DETECTOR_INPUT_HW, FaceBox, decode_centerface, letterbox
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+MODEL_REPOSITORY = REPO_ROOT / "model_repository"
+
+
+def load_rgb(path: Path) -> npt.NDArray[np.uint8]:
+    """Read an image file as an RGB uint8 array."""
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise FileNotFoundError(path)
+    return np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
+
+
+def open_session(model_name: str, threads: int = 1) -> ort.InferenceSession:
+    """CPU session over model_repository/<model_name>/1/model.onnx."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    path = MODEL_REPOSITORY / model_name / "1" / "model.onnx"
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+@pytest.fixture(name="dev_data", scope="session")
+def fixture_dev_data() -> Path:
+    """The shared dev data set (LAUGHTER_DEV_DATA, else <repo>/../shared/data/dev)."""
+    path = Path(os.environ.get("LAUGHTER_DEV_DATA", REPO_ROOT.parent / "shared" / "data" / "dev"))
+    if not (path / "manifest.csv").is_file():
+        pytest.fail(f"dev data not found at {path} (set LAUGHTER_DEV_DATA)")
+    return path
+
+
+@pytest.fixture(name="face_labels", scope="session")
+def fixture_face_labels(dev_data: Path) -> dict[str, str]:
+    """Image file name -> face-laugh / face-smile / face-neutral, from manifest.csv."""
+    with (dev_data / "manifest.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return {Path(row["file"]).name: row["label"] for row in rows if row["file"].startswith("images/")}
+
+
+@pytest.fixture(name="dev_images", scope="session")
+def fixture_dev_images(dev_data: Path, face_labels: dict[str, str]) -> dict[str, npt.NDArray[np.uint8]]:
+    """Every labelled dev image, RGB, by file name."""
+    return {name: load_rgb(dev_data / "images" / name) for name in sorted(face_labels)}
+
+
+@pytest.fixture(name="detector_session", scope="session")
+def fixture_detector_session() -> ort.InferenceSession:
+    """The exported face detector."""
+    return open_session("face_detector", threads=2)
+
+
+@pytest.fixture(name="dev_faces", scope="session")
+def fixture_dev_faces(
+    dev_images: dict[str, npt.NDArray[np.uint8]], detector_session: ort.InferenceSession
+) -> dict[str, list[FaceBox]]:
+    """Faces in every dev image at the default input size, as one batch of differently sized sources."""
+    batches, transforms = [], []
+    for image in dev_images.values():
+        batch, transform = letterbox(image[None], DEFAULT_DETECTOR_INPUT_HW)
+        batches.append(batch)
+        transforms.append(transform)
+    heatmap, scale, offset, landmarks = detector_session.run(
+        ["heatmap", "scale", "offset", "landmarks"], {"images": np.concatenate(batches)}
+    )
+    faces = decode_centerface(heatmap, scale, offset, landmarks, transforms)
+    return dict(zip(dev_images, faces, strict=True))
+
+
+@pytest.fixture(name="emotion_session", scope="session")
+def fixture_emotion_session() -> ort.InferenceSession:
+    """The exported emotion classifier."""
+    return open_session("face_emotion")

