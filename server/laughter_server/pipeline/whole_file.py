@@ -107,11 +107,15 @@ class WholeFileAnalyzer:
             if audio_task is not None and not audio_task.done():
                 audio_task.cancel()
 
-        duration_s = max(info.duration_s, last_frame_s, clip.duration_s if clip is not None else 0.0)
-        if want_video and info.duration_s and last_frame_s < info.duration_s - 2.0 / options.frame_rate_hertz - 1.0:
+        period_s = 1.0 / options.frame_rate_hertz
+        decoded_s = max(
+            last_frame_s + period_s if observations or want_video else 0.0,
+            clip.duration_s if clip is not None else 0.0,
+        )
+        duration_s = max(info.duration_s, decoded_s)
+        if info.duration_s and decoded_s < info.duration_s - 2 * period_s - 0.5:
             notices.append(Notice.MEDIA_TRUNCATED)
-        elif clip is not None and info.duration_s and clip.duration_s < info.duration_s - 1.0:
-            notices.append(Notice.MEDIA_TRUNCATED)
+            duration_s = decoded_s  # rates and trends over what could be analysed
         if clip is not None and audio_track is None:
             notices.append(Notice.SILENT_AUDIO)
         if want_video and not observations:
@@ -120,16 +124,8 @@ class WholeFileAnalyzer:
             notices.append(Notice.NO_MODALITY)
 
         fuse_started = time.perf_counter()
-        frame_times = np.array(sorted({o.time_s for o in observations} | set()), dtype=np.float64)
-        all_frame_times = np.arange(0.0, duration_s, 1.0 / options.frame_rate_hertz) if want_video else frame_times
-        events, timeline = fuse_events(
-            audio_track,
-            observations,
-            all_frame_times,
-            duration_s,
-            1.0 / options.frame_rate_hertz,
-            options.rules,
-        )
+        frame_times = np.arange(0.0, duration_s, period_s) if want_video else np.zeros(0)
+        events, timeline = fuse_events(audio_track, observations, frame_times, duration_s, period_s, options.rules)
         summary = summarise(events, observations, timeline, duration_s, notices)
         clock.add("fusion", time.perf_counter() - fuse_started)
         processing_s = time.perf_counter() - started
