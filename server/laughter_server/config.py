@@ -97,7 +97,7 @@ class Settings:
             "emotion_batch_size",
         )
         for name in positive:
-            if getattr(self, name) <= 0:
+            if not getattr(self, name) > 0:  # also rejects NaN
                 raise InvalidOptionError(name, f"{name} must be > 0 (got {getattr(self, name)!r})")
         if self.default_frame_rate_hertz > self.max_frame_rate_hertz:
             raise InvalidOptionError(

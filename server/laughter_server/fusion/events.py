@@ -118,7 +118,7 @@ def _evidence(
             continue
         coverage = len(obs) / max(1, len(frames_in))
         score = float(np.mean([face_laugh_score(o.emotion("happy"), o.emotion("surprise"), rules) for o in obs]))
-        if coverage >= rules.min_face_coverage and score > best_score:
+        if coverage >= rules.min_face_coverage and score >= rules.min_face_attribution and score > best_score:
             best_id, best_score, best_obs = face_id, score, obs
     audio_probability = 0.0
     loudness = relative = burst = 0.0

@@ -29,6 +29,7 @@ class LaughterRules:
     min_event_s: float = 0.3
     max_gap_s: float = 0.4
     min_face_coverage: float = 0.3  # share of an event's frames a face must be seen in to be "the" face
+    min_face_attribution: float = 0.25  # mean face score a visible face needs for the laugh to be its own
     # Type rules, face side.
     joyful_happy: float = 0.5
     surprised_surprise: float = 0.2

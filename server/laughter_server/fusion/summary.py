@@ -49,7 +49,9 @@ def wilson_interval(fraction: float, n_blocks: int, level: float = CI_LEVEL) -> 
     denom = 1 + z * z / n_blocks
     centre = (fraction + z * z / (2 * n_blocks)) / denom
     half = z * math.sqrt(fraction * (1 - fraction) / n_blocks + z * z / (4 * n_blocks * n_blocks)) / denom
-    return Interval(max(0.0, centre - half), min(1.0, centre + half), level, "wilson-5s-blocks")
+    lower = 0.0 if fraction <= 0.0 else max(0.0, centre - half)
+    upper = 1.0 if fraction >= 1.0 else min(1.0, centre + half)
+    return Interval(lower, upper, level, "wilson-5s-blocks")
 
 
 def _trend(

@@ -127,8 +127,12 @@ class TritonProcess:
         return None if self._proc is None else self._proc.poll()
 
     def log_tail(self, lines: int = 30) -> str:
-        """The last lines Triton printed, for error messages."""
-        return "\n".join(list(self._lines)[-lines:])
+        """Triton's error lines (``E...``) followed by the last lines it printed, for error messages."""
+        if self._reader is not None and not self.is_alive:
+            self._reader.join(timeout=2.0)  # the process ended: let the reader take its last lines
+        kept = list(self._lines)
+        errors = [line for line in kept[:-lines] if line.startswith("E")]
+        return "\n".join(errors + kept[-lines:])
 
     def _prepare_backends(self, install: TritonInstall) -> pathlib.Path:
         self._workdir = tempfile.TemporaryDirectory(prefix="laughter-triton-")

@@ -28,7 +28,7 @@ def is_silent(clip: AudioClip, threshold_dbfs: float = SILENCE_DBFS) -> bool:
         return True
     blocks = clip.samples[:usable].astype(np.float64).reshape(-1, block)
     loudest = float(np.sqrt(np.max(np.mean(blocks * blocks, axis=1))))
-    return 20.0 * np.log10(max(loudest, 1e-12)) < threshold_dbfs
+    return bool(20.0 * np.log10(max(loudest, 1e-12)) < threshold_dbfs)
 
 
 class AudioStage:

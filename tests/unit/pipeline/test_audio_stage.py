@@ -1,0 +1,86 @@
+"""is_silent: telling silent audio from audio worth scoring."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from laughter_server.media.decode import decode_audio
+from laughter_server.media.types import AUDIO_SAMPLE_RATE_HERTZ, AudioClip
+from laughter_server.pipeline.audio_stage import SILENCE_DBFS, is_silent
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+DATA_DIR = REPO_ROOT / "tests" / "data"
+
+
+def tone(level_dbfs: float, duration_s: float = 1.0) -> npt.NDArray[np.float32]:
+    """A 440 Hz sine whose RMS is ``level_dbfs``."""
+    t = np.arange(int(duration_s * AUDIO_SAMPLE_RATE_HERTZ)) / AUDIO_SAMPLE_RATE_HERTZ
+    amplitude = np.sqrt(2.0) * 10.0 ** (level_dbfs / 20.0)
+    samples: npt.NDArray[np.float32] = (amplitude * np.sin(2 * np.pi * 440.0 * t)).astype(np.float32)
+    return samples
+
+
+def clip(samples: npt.NDArray[np.float32]) -> AudioClip:
+    """A 16 kHz clip."""
+    return AudioClip(samples=samples.astype(np.float32))
+
+
+class TestIsSilent:
+    """is_silent compares the loudest 50 ms block with a dBFS threshold."""
+
+    def test_zeros(self) -> None:
+        """Digital silence is silent."""
+        assert is_silent(clip(np.zeros(AUDIO_SAMPLE_RATE_HERTZ, dtype=np.float32)))
+
+    def test_empty(self) -> None:
+        """An empty clip is silent."""
+        assert is_silent(clip(np.zeros(0, dtype=np.float32)))
+
+    @pytest.mark.parametrize(
+        ("level_dbfs", "silent"), [(-20.0, False), (-55.0, False), (-65.0, True), (-90.0, True)]
+    )
+    def test_tone_levels(self, level_dbfs: float, silent: bool) -> None:
+        """Tones above -60 dBFS are sound, below it silence."""
+        assert bool(is_silent(clip(tone(level_dbfs)))) == silent
+
+    def test_returns_plain_bool(self) -> None:
+        """The result is a Python bool."""
+        assert type(is_silent(clip(tone(-20.0)))) is bool
+
+    def test_one_loud_block_is_enough(self) -> None:
+        """A 50 ms burst in 5 s of silence makes the clip not silent."""
+        samples = np.zeros(5 * AUDIO_SAMPLE_RATE_HERTZ, dtype=np.float32)
+        samples[40_000:40_800] = tone(-30.0, 0.05)
+        assert not is_silent(clip(samples))
+
+    def test_custom_threshold(self) -> None:
+        """The threshold is a parameter."""
+        quiet = clip(tone(-45.0))
+        assert not is_silent(quiet)
+        assert is_silent(quiet, threshold_dbfs=-40.0)
+        assert SILENCE_DBFS == -60.0
+
+    def test_silence_fixture(self) -> None:
+        """tests/data/silence.wav decodes to a silent clip; audio_only.wav does not."""
+        silence = decode_audio((DATA_DIR / "silence.wav").read_bytes())
+        speech = decode_audio((DATA_DIR / "audio_only.wav").read_bytes())
+        assert silence is not None
+        assert speech is not None
+        assert is_silent(silence)
+        assert not is_silent(speech)
+
+    @pytest.mark.parametrize("label", ["laughter", "speech", "noise"])
+    def test_dev_recordings_are_not_silent(
+        self, label: str, dev_data: Path, dev_manifest: dict[str, dict[str, str]]
+    ) -> None:
+        """The first three dev recordings of each label are sound, and silent once scaled by -100 dB."""
+        names = sorted(name for name, row in dev_manifest.items() if row["label"] == label)[:3]
+        assert len(names) == 3
+        for name in names:
+            audio = decode_audio((dev_data / name).read_bytes())
+            assert audio is not None
+            assert not is_silent(audio), name
+            assert is_silent(AudioClip(samples=(audio.samples * 1e-5).astype(np.float32))), name
