@@ -14,7 +14,6 @@ from collections.abc import Iterator
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from laughter_server.app import RunningServer, build_services, start_server
 from laughter_server.config import Settings
 from laughter_server.inference.supervisor import TritonProcess

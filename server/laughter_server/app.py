@@ -90,7 +90,9 @@ async def build_services(settings: Settings, metrics: Metrics | None = None) -> 
             await face_models.close()
             triton.stop()
             raise
-    limits = MediaLimits(max_frame_pixels=settings.max_frame_pixels, max_duration_s=settings.max_media_duration_s)
+    limits = MediaLimits(
+        max_frame_pixels=settings.max_frame_pixels, max_duration_s=settings.max_media_duration_s
+    )
     analyzer = WholeFileAnalyzer(face_models, audio, limits)
     return Services(settings, face_models, audio, analyzer, metrics or Metrics.create(), triton)
 
@@ -152,7 +154,9 @@ async def start_server(services: Services, listen: str | None = None) -> Running
             ("grpc.so_reuseport", 0),
         ]
     )
-    servicer = LaughterServicer(settings, services.analyzer, services.face_models, services.audio, services.metrics)
+    servicer = LaughterServicer(
+        settings, services.analyzer, services.face_models, services.audio, services.metrics
+    )
     laughter_service_pb2_grpc.add_LaughterAnalysisServiceServicer_to_server(servicer, server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -174,7 +178,7 @@ async def serve(settings: Settings) -> None:
     """Run until SIGTERM/SIGINT, then drain within ``shutdown_grace_s``."""
     metrics = Metrics.create()
     if settings.metrics_port:
-        host = settings.listen.rsplit(":", 1)[0].strip("[]") or "0.0.0.0"  # noqa: S104 - same host as gRPC
+        host = settings.listen.rsplit(":", 1)[0].strip("[]") or "0.0.0.0"
         start_http_server(settings.metrics_port, addr=host, registry=metrics.registry)
     services = await build_services(settings, metrics)
     running = await start_server(services)

@@ -24,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_format, settings.log_level)
     log = structlog.get_logger("laughter_server")
     log.info("config.loaded", **settings.redacted())
-    from laughter_server.app import serve  # noqa: PLC0415 - keeps --help fast
+    from laughter_server.app import serve
 
     try:
         asyncio.run(serve(settings))

@@ -33,7 +33,8 @@ class Settings:
         metadata={"help": "gRPC host:port of an external Triton; empty starts the embedded local Triton"},
     )
     model_repository: str = dataclasses.field(
-        default=str(DEFAULT_MODEL_REPOSITORY), metadata={"help": "Triton model repository for the local Triton"}
+        default=str(DEFAULT_MODEL_REPOSITORY),
+        metadata={"help": "Triton model repository for the local Triton"},
     )
     triton_model_config_name: str = dataclasses.field(
         default="", metadata={"help": "Triton --model-config-name (e.g. 'gpu'); empty uses config.pbtxt"}
@@ -121,11 +122,15 @@ class Settings:
 
 
 def _parse_value(field: dataclasses.Field[Any], raw: str) -> Any:
-    kind = field.type if isinstance(field.type, type) else {"int": int, "float": float, "str": str}[field.type]
+    kind = (
+        field.type if isinstance(field.type, type) else {"int": int, "float": float, "str": str}[field.type]
+    )
     try:
         return kind(raw)
     except ValueError:
-        raise InvalidOptionError(field.name, f"{field.name}: cannot read {raw!r} as {kind.__name__}") from None
+        raise InvalidOptionError(
+            field.name, f"{field.name}: cannot read {raw!r} as {kind.__name__}"
+        ) from None
 
 
 def build_parser() -> argparse.ArgumentParser:

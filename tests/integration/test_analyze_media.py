@@ -30,7 +30,9 @@ def stub(server_address: str) -> laughter_service_pb2_grpc.LaughterAnalysisServi
     return laughter_service_pb2_grpc.LaughterAnalysisServiceStub(channel)
 
 
-def analyze(stub: laughter_service_pb2_grpc.LaughterAnalysisServiceStub, path: pathlib.Path, **options: object):  # type: ignore[no-untyped-def]
+def analyze(
+    stub: laughter_service_pb2_grpc.LaughterAnalysisServiceStub, path: pathlib.Path, **options: object
+):  # type: ignore[no-untyped-def]
     request = laughter_service_pb2.AnalyzeMediaRequest(
         content=path.read_bytes(), filename=path.name, options=analysis_pb2.AnalysisOptions(**options)
     )
@@ -111,7 +113,8 @@ class TestSample:
         stages = {t.stage for t in summary.stage_timings}
         assert {"decode", "face_detection", "emotion", "audio", "fusion"} <= stages
         roles = {m.role for m in summary.models}
-        assert len(roles) == 3 and all(m.version and m.sha256 for m in summary.models)
+        assert len(roles) == 3
+        assert all(m.version and m.sha256 for m in summary.models)
 
 
 class TestMissingModalities:
@@ -166,14 +169,10 @@ class TestBadInput:
         assert len(caught.value.details()) > 20
 
     def test_truncated_file_is_analysed_as_far_as_it_goes(self, stub) -> None:  # type: ignore[no-untyped-def]
-        """A cut-off file is either refused as undecodable or analysed with a MEDIA_TRUNCATED notice."""
-        try:
-            result = analyze(stub, DATA / "truncated.mp4")
-        except grpc.RpcError as error:
-            assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
-            assert error_reason(error) == "MEDIA_UNDECODABLE"
-        else:
-            assert summary_pb2.NOTICE_CODE_MEDIA_TRUNCATED in notice_codes(result)
+        """A cut-off file is analysed up to where it breaks, and the summary says it was truncated."""
+        result = analyze(stub, DATA / "truncated.mp4")
+        assert summary_pb2.NOTICE_CODE_MEDIA_TRUNCATED in notice_codes(result)
+        assert 5 < result.summary.media.frames_analyzed < 100
 
     @pytest.mark.parametrize(
         ("options", "field"),

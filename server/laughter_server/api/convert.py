@@ -87,7 +87,10 @@ def options_from_proto(
 
 def emotion_scores(values: tuple[float, ...]) -> list[analysis_pb2.EmotionScore]:
     """EmotionScore messages in model order."""
-    return [analysis_pb2.EmotionScore(emotion=EMOTION_VALUES[n], score=v) for n, v in zip(EMOTIONS, values, strict=True)]
+    return [
+        analysis_pb2.EmotionScore(emotion=EMOTION_VALUES[n], score=v)
+        for n, v in zip(EMOTIONS, values, strict=True)
+    ]
 
 
 def event_to_proto(event: LaughterEvent) -> analysis_pb2.LaughterEvent:
@@ -150,7 +153,9 @@ def _interval(value: Interval) -> summary_pb2.ConfidenceInterval:
     )
 
 
-def summary_to_proto(summary: AnalysisSummary, events: tuple[LaughterEvent, ...]) -> summary_pb2.AnalysisSummary:
+def summary_to_proto(
+    summary: AnalysisSummary, events: tuple[LaughterEvent, ...]
+) -> summary_pb2.AnalysisSummary:
     """The AnalysisSummary message, without the media/timing/model parts (see ``result_to_proto``)."""
     d = summary.durations
     message = summary_pb2.AnalysisSummary(
@@ -198,7 +203,9 @@ def summary_to_proto(summary: AnalysisSummary, events: tuple[LaughterEvent, ...]
                 first_seen_offset=duration(f.first_seen_s),
                 last_seen_offset=duration(f.last_seen_s),
                 emotion_breakdown=emotion_scores(f.emotion_breakdown),
-                dominant_emotion=EMOTION_VALUES[EMOTIONS[max(range(len(EMOTIONS)), key=f.emotion_breakdown.__getitem__)]],
+                dominant_emotion=EMOTION_VALUES[
+                    EMOTIONS[max(range(len(EMOTIONS)), key=f.emotion_breakdown.__getitem__)]
+                ],
                 event_count=f.event_count,
                 dominant_laughter_type=LAUGHTER_TYPES[f.dominant_laughter_type],
             )

@@ -63,7 +63,9 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
     async def _rpc(self, method: str, context: grpc.aio.ServicerContext) -> AsyncIterator[str]:
         request_id = uuid.uuid4().hex[:16]
         started = time.perf_counter()
-        with structlog.contextvars.bound_contextvars(rpc_method=method, request_id=request_id, peer=context.peer()):
+        with structlog.contextvars.bound_contextvars(
+            rpc_method=method, request_id=request_id, peer=context.peer()
+        ):
             try:
                 async with translate_errors(context, request_id):
                     yield request_id
@@ -171,9 +173,12 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
             models_dir = pathlib.Path(self.settings.audio_model).parent
             path = models_dir / f"{name}-{version}.skops"
             if not path.is_file():
-                available = sorted(p.stem.removeprefix(name + "-") for p in models_dir.glob(name + "-*.skops"))
+                available = sorted(
+                    p.stem.removeprefix(name + "-") for p in models_dir.glob(name + "-*.skops")
+                )
                 raise InvalidOptionError(
-                    "version", f"no version {version!r} of {name}; available: {', '.join(available) or 'none'}"
+                    "version",
+                    f"no version {version!r} of {name}; available: {', '.join(available) or 'none'}",
                 )
             described = await asyncio.to_thread(self.audio.reload, path)
             return laughter_service_pb2.ReloadModelResponse(model=convert.model_to_proto(described))

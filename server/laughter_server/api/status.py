@@ -53,13 +53,17 @@ def _retry_after(seconds: float) -> error_details_pb2.RetryInfo:
 def to_rpc_status(error: errors.LaughterError, metadata: dict[str, str] | None = None) -> status_pb2.Status:
     """A google.rpc.Status with ErrorInfo (reason, domain) and, where they apply, BadRequest and RetryInfo."""
     code = status_code_for(error)
-    details = [_pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=DOMAIN, metadata=metadata or {}))]
+    details = [
+        _pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=DOMAIN, metadata=metadata or {}))
+    ]
     if isinstance(error, errors.InvalidOptionError):
         details.append(
             _pack(
                 error_details_pb2.BadRequest(
                     field_violations=[
-                        error_details_pb2.BadRequest.FieldViolation(field=error.field, description=error.message)
+                        error_details_pb2.BadRequest.FieldViolation(
+                            field=error.field, description=error.message
+                        )
                     ]
                 )
             )
@@ -80,7 +84,9 @@ def internal_status(request_id: str) -> status_pb2.Status:
 
 
 @contextlib.asynccontextmanager
-async def translate_errors(context: grpc.aio.ServicerContext, request_id: str | None = None) -> AsyncIterator[None]:
+async def translate_errors(
+    context: grpc.aio.ServicerContext, request_id: str | None = None
+) -> AsyncIterator[None]:
     """Run an RPC body: service errors become their status, anything unexpected INTERNAL (logged)."""
     try:
         yield

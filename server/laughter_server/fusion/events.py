@@ -15,7 +15,13 @@ import numpy as np
 import numpy.typing as npt
 
 from laughter_server.audio.scores import WindowScores
-from laughter_server.fusion.rules import DEFAULT_RULES, LaughterRules, classify_type, face_laugh_score, fuse_scores
+from laughter_server.fusion.rules import (
+    DEFAULT_RULES,
+    LaughterRules,
+    classify_type,
+    face_laugh_score,
+    fuse_scores,
+)
 from laughter_server.fusion.segmenter import Span, segment_scores
 from laughter_server.fusion.types import (
     EventEvidence,
@@ -117,7 +123,9 @@ def _evidence(
         if not obs:
             continue
         coverage = len(obs) / max(1, len(frames_in))
-        score = float(np.mean([face_laugh_score(o.emotion("happy"), o.emotion("surprise"), rules) for o in obs]))
+        score = float(
+            np.mean([face_laugh_score(o.emotion("happy"), o.emotion("surprise"), rules) for o in obs])
+        )
         if coverage >= rules.min_face_coverage and score >= rules.min_face_attribution and score > best_score:
             best_id, best_score, best_obs = face_id, score, obs
     audio_probability = 0.0

@@ -59,7 +59,9 @@ def face_laugh_score(happy: float, surprise: float, rules: LaughterRules = DEFAU
     single = happy / (2.0 * rules.face_happy)
     combined = 0.0
     if surprise > 0.0:
-        combined = min(happy / rules.face_happy_with_surprise, surprise / rules.face_surprise_with_happy) / 2.0
+        combined = (
+            min(happy / rules.face_happy_with_surprise, surprise / rules.face_surprise_with_happy) / 2.0
+        )
     return float(min(1.0, max(single, combined)))
 
 
@@ -86,7 +88,9 @@ def fuse_scores(audio_probability: float | None, face_score: float | None, rules
     return audio_probability + (1.0 - audio_probability) * rules.face_boost * face_score * gate
 
 
-def classify_type(evidence: EventEvidence, duration_s: float, rules: LaughterRules = DEFAULT_RULES) -> LaughterType:
+def classify_type(
+    evidence: EventEvidence, duration_s: float, rules: LaughterRules = DEFAULT_RULES
+) -> LaughterType:
     """The laughter type of an event from its evidence; first matching rule wins.
 
     With a face: surprised, nervous, joyful, then polite or mild amusement by happy level and length.

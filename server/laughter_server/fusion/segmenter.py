@@ -28,7 +28,9 @@ class Span:
 class HysteresisSegmenter:
     """Turns ``(time_s, score)`` samples on a regular step into spans."""
 
-    def __init__(self, enter: float, exit: float, min_duration_s: float, max_gap_s: float, step_s: float) -> None:
+    def __init__(
+        self, enter: float, exit: float, min_duration_s: float, max_gap_s: float, step_s: float
+    ) -> None:
         if not 0.0 <= exit <= enter <= 1.0:
             raise ValueError("thresholds must satisfy 0 <= exit <= enter <= 1")
         self.enter, self.exit = enter, exit

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -54,17 +55,17 @@ def wilson_interval(fraction: float, n_blocks: int, level: float = CI_LEVEL) -> 
     return Interval(lower, upper, level, "wilson-5s-blocks")
 
 
-def _trend(
-    events: Sequence[LaughterEvent], faces: Sequence[FaceObservation], duration_s: float
-) -> Trend:
+def _trend(events: Sequence[LaughterEvent], faces: Sequence[FaceObservation], duration_s: float) -> Trend:
     n_bins = int(min(12, max(1, duration_s // 10)))
     edges = np.linspace(0.0, duration_s, n_bins + 1)
     bins = []
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges):
         overlap = sum(max(0.0, min(e.end_s, hi) - max(e.start_s, lo)) for e in events)
         count = sum(1 for e in events if lo <= e.start_s < hi)
         happy = [o.emotion("happy") for o in faces if lo <= o.time_s < hi]
-        bins.append(TrendBin(float(lo), float(hi), count, float(overlap), float(np.mean(happy)) if happy else 0.0))
+        bins.append(
+            TrendBin(float(lo), float(hi), count, float(overlap), float(np.mean(happy)) if happy else 0.0)
+        )
     if n_bins < MIN_TREND_BINS or not events:
         return Trend("insufficient_data" if n_bins < MIN_TREND_BINS else "stable", 0.0, tuple(bins))
     mids_min = np.array([(b.start_s + b.end_s) / 120.0 for b in bins])

@@ -64,7 +64,7 @@ class TritonInstall:
     def locate(cls) -> TritonInstall:
         """Find the binary, backend and the stub for this Python; raise ModelUnavailableError if absent."""
         try:
-            import pytriton  # noqa: PLC0415 - only needed when the embedded Triton is used
+            import pytriton
         except ImportError as exc:
             raise ModelUnavailableError(
                 "the embedded Triton needs the nvidia-pytriton package; install it or pass --triton-url"
@@ -181,19 +181,20 @@ class TritonProcess:
         backends = self._prepare_backends(install)
         cmd = self.command(install, backends)
         log.info("triton.starting", grpc_url=self.grpc_url, model_repository=str(self.model_repository))
-        self._proc = subprocess.Popen(  # noqa: S603 - fixed binary path and arguments
+        self._proc = subprocess.Popen(
             cmd,
             env=self._environment(install),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only sets the parent-death signal
+            preexec_fn=_die_with_parent,
         )
         self._reader = threading.Thread(target=self._read_output, name="triton-log", daemon=True)
         self._reader.start()
 
     def _read_output(self) -> None:
-        assert self._proc is not None and self._proc.stdout is not None
+        assert self._proc is not None
+        assert self._proc.stdout is not None
         for raw in self._proc.stdout:
             line = raw.decode("utf-8", "replace").rstrip()
             self._lines.append(line)
@@ -203,7 +204,7 @@ class TritonProcess:
     def is_ready(self) -> bool:
         """True when Triton answers HTTP /v2/health/ready with 200."""
         try:
-            with urllib.request.urlopen(self.http_url + "/v2/health/ready", timeout=1.0) as response:  # noqa: S310
+            with urllib.request.urlopen(self.http_url + "/v2/health/ready", timeout=1.0) as response:
                 return bool(response.status == 200)
         except (urllib.error.URLError, OSError):
             return False
@@ -219,7 +220,9 @@ class TritonProcess:
                     + self.log_tail()
                 )
             if self.is_ready():
-                log.info("triton.ready", grpc_url=self.grpc_url, startup_s=round(time.monotonic() - started, 2))
+                log.info(
+                    "triton.ready", grpc_url=self.grpc_url, startup_s=round(time.monotonic() - started, 2)
+                )
                 return
             time.sleep(0.1)
         self.stop()

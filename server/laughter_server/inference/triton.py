@@ -136,7 +136,9 @@ class TritonFaceModels:
 
     async def detect(self, images: npt.NDArray[np.uint8]) -> dict[str, npt.NDArray[np.float32]]:
         """Detector outputs for (N, H, W, 3) uint8 images, sent as concurrent requests of ``detector_batch_size``."""
-        chunks = [images[i : i + self.detector_batch_size] for i in range(0, len(images), self.detector_batch_size)]
+        chunks = [
+            images[i : i + self.detector_batch_size] for i in range(0, len(images), self.detector_batch_size)
+        ]
         parts = await asyncio.gather(
             *(self._infer(FACE_DETECTOR, "images", chunk, DETECTOR_OUTPUTS) for chunk in chunks)
         )
@@ -146,7 +148,9 @@ class TritonFaceModels:
         """Emotion probabilities (M, 7) for (M, 64, 64, 1) uint8 crops; empty in, empty out."""
         if len(crops) == 0:
             return np.zeros((0, 7), dtype=np.float32)
-        chunks = [crops[i : i + self.emotion_batch_size] for i in range(0, len(crops), self.emotion_batch_size)]
+        chunks = [
+            crops[i : i + self.emotion_batch_size] for i in range(0, len(crops), self.emotion_batch_size)
+        ]
         parts = await asyncio.gather(
             *(self._infer(FACE_EMOTION, "crops", chunk, ("probabilities",)) for chunk in chunks)
         )

@@ -88,7 +88,9 @@ def probe_media(content: bytes, limits: MediaLimits) -> MediaInfo:
                     "downscale the video (e.g. to 1920x1080) before sending it"
                 )
             if width <= 0 or height <= 0:
-                raise UndecodableMediaError("the video stream declares no frame size; the file may be truncated")
+                raise UndecodableMediaError(
+                    "the video stream declares no frame size; the file may be truncated"
+                )
         duration_s = _container_duration_s(container)
         if duration_s > limits.max_duration_s:
             raise MediaTooLargeError(
@@ -182,7 +184,9 @@ def decode_audio(content: bytes) -> AudioClip | None:
                     "the audio stream could not be decoded (" + type(exc).__name__ + "); the file may be "
                     "truncated or use an unsupported codec"
                 ) from exc
-            log.warning("media.audio_truncated", samples=sum(len(c) for c in chunks), error=type(exc).__name__)
+            log.warning(
+                "media.audio_truncated", samples=sum(len(c) for c in chunks), error=type(exc).__name__
+            )
     samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
     np.clip(samples, -1.0, 1.0, out=samples)
     return AudioClip(samples=samples, sample_rate_hertz=AUDIO_SAMPLE_RATE_HERTZ)

@@ -36,18 +36,34 @@ class Metrics:
             rpc_seconds=Histogram(
                 "laughter_rpc_seconds", "RPC duration", ["method"], registry=reg, buckets=LATENCY_BUCKETS_S
             ),
-            rpc_errors=Counter("laughter_rpc_errors_total", "RPCs that ended in an error", ["method", "code"], registry=reg),
+            rpc_errors=Counter(
+                "laughter_rpc_errors_total", "RPCs that ended in an error", ["method", "code"], registry=reg
+            ),
             stage_seconds=Histogram(
-                "laughter_stage_seconds", "Time per pipeline stage", ["stage"], registry=reg, buckets=LATENCY_BUCKETS_S
+                "laughter_stage_seconds",
+                "Time per pipeline stage",
+                ["stage"],
+                registry=reg,
+                buckets=LATENCY_BUCKETS_S,
             ),
             media_seconds=Counter("laughter_media_seconds_total", "Seconds of media analysed", registry=reg),
-            frames_analyzed=Counter("laughter_frames_analyzed_total", "Frames sent to face detection", registry=reg),
+            frames_analyzed=Counter(
+                "laughter_frames_analyzed_total", "Frames sent to face detection", registry=reg
+            ),
             faces_detected=Counter("laughter_faces_detected_total", "Faces found", registry=reg),
             laughter_events=Counter("laughter_events_total", "Laughter events found", ["type"], registry=reg),
             inference_batch_size=Histogram(
-                "laughter_inference_batch_size", "Items per Triton request", ["model"], registry=reg, buckets=BATCH_BUCKETS
+                "laughter_inference_batch_size",
+                "Items per Triton request",
+                ["model"],
+                registry=reg,
+                buckets=BATCH_BUCKETS,
             ),
-            frames_dropped=Counter("laughter_frames_dropped_total", "Frames not analysed", ["reason"], registry=reg),
+            frames_dropped=Counter(
+                "laughter_frames_dropped_total", "Frames not analysed", ["reason"], registry=reg
+            ),
             active_sessions=Gauge("laughter_active_sessions", "Open live sessions", registry=reg),
-            analyses_in_flight=Gauge("laughter_analyses_in_flight", "Whole-file analyses running", registry=reg),
+            analyses_in_flight=Gauge(
+                "laughter_analyses_in_flight", "Whole-file analyses running", registry=reg
+            ),
         )

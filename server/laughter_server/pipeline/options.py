@@ -45,7 +45,8 @@ def resolve_options(
         )
     if disable_video and disable_audio:
         raise InvalidOptionError(
-            f"{field_prefix}.disable_audio", "disable_video and disable_audio cannot both be set: nothing to analyse"
+            f"{field_prefix}.disable_audio",
+            "disable_video and disable_audio cannot both be set: nothing to analyse",
         )
     if not 0.0 <= laughter_threshold < 1.0:
         raise InvalidOptionError(

@@ -125,7 +125,9 @@ class WholeFileAnalyzer:
 
         fuse_started = time.perf_counter()
         frame_times = np.arange(0.0, duration_s, period_s) if want_video else np.zeros(0)
-        events, timeline = fuse_events(audio_track, observations, frame_times, duration_s, period_s, options.rules)
+        events, timeline = fuse_events(
+            audio_track, observations, frame_times, duration_s, period_s, options.rules
+        )
         summary = summarise(events, observations, timeline, duration_s, notices)
         clock.add("fusion", time.perf_counter() - fuse_started)
         processing_s = time.perf_counter() - started

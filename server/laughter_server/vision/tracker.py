@@ -38,7 +38,9 @@ class _Track:
 class FaceTracker:
     """Assigns a face id to every box, frame after frame (``assign``), keeping ids stable while a face moves."""
 
-    def __init__(self, min_iou: float = 0.2, max_centre_distance: float = 0.6, max_gap_s: float = 2.0) -> None:
+    def __init__(
+        self, min_iou: float = 0.2, max_centre_distance: float = 0.6, max_gap_s: float = 2.0
+    ) -> None:
         self.min_iou = min_iou
         self.max_centre_distance = max_centre_distance
         self.max_gap_s = max_gap_s

@@ -1,0 +1,166 @@
+"""Whole-file analysis benchmark (``make bench``).
+
+For the bundled sample and a generated 60 s 720p clip, through the real gRPC server and a real local Triton:
+real-time factor (media seconds per wall second), time per stage, faces per second and peak memory. Every
+figure is printed next to a reference measured in the same run, as a ratio, because the machine is shared:
+* decode-only: PyAV decoding + frame sampling + audio resampling of the same file (the physical floor);
+* one bare Triton call: a single detector request of one batch, and the same frames one per request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import pathlib
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import grpc
+import numpy as np
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from laughter.v1 import laughter_service_pb2, laughter_service_pb2_grpc  # noqa: E402
+from laughter_server.inference.supervisor import TritonProcess  # noqa: E402
+from laughter_server.inference.triton import TritonFaceModels  # noqa: E402
+from laughter_server.media.decode import decode_audio, iter_video_frames  # noqa: E402
+from laughter_server.vision.detection import DEFAULT_DETECTOR_INPUT_HW, letterbox  # noqa: E402
+
+from tests.conftest import ServerThread, make_settings, wait_serving  # noqa: E402
+
+FRAME_RATE_HERTZ = 5.0
+
+
+def vm_hwm_mb(pid: int) -> float:
+    """Peak resident memory of a process (VmHWM), in MB."""
+    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def decode_only_s(content: bytes) -> float:
+    started = time.perf_counter()
+    for _ in iter_video_frames(content, FRAME_RATE_HERTZ):
+        pass
+    decode_audio(content)
+    return time.perf_counter() - started
+
+
+async def bare_triton(url: str, content: bytes) -> tuple[float, float, int]:
+    """(one batched detector call, the same frames one per call, frames) in seconds."""
+    frames = [
+        image for _, image in zip(range(16), iter_video_frames(content, FRAME_RATE_HERTZ), strict=False)
+    ]
+    batch, _ = letterbox(np.stack(frames), DEFAULT_DETECTOR_INPUT_HW)
+    models = TritonFaceModels(url, detector_batch_size=len(frames))
+    try:
+        await models.detect(batch)  # warm-up
+        started = time.perf_counter()
+        await models.detect(batch)
+        batched = time.perf_counter() - started
+        started = time.perf_counter()
+        for i in range(len(batch)):
+            await models.detect(batch[i : i + 1])
+        single = time.perf_counter() - started
+    finally:
+        await models.close()
+    return batched, single, len(frames)
+
+
+def run_case(
+    name: str,
+    path: pathlib.Path,
+    stub: laughter_service_pb2_grpc.LaughterAnalysisServiceStub,
+    triton_url: str,
+    repeats: int,
+) -> None:
+    content = path.read_bytes()
+    walls, results = [], []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        reply = stub.AnalyzeMedia(laughter_service_pb2.AnalyzeMediaRequest(content=content), timeout=900)
+        walls.append(time.perf_counter() - started)
+        results.append(reply.result)
+    wall = statistics.median(walls)
+    result = results[0]
+    media_s = result.summary.media.media_duration.ToNanoseconds() / 1e9
+    decode_s = decode_only_s(content)
+    batched, single, n = asyncio.run(bare_triton(triton_url, content))
+    faces = result.summary.media.faces_detected
+    print(
+        f"\n== {name}: {path.name} ({media_s:.1f} s media, {len(content) / 1e6:.1f} MB, "
+        f"{result.summary.media.video_width}x{result.summary.media.video_height}, "
+        f"{result.summary.media.frames_analyzed} frames analysed at {FRAME_RATE_HERTZ:g} Hz)"
+    )
+    print(f"  real-time factor      {media_s / wall:8.2f} x   (wall {wall:.2f} s, median of {repeats})")
+    print(
+        f"  decode-only RTF       {media_s / decode_s:8.2f} x   -> analysis runs at {decode_s / wall:.2f} of decode-only speed"
+    )
+    print(f"  faces per second      {faces / wall:8.1f}     ({faces} faces)")
+    print(f"  events                {len(result.events):8d}")
+    print("  stage seconds (summed per stage; audio runs alongside video):")
+    for t in sorted(result.summary.stage_timings, key=lambda t: t.stage):
+        print(f"    {t.stage:16s} {t.duration.ToNanoseconds() / 1e9:8.3f} s")
+    per_frame_pipeline_ms = 1000 * wall / max(1, result.summary.media.frames_analyzed)
+    print(
+        f"  bare Triton detector: {1000 * batched / n:.1f} ms/frame batched ({n} per request), "
+        f"{1000 * single / n:.1f} ms/frame one per request (batched/unbatched {single / batched:.2f}x); "
+        f"whole pipeline {per_frame_pipeline_ms:.1f} ms/frame -> {per_frame_pipeline_ms / (1000 * batched / n):.2f}x a bare batched call"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--clip-seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    out = REPO / "bench" / "out"
+    out.mkdir(exist_ok=True)
+    clip = out / "clip_60s_720p.mp4"
+    if not clip.exists():
+        subprocess.run(
+            [
+                sys.executable,
+                str(REPO / "bench" / "make_clip.py"),
+                "--seconds",
+                str(args.clip_seconds),
+                "--width",
+                "1280",
+                "--height",
+                "720",
+                "--out",
+                str(clip),
+            ],
+            check=True,
+        )
+    triton = TritonProcess(REPO / "model_repository")
+    triton.start()
+    try:
+        triton.wait_ready(120)
+        server = ServerThread(make_settings(triton_url=triton.grpc_url)).start()
+        try:
+            wait_serving(server.address)
+            channel = grpc.insecure_channel(
+                server.address, options=[("grpc.max_send_message_length", 256 << 20)]
+            )
+            stub = laughter_service_pb2_grpc.LaughterAnalysisServiceStub(channel)
+            run_case("sample", REPO / "samples" / "sample.mp4", stub, triton.grpc_url, args.repeats)
+            run_case("60 s 720p clip", clip, stub, triton.grpc_url, args.repeats)
+            print(
+                f"\npeak memory: server process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "
+                f"(includes this benchmark's client), Triton {vm_hwm_mb(triton._proc.pid) if triton._proc else float('nan'):.0f} MB "
+                "(tritonserver; its Python-backend stubs are separate processes)"
+            )
+        finally:
+            server.stop()
+    finally:
+        triton.stop()
+
+
+if __name__ == "__main__":
+    main()
