@@ -22,7 +22,8 @@ def configure_logging(log_format: str = "auto", level: str = "info") -> None:
         renderer = structlog.processors.JSONRenderer()
         shared.append(structlog.processors.dict_tracebacks)
     else:
-        renderer = structlog.dev.ConsoleRenderer()
+        # plain tracebacks: local variables could hold request media
+        renderer = structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
     numeric_level = getattr(logging, level.upper())
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

@@ -139,7 +139,7 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
             self.metrics.stage_seconds.labels(stage=stage).observe(seconds)
         self.metrics.media_seconds.inc(result.media.duration_s)
         self.metrics.frames_analyzed.inc(result.frames_analyzed)
-        self.metrics.faces_detected.inc(result.faces_detected)
+        self.metrics.faces_detected.inc(result.face_detections)
         for event in result.events:
             self.metrics.laughter_events.labels(type=event.laughter_type.value).inc()
 

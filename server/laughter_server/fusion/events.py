@@ -31,6 +31,8 @@ from laughter_server.fusion.types import (
 )
 
 GRID_STEP_S = 0.1
+SILENT_WINDOW_DBFS = -70.0
+"""Audio windows below this level carry no evidence either way."""
 ACTIVE_LEVEL_DBFS = -50.0
 """Windows quieter than this are treated as silence when estimating the recording's typical level."""
 
@@ -51,7 +53,8 @@ class FusedTimeline:
     fused: npt.NDArray[np.float64]
 
 
-def _face_tracks(faces: Sequence[FaceObservation]) -> dict[int, list[FaceObservation]]:
+def face_tracks(faces: Sequence[FaceObservation]) -> dict[int, list[FaceObservation]]:
+    """Observations grouped by face id, each track in time order."""
     tracks: dict[int, list[FaceObservation]] = defaultdict(list)
     for obs in faces:
         tracks[obs.face_id].append(obs)
@@ -73,6 +76,40 @@ def _face_grid(
     return values
 
 
+def score_grid(
+    grid: npt.NDArray[np.float64],
+    audio: WindowScores | None,
+    faces: Sequence[FaceObservation],
+    frame_period_s: float,
+    rules: LaughterRules = DEFAULT_RULES,
+) -> FusedTimeline:
+    """Audio, face and fused scores at the ``grid`` times (any regular slice of the media)."""
+    audio_grid = None
+    if audio is not None and audio.centers_s.size:
+        audio_grid = np.interp(grid, audio.centers_s, audio.probabilities)
+        half_window_s = audio.window_s / 2.0
+        outside = (grid < audio.centers_s[0] - half_window_s) | (grid > audio.centers_s[-1] + half_window_s)
+        audio_grid[outside] = 0.0
+        # where the sound is digitally silent (muted microphone) the audio says nothing: faces decide there
+        silent = np.interp(grid, audio.centers_s, (audio.rms_dbfs < SILENT_WINDOW_DBFS).astype(np.float64)) > 0.5
+        audio_grid[silent & ~outside] = np.nan
+    face_grid = np.full(grid.shape, np.nan)
+    hold_s = max(0.5, 0.75 * frame_period_s)
+    for track in face_tracks(faces).values():
+        face_grid = np.fmax(face_grid, _face_grid(grid, track, hold_s, rules))
+    fused = np.array(
+        [
+            fuse_scores(
+                None if audio_grid is None or np.isnan(audio_grid[i]) else float(audio_grid[i]),
+                None if np.isnan(face_grid[i]) else float(face_grid[i]),
+                rules,
+            )
+            for i in range(grid.size)
+        ]
+    )
+    return FusedTimeline(grid, audio_grid, face_grid, fused)
+
+
 def build_timeline(
     audio: WindowScores | None,
     faces: Sequence[FaceObservation],
@@ -83,28 +120,7 @@ def build_timeline(
 ) -> FusedTimeline:
     """Audio, face and fused scores on a regular grid over ``[0, duration_s)``."""
     grid = np.arange(0.0, max(duration_s, step_s), step_s)
-    audio_grid = None
-    if audio is not None and audio.centers_s.size:
-        audio_grid = np.interp(grid, audio.centers_s, audio.probabilities)
-        half_window_s = audio.window_s / 2.0
-        outside = (grid < audio.centers_s[0] - half_window_s) | (grid > audio.centers_s[-1] + half_window_s)
-        audio_grid[outside] = 0.0
-    face_grid = np.full(grid.shape, np.nan)
-    hold_s = max(0.5, 0.75 * frame_period_s)
-    for track in _face_tracks(faces).values():
-        values = _face_grid(grid, track, hold_s, rules)
-        face_grid = np.fmax(face_grid, values)
-    fused = np.array(
-        [
-            fuse_scores(
-                None if audio_grid is None else float(audio_grid[i]),
-                None if np.isnan(face_grid[i]) else float(face_grid[i]),
-                rules,
-            )
-            for i in range(grid.size)
-        ]
-    )
-    return FusedTimeline(grid, audio_grid, face_grid, fused)
+    return score_grid(grid, audio, faces, frame_period_s, rules)
 
 
 def _evidence(
@@ -130,8 +146,11 @@ def _evidence(
             best_id, best_score, best_obs = face_id, score, obs
     audio_probability = 0.0
     loudness = relative = burst = 0.0
+    heard = False
     if audio is not None and timeline.audio is not None:
-        audio_probability = float(np.mean(timeline.audio[in_span])) if in_span.any() else 0.0
+        values = timeline.audio[in_span]
+        heard = bool(np.isfinite(values).any())
+        audio_probability = float(np.nanmean(values)) if heard else 0.0
         windows = (audio.centers_s >= span.start_s) & (audio.centers_s <= span.end_s)
         if not windows.any():
             windows = np.abs(audio.centers_s - (span.start_s + span.end_s) / 2) == np.min(
@@ -142,7 +161,7 @@ def _evidence(
         burst = float(np.mean(audio.burst_rate_hertz[windows]))
     if best_id is None:
         source = EvidenceSource.AUDIO
-    elif audio is None:
+    elif not heard:
         source = EvidenceSource.FACE
     else:
         source = EvidenceSource.AUDIO_AND_FACE
@@ -184,7 +203,7 @@ def fuse_events(
         max_gap_s=rules.max_gap_s,
         step_s=GRID_STEP_S,
     )
-    tracks = _face_tracks(faces)
+    tracks = face_tracks(faces)
     events = []
     for number, span in enumerate(spans, start=1):
         events.append(make_event(f"evt-{number:04d}", span, timeline, audio, tracks, frame_times_s, rules))

@@ -42,7 +42,8 @@ class AnalysisResult:
     media: MediaInfo
     frames_analyzed: int
     frames_with_faces: int
-    faces_detected: int
+    faces_detected: int  # distinct face tracks
+    face_detections: int  # faces summed over frames
     frame_rate_hertz: float
     stage_seconds: dict[str, float]
     processing_s: float
@@ -146,7 +147,8 @@ class WholeFileAnalyzer:
             media=info,
             frames_analyzed=faces.frames_analyzed,
             frames_with_faces=faces.frames_with_faces,
-            faces_detected=faces.faces_detected,
+            faces_detected=len({o.face_id for o in observations}),
+            face_detections=faces.faces_detected,
             frame_rate_hertz=options.frame_rate_hertz,
             stage_seconds=dict(clock.seconds),
             processing_s=processing_s,

@@ -1,0 +1,149 @@
+"""The asyncio client: the same methods as :class:`~laughter.LaughterClient`, awaitable."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, TypeVar
+
+import grpc
+import grpc.aio
+from google.protobuf import message as protobuf_message
+from grpc_health.v1 import health_pb2
+
+from laughter._base import (
+    ANALYZE_MEDIA_METHOD,
+    HEALTH_CHECK_METHOD,
+    LIST_MODELS_METHOD,
+    BaseClient,
+    ClientState,
+    health_from_proto,
+    health_request,
+    read_media_file,
+)
+from laughter._config import AnalysisOptions, ClientOptions
+from laughter._convert import model_from_proto, result_from_proto
+from laughter._exceptions import TransportError, map_rpc_error
+from laughter._types import AnalysisResult, HealthStatus, ModelInfo
+from laughter.v1 import laughter_service_pb2
+
+__all__ = ["AsyncLaughterClient"]
+
+ResponseT = TypeVar("ResponseT", bound=protobuf_message.Message)
+
+
+class AsyncLaughterClient(BaseClient):
+    """An asyncio client of the laughter.v1 service; use it with ``async with`` or await :meth:`close`.
+
+    >>> async with AsyncLaughterClient("127.0.0.1:50051") as client:  # doctest: +SKIP
+    ...     result = await client.analyze_file("clip.mp4")
+
+    The channel opens on first use, inside the running event loop, and belongs to that loop.
+    """
+
+    def __init__(self, address: str | None = None, *, options: ClientOptions | None = None) -> None:
+        super().__init__(address, options=options)
+        self._channel: grpc.aio.Channel | None = None
+
+    async def __aenter__(self) -> AsyncLaughterClient:
+        self._check_open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the channel; calling it again does nothing."""
+        if self._state is ClientState.CLOSED:
+            return
+        self._state = ClientState.CLOSED
+        if self._channel is not None:
+            await self._channel.close()
+            self._channel = None
+
+    def _get_channel(self) -> grpc.aio.Channel:
+        self._check_open()
+        if self._channel is None:
+            self._channel = grpc.aio.insecure_channel(self.address, options=self._channel_options())
+        return self._channel
+
+    async def _call(
+        self,
+        method: str,
+        request: protobuf_message.Message,
+        deserialize: Callable[[bytes], ResponseT],
+        timeout_s: float | None,
+    ) -> ResponseT:
+        rpc: Callable[..., Any] = self._get_channel().unary_unary(
+            method, request_serializer=_serialize, response_deserializer=deserialize
+        )
+        try:
+            response: ResponseT = await rpc(
+                request, timeout=self._deadline_s(timeout_s), metadata=self._call_metadata()
+            )
+        except grpc.RpcError as exc:
+            raise map_rpc_error(exc) from None
+        return response
+
+    async def analyze_bytes(
+        self,
+        data: bytes,
+        *,
+        filename: str = "",
+        options: AnalysisOptions | None = None,
+        timeout_s: float | None = None,
+    ) -> AnalysisResult:
+        """Analyse media held in memory; ``filename`` (for example "clip.mp4") is a hint for the decoder."""
+        request = self._prepare_bytes(data, filename, options)
+        response = await self._call(
+            ANALYZE_MEDIA_METHOD, request, laughter_service_pb2.AnalyzeMediaResponse.FromString, timeout_s
+        )
+        return result_from_proto(response.result)
+
+    async def analyze_file(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        options: AnalysisOptions | None = None,
+        timeout_s: float | None = None,
+    ) -> AnalysisResult:
+        """Analyse a media file (read in a worker thread); a missing or unreadable file raises a
+        :class:`~laughter.MediaFileError` before any call is made."""
+        self._check_open()
+        data, filename = await asyncio.to_thread(read_media_file, path)
+        return await self.analyze_bytes(data, filename=filename, options=options, timeout_s=timeout_s)
+
+    async def list_models(self, *, timeout_s: float | None = None) -> tuple[ModelInfo, ...]:
+        """The models the server uses, with versions and readiness."""
+        response = await self._call(
+            LIST_MODELS_METHOD,
+            laughter_service_pb2.ListModelsRequest(),
+            laughter_service_pb2.ListModelsResponse.FromString,
+            timeout_s,
+        )
+        return tuple(model_from_proto(item) for item in response.models)
+
+    async def health(self, *, service: str = "", timeout_s: float | None = None) -> HealthStatus:
+        """The server's serving status from ``grpc.health.v1`` (``service=""``: the server as a whole)."""
+        response = await self._call(
+            HEALTH_CHECK_METHOD, health_request(service), health_pb2.HealthCheckResponse.FromString, timeout_s
+        )
+        return health_from_proto(response)
+
+    async def is_serving(self, *, timeout_s: float | None = None) -> bool:
+        """True when the server reports SERVING; False when it is unreachable or not serving."""
+        try:
+            return await self.health(timeout_s=timeout_s) is HealthStatus.SERVING
+        except TransportError:
+            return False
+
+
+def _serialize(message: protobuf_message.Message) -> bytes:
+    return message.SerializeToString()

@@ -1,0 +1,230 @@
+"""``laughter``: analyse a media file, check the server's health, list its models.
+
+Exit codes: 0 success; 1 server fault; 2 usage or local file error; 3 the server rejected the request;
+4 the server is unavailable, not serving, or the deadline passed; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import TextIO
+
+from laughter._client import LaughterClient
+from laughter._config import DEFAULT_ADDRESS, AnalysisOptions, ClientOptions
+from laughter._exceptions import (
+    AlreadyExistsError,
+    ApiError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    LaughterError,
+    MediaFileError,
+    NotFoundError,
+    PermissionDeniedError,
+    ResourceExhaustedError,
+    TransportError,
+)
+from laughter._render import model_table, print_tables, result_tables
+from laughter._types import HealthStatus
+
+EXIT_OK = 0
+EXIT_SERVER_FAULT = 1
+EXIT_USAGE = 2
+EXIT_REJECTED = 3
+EXIT_UNAVAILABLE = 4
+EXIT_INTERRUPTED = 130
+CONTROL_TIMEOUT_S = 10.0
+REJECTED_ERRORS = (
+    InvalidArgumentError,
+    ResourceExhaustedError,
+    FailedPreconditionError,
+    NotFoundError,
+    AlreadyExistsError,
+    PermissionDeniedError,
+)
+
+EPILOG = """\
+examples:
+  laughter analyze samples/sample.mp4
+  laughter analyze clip.webm --fps 10 --json > result.json
+  laughter analyze talk.wav --no-video --address 10.0.0.5:50051 --timeout 600
+  laughter health
+  laughter models --json
+
+The server address comes from --address, else LAUGHTER_ADDRESS, else {default}.
+exit codes: 0 ok, 1 server fault, 2 usage or local file error, 3 request rejected by the server,
+4 server unavailable, not serving or deadline exceeded.
+"""
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``laughter`` command."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--address",
+        default=None,
+        metavar="HOST:PORT",
+        help=f"server address (default: $LAUGHTER_ADDRESS or {DEFAULT_ADDRESS})",
+    )
+    common.add_argument(
+        "--timeout", type=_positive_float, default=None, metavar="S", help="deadline of the call in seconds"
+    )
+    common.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    common.add_argument("--plain", action="store_true", help="plain text tables even when rich is installed")
+
+    parser = argparse.ArgumentParser(
+        prog="laughter",
+        description="Find and classify laughter in video and audio with a laughter.v1 server.",
+        epilog=EPILOG.format(default=DEFAULT_ADDRESS),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    analyze = commands.add_parser(
+        "analyze",
+        parents=[common],
+        help="analyse a media file and print its laughter events and summary",
+        epilog=EPILOG.format(default=DEFAULT_ADDRESS),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    analyze.add_argument("file", metavar="FILE", help="video or audio file (any format FFmpeg reads)")
+    analyze.add_argument(
+        "--fps",
+        type=_positive_float,
+        default=None,
+        metavar="F",
+        help="video frames analysed per second (default 5)",
+    )
+    analyze.add_argument("--no-video", action="store_true", help="analyse the audio only")
+    analyze.add_argument("--no-audio", action="store_true", help="analyse the faces only")
+    analyze.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        metavar="T",
+        help="laughter score that starts an event, [0, 1)",
+    )
+    analyze.add_argument(
+        "--face-samples", action="store_true", help="include per-frame face samples (with --json)"
+    )
+    commands.add_parser("health", parents=[common], help="print the server's serving status")
+    commands.add_parser("models", parents=[common], help="list the server's models and versions")
+    return parser
+
+
+def _run_analyze(args: argparse.Namespace, client_options: ClientOptions, out: TextIO) -> int:
+    options = AnalysisOptions(
+        analysis_frame_rate_hertz=args.fps,
+        disable_video=args.no_video,
+        disable_audio=args.no_audio,
+        laughter_threshold=args.threshold,
+        include_face_samples=args.face_samples,
+    )
+    with LaughterClient(options=client_options) as client:
+        result = client.analyze_file(args.file, options=options)
+    if args.json:
+        json.dump(result.to_dict(), out, indent=2)
+        out.write("\n")
+    else:
+        print_tables(result_tables(result, os.path.basename(args.file)), out, use_rich=not args.plain)
+    return EXIT_OK
+
+
+def _run_health(args: argparse.Namespace, client_options: ClientOptions, out: TextIO) -> int:
+    with LaughterClient(options=client_options) as client:
+        status = client.health(timeout_s=args.timeout or CONTROL_TIMEOUT_S)
+    if args.json:
+        out.write(json.dumps({"address": client.address, "status": status.value}) + "\n")
+    else:
+        out.write(f"{client.address}: {status.value}\n")
+    return EXIT_OK if status is HealthStatus.SERVING else EXIT_UNAVAILABLE
+
+
+def _run_models(args: argparse.Namespace, client_options: ClientOptions, out: TextIO) -> int:
+    with LaughterClient(options=client_options) as client:
+        models = client.list_models(timeout_s=args.timeout or CONTROL_TIMEOUT_S)
+    if args.json:
+        json.dump([model.to_dict() for model in models], out, indent=2)
+        out.write("\n")
+    else:
+        print_tables([model_table(models)], out, use_rich=not args.plain)
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, ClientOptions, TextIO], int]] = {
+    "analyze": _run_analyze,
+    "health": _run_health,
+    "models": _run_models,
+}
+
+
+def describe_error(error: LaughterError) -> str:
+    """One line for the terminal: the server's message, then code, reason and the offending fields."""
+    text = error.message
+    if isinstance(error, ApiError):
+        tags = [error.code] + ([error.reason] if error.reason else [])
+        text += " [" + " ".join(tags) + "]"
+        for violation in error.field_violations:
+            described = violation.description and violation.description != error.message
+            text += (
+                f"; {violation.field}: {violation.description}" if described else f"; field {violation.field}"
+            )
+        if error.retry_after_s is not None:
+            text += f"; retry after {error.retry_after_s:.1f} s"
+    return text
+
+
+def exit_code_for(error: LaughterError) -> int:
+    """The process exit code for an SDK error."""
+    if isinstance(error, MediaFileError):
+        return EXIT_USAGE
+    if isinstance(error, REJECTED_ERRORS):
+        return EXIT_REJECTED
+    if isinstance(error, TransportError):
+        return EXIT_UNAVAILABLE
+    return EXIT_SERVER_FAULT
+
+
+def main(
+    argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
+    """Run the command line and return its exit code (argparse's usage errors return 2)."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) and usage errors (2) from argparse
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    try:
+        client_options = ClientOptions.from_env(address=args.address, timeout_s=args.timeout)
+    except ValueError as exc:  # a bad address, or LAUGHTER_TIMEOUT_S that is not a positive number
+        err.write(f"laughter: error: {exc}\n")
+        return EXIT_USAGE
+    try:
+        return COMMANDS[args.command](args, client_options, out)
+    except LaughterError as exc:
+        prefix = ""
+        if isinstance(exc, TransportError) and not exc.reason:
+            prefix = f"no answer from the server at {client_options.address}: "
+        err.write(f"laughter: error: {prefix}{describe_error(exc)}\n")
+        return exit_code_for(exc)
+    except KeyboardInterrupt:
+        err.write("laughter: interrupted\n")
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Small keyword-only configuration objects: how to reach the server, and how to analyse media."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+
+__all__ = ["DEFAULT_ADDRESS", "AnalysisOptions", "ClientOptions"]
+
+DEFAULT_ADDRESS = "127.0.0.1:50051"
+DEFAULT_TIMEOUT_S = 300.0
+DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+ENV_PREFIX = "LAUGHTER_"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ClientOptions:
+    """How a client reaches the server.
+
+    ``timeout_s`` is the default deadline of every call (``None``: no deadline); a call's own ``timeout_s``
+    overrides it. ``max_message_bytes`` bounds requests and responses (the media file travels in one
+    message, so it must be at least the file size). ``auth_token`` is sent as ``authorization: Bearer …``
+    and ``metadata`` as extra gRPC metadata on every call.
+    """
+
+    address: str = DEFAULT_ADDRESS
+    """``host:port`` of the server."""
+    timeout_s: float | None = DEFAULT_TIMEOUT_S
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    auth_token: str | None = None
+    metadata: tuple[tuple[str, str], ...] = ()
+    """Extra ``(key, value)`` pairs; keys must be lowercase ASCII."""
+
+    def __post_init__(self) -> None:
+        if not self.address or self.address.startswith(":"):
+            raise ValueError(f"address must be host:port, got {self.address!r}")
+        if self.timeout_s is not None and self.timeout_s <= 0:
+            raise ValueError(f"timeout_s must be positive or None, got {self.timeout_s}")
+        if self.max_message_bytes <= 0:
+            raise ValueError(f"max_message_bytes must be positive, got {self.max_message_bytes}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> ClientOptions:
+        """Options from ``LAUGHTER_ADDRESS``, ``LAUGHTER_TIMEOUT_S`` and ``LAUGHTER_AUTH_TOKEN``, then
+        keyword ``overrides`` (``None`` values are ignored)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        if env.get(ENV_PREFIX + "ADDRESS"):
+            values["address"] = env[ENV_PREFIX + "ADDRESS"]
+        if env.get(ENV_PREFIX + "TIMEOUT_S"):
+            values["timeout_s"] = float(env[ENV_PREFIX + "TIMEOUT_S"])
+        if env.get(ENV_PREFIX + "AUTH_TOKEN"):
+            values["auth_token"] = env[ENV_PREFIX + "AUTH_TOKEN"]
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AnalysisOptions:
+    """How to analyse media. ``None`` and ``False`` leave the choice to the server's defaults (5 frames per
+    second, threshold 0.5, minimum event 0.3 s, 8 faces); the server checks the ranges and rejects values
+    outside them with :class:`~laughter.InvalidArgumentError` naming the field."""
+
+    analysis_frame_rate_hertz: float | None = None
+    """Video frames analysed per second of media, in (0, 30]."""
+    disable_video: bool = False
+    """Analyse audio only."""
+    disable_audio: bool = False
+    """Analyse faces only."""
+    laughter_threshold: float | None = None
+    """Fused laughter score that starts an event, in [0, 1)."""
+    min_event_duration_s: float | None = None
+    """Minimum length of a reported event, in [0, 10] seconds."""
+    max_faces: int | None = None
+    """Faces analysed per frame, largest first, in [0, 32]."""
+    include_face_samples: bool = False
+    """Return per-frame, per-face emotion samples in :attr:`~laughter.AnalysisResult.face_samples`."""
