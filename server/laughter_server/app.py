@@ -19,11 +19,15 @@ from prometheus_client import start_http_server
 from laughter_server.api.servicer import LaughterServicer
 from laughter_server.config import Settings
 from laughter_server.errors import ModelUnavailableError
+from laughter_server.inference.batcher import BatchedFaceModels
+from laughter_server.inference.models import FaceModels
 from laughter_server.inference.supervisor import TritonProcess
 from laughter_server.inference.triton import TritonFaceModels
 from laughter_server.media.decode import MediaLimits
 from laughter_server.observability.metrics import Metrics
 from laughter_server.pipeline.audio_stage import AudioStage
+from laughter_server.pipeline.registry import SessionRegistry
+from laughter_server.pipeline.session import SessionLimits
 from laughter_server.pipeline.whole_file import WholeFileAnalyzer
 
 log = structlog.get_logger(__name__)
@@ -45,9 +49,13 @@ class Services:
     analyzer: WholeFileAnalyzer
     metrics: Metrics
     triton: TritonProcess | None
+    registry: SessionRegistry
+    live_models: FaceModels
 
     async def close(self) -> None:
         """Close the Triton channel and stop the local Triton."""
+        if isinstance(self.live_models, BatchedFaceModels):
+            await self.live_models.close()
         await self.face_models.close()
         if self.triton is not None:
             await asyncio.to_thread(self.triton.stop)
@@ -94,7 +102,29 @@ async def build_services(settings: Settings, metrics: Metrics | None = None) -> 
         max_frame_pixels=settings.max_frame_pixels, max_duration_s=settings.max_media_duration_s
     )
     analyzer = WholeFileAnalyzer(face_models, audio, limits)
-    return Services(settings, face_models, audio, analyzer, metrics or Metrics.create(), triton)
+    metrics = metrics or Metrics.create()
+    live_models: FaceModels = face_models
+    if settings.cross_stream_batching == "on":
+        live_models = BatchedFaceModels(
+            face_models,
+            max_frames=settings.detector_batch_size,
+            max_crops=settings.emotion_batch_size,
+            max_delay_s=settings.batch_delay_ms / 1000.0,
+            metrics=metrics,
+        )
+    registry = SessionRegistry(
+        live_models,
+        audio,
+        SessionLimits(
+            max_backlog_frames=settings.session_backlog_frames,
+            max_chunk_bytes=settings.max_chunk_bytes,
+            idle_timeout_s=settings.session_idle_timeout_s,
+            max_duration_s=settings.session_max_duration_s,
+        ),
+        max_sessions=settings.max_sessions,
+        metrics=metrics,
+    )
+    return Services(settings, face_models, audio, analyzer, metrics, triton, registry, live_models)
 
 
 async def _watch_health(services: Services, health_servicer: health.aio.HealthServicer) -> None:
@@ -139,7 +169,9 @@ class RunningServer:
         self.watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.watcher
-        await self.server.stop(grace_s)
+        stopping = asyncio.create_task(self.server.stop(grace_s))  # no new calls from here on
+        await self.services.registry.drain(grace_s)
+        await stopping
         await self.services.close()
 
 
@@ -155,7 +187,7 @@ async def start_server(services: Services, listen: str | None = None) -> Running
         ]
     )
     servicer = LaughterServicer(
-        settings, services.analyzer, services.face_models, services.audio, services.metrics
+        settings, services.analyzer, services.face_models, services.audio, services.metrics, services.registry
     )
     laughter_service_pb2_grpc.add_LaughterAnalysisServiceServicer_to_server(servicer, server)
     health_servicer = health.aio.HealthServicer()

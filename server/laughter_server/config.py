@@ -72,6 +72,27 @@ class Settings:
     emotion_batch_size: int = dataclasses.field(
         default=64, metadata={"help": "face crops per emotion request to Triton"}
     )
+    max_sessions: int = dataclasses.field(default=64, metadata={"help": "live sessions open at once"})
+    session_idle_timeout_s: float = dataclasses.field(
+        default=30.0, metadata={"help": "a live session with no media for this long ends with its summary"}
+    )
+    session_max_duration_s: float = dataclasses.field(
+        default=4 * 3600.0, metadata={"help": "longest a live session may last (wall clock)"}
+    )
+    session_backlog_frames: int = dataclasses.field(
+        default=8, metadata={"help": "frames a live session may have waiting; beyond, the oldest is dropped"}
+    )
+    max_chunk_bytes: int = dataclasses.field(
+        default=8 * 1024 * 1024, metadata={"help": "largest single frame or audio chunk in a live session"}
+    )
+    cross_stream_batching: str = dataclasses.field(
+        default="on",
+        metadata={"help": "on: merge face-model calls of all live sessions; off: one call per session"},
+    )
+    batch_delay_ms: float = dataclasses.field(
+        default=10.0,
+        metadata={"help": "longest a frame waits for others to share its Triton call (batching on)"},
+    )
     metrics_port: int = dataclasses.field(
         default=9464, metadata={"help": "Prometheus /metrics port on the listen host; 0 disables"}
     )
@@ -96,6 +117,11 @@ class Settings:
             "max_concurrent_analyses",
             "detector_batch_size",
             "emotion_batch_size",
+            "max_sessions",
+            "session_idle_timeout_s",
+            "session_max_duration_s",
+            "session_backlog_frames",
+            "max_chunk_bytes",
         )
         for name in positive:
             if not getattr(self, name) > 0:  # also rejects NaN
@@ -104,6 +130,10 @@ class Settings:
             raise InvalidOptionError(
                 "default_frame_rate_hertz", "default_frame_rate_hertz must not exceed max_frame_rate_hertz"
             )
+        if self.cross_stream_batching not in ("on", "off"):
+            raise InvalidOptionError("cross_stream_batching", "cross_stream_batching must be on or off")
+        if not 0 <= self.batch_delay_ms <= 1000:
+            raise InvalidOptionError("batch_delay_ms", "batch_delay_ms must be in [0, 1000]")
         if self.log_format not in ("auto", "json", "console"):
             raise InvalidOptionError("log_format", "log_format must be auto, json or console")
         if self.log_level not in ("debug", "info", "warning", "error"):

@@ -13,7 +13,12 @@
     ├── CapacityExceededError      (RESOURCE_EXHAUSTED, with a retry hint)
     ├── ModelUnavailableError      (UNAVAILABLE, with a retry hint)
     ├── ModelLoadError             (FAILED_PRECONDITION at start-up / reload)
-    └── AnalysisTimeoutError       (DEADLINE_EXCEEDED)
+    ├── AnalysisTimeoutError       (DEADLINE_EXCEEDED)
+    ├── SessionConfigError         (INVALID_ARGUMENT, with the offending field)
+    ├── SessionNotFoundError       (NOT_FOUND)
+    ├── SessionExistsError         (ALREADY_EXISTS)
+    ├── SessionClosedError         (FAILED_PRECONDITION)
+    └── ShuttingDownError          (UNAVAILABLE)
 """
 
 from __future__ import annotations
@@ -105,3 +110,41 @@ class AnalysisTimeoutError(LaughterError):
     """The analysis did not finish within the request's deadline."""
 
     reason = "DEADLINE_EXCEEDED"
+
+
+class SessionConfigError(InvalidOptionError):
+    """The session's configuration is missing or invalid."""
+
+    reason = "SESSION_CONFIG_INVALID"
+
+    def __init__(self, field: str, message: str, reason: str = "SESSION_CONFIG_INVALID") -> None:
+        super().__init__(field, message)
+        self.reason = reason
+
+
+class SessionNotFoundError(LaughterError):
+    """No open session has this id."""
+
+    reason = "SESSION_NOT_FOUND"
+
+
+class SessionExistsError(LaughterError):
+    """A session with this id is already open."""
+
+    reason = "SESSION_ALREADY_EXISTS"
+
+
+class SessionClosedError(LaughterError):
+    """The session no longer takes media."""
+
+    reason = "SESSION_CLOSED"
+
+
+class ShuttingDownError(LaughterError):
+    """The server is draining and takes no new sessions."""
+
+    reason = "SHUTTING_DOWN"
+
+    def __init__(self, message: str, retry_after_s: float = 5.0) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

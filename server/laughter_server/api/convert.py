@@ -85,6 +85,19 @@ def options_from_proto(
     )
 
 
+def options_to_proto(options: AnalysisOptions) -> analysis_pb2.AnalysisOptions:
+    """The effective options, with every default filled in."""
+    return analysis_pb2.AnalysisOptions(
+        analysis_frame_rate_hertz=options.frame_rate_hertz,
+        disable_video=not options.use_video,
+        disable_audio=not options.use_audio,
+        laughter_threshold=options.rules.enter_threshold,
+        min_event_duration=duration(options.rules.min_event_s),
+        max_faces=options.max_faces,
+        include_face_samples=options.include_face_samples,
+    )
+
+
 def emotion_scores(values: tuple[float, ...]) -> list[analysis_pb2.EmotionScore]:
     """EmotionScore messages in model order."""
     return [

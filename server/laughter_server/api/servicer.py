@@ -1,7 +1,8 @@
 """The laughter.v1 servicer: thin handlers that validate, call the pipeline, and convert.
 
-The live-session RPCs (StreamingAnalyze, CreateSession, AppendSessionMedia, WatchSession, EndSession) are
-part of the API but not served by this version: they answer UNIMPLEMENTED (the generated base class).
+Live sessions are served twice over the same ``LiveSession`` code: ``StreamingAnalyze`` (bidirectional, for
+native clients) and ``CreateSession`` / ``AppendSessionMedia`` / ``WatchSession`` / ``EndSession`` (unary
+pushes plus a server stream, for browsers), so both transports emit identical updates.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from collections.abc import AsyncIterator
 
 import grpc
 import structlog
-from laughter.v1 import laughter_service_pb2, laughter_service_pb2_grpc
+from laughter.v1 import laughter_service_pb2, laughter_service_pb2_grpc, media_pb2
 
-from laughter_server.api import convert
+from laughter_server.api import convert, session_convert
 from laughter_server.api.status import translate_errors
 from laughter_server.config import Settings
 from laughter_server.errors import (
@@ -26,10 +27,15 @@ from laughter_server.errors import (
     InvalidOptionError,
     MediaTooLargeError,
     ModelUnavailableError,
+    SessionClosedError,
+    SessionConfigError,
+    SessionExistsError,
 )
 from laughter_server.inference.models import FaceModels
 from laughter_server.observability.metrics import Metrics
 from laughter_server.pipeline.audio_stage import AudioStage
+from laughter_server.pipeline.registry import SessionRegistry
+from laughter_server.pipeline.session import LiveSession, SummaryUpdate, WarningUpdate
 from laughter_server.pipeline.whole_file import AnalysisResult, WholeFileAnalyzer
 
 log = structlog.get_logger(__name__)
@@ -37,6 +43,8 @@ log = structlog.get_logger(__name__)
 DEADLINE_MARGIN_S = 0.2
 """Stop this long before the client's deadline so the client gets our DEADLINE_EXCEEDED, not a cut-off."""
 QUEUE_FACTOR = 4
+SESSION_DEADLINE_MARGIN_S = 1.0
+"""A live session whose call deadline is this close ends itself, so the summary still reaches the client."""
 """Whole-file requests beyond max_concurrent_analyses * QUEUE_FACTOR waiting are refused at once."""
 
 
@@ -50,8 +58,10 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
         face_models: FaceModels,
         audio: AudioStage,
         metrics: Metrics,
+        registry: SessionRegistry,
     ) -> None:
         self.settings = settings
+        self.registry = registry
         self.analyzer = analyzer
         self.face_models = face_models
         self.audio = audio
@@ -182,4 +192,165 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
                 )
             described = await asyncio.to_thread(self.audio.reload, path)
             return laughter_service_pb2.ReloadModelResponse(model=convert.model_to_proto(described))
+        raise AssertionError("unreachable: translate_errors aborts the call")
+
+    # live sessions -----------------------------------------------------------------------------------
+    def _spec(self, config: object) -> session_convert.SessionSpec:
+        return session_convert.spec_from_proto(
+            config,  # type: ignore[arg-type]
+            default_frame_rate_hertz=self.settings.default_frame_rate_hertz,
+            max_frame_rate_hertz=self.settings.max_frame_rate_hertz,
+        )
+
+    @staticmethod
+    async def _push(session: LiveSession, chunk: media_pb2.MediaChunk) -> None:
+        kind = chunk.WhichOneof("chunk")
+        if kind == "frame":
+            session.push_frame(chunk.frame.data, chunk.frame.capture_offset.ToNanoseconds() / 1e9)
+        elif kind == "audio":
+            await session.push_audio(chunk.audio.data, chunk.audio.capture_offset.ToNanoseconds() / 1e9)
+        else:
+            session.warn(
+                "CHUNK_INVALID", "chunk", "a MediaChunk carried neither `frame` nor `audio`; ignored"
+            )
+
+    async def _read_chunks(
+        self, requests: AsyncIterator[laughter_service_pb2.StreamingAnalyzeRequest], session: LiveSession
+    ) -> None:
+        async for request in requests:
+            kind = request.WhichOneof("request")
+            if kind == "chunk":
+                await self._push(session, request.chunk)
+            else:
+                session.warn(
+                    "SESSION_CONFIG_INVALID", "config", "`config` is only valid in the first message; ignored"
+                )
+        session.end_input()
+
+    def _deadline_timer(
+        self, session: LiveSession, context: grpc.aio.ServicerContext
+    ) -> asyncio.TimerHandle | None:
+        remaining = context.time_remaining()
+        if remaining is None:
+            return None
+        warning = WarningUpdate(
+            "DEADLINE_EXCEEDED", "", "the call's deadline is near: the session ends now with its summary"
+        )
+        return asyncio.get_running_loop().call_later(
+            max(0.0, remaining - SESSION_DEADLINE_MARGIN_S), session.end_input, warning
+        )
+
+    async def StreamingAnalyze(
+        self,
+        request_iterator: AsyncIterator[laughter_service_pb2.StreamingAnalyzeRequest],
+        context: grpc.aio.ServicerContext,
+    ) -> AsyncIterator[laughter_service_pb2.StreamingAnalyzeResponse]:
+        """A live session over one bidirectional stream: config first, then chunks; half-close ends it."""
+        async with self._rpc("StreamingAnalyze", context):
+            first = await anext(aiter(request_iterator), None)
+            if first is None or first.WhichOneof("request") != "config":
+                raise SessionConfigError(
+                    "config",
+                    "the first StreamingAnalyzeRequest must carry `config` (formats and options), "
+                    "before any media chunk",
+                    reason="SESSION_CONFIG_MISSING",
+                )
+            session = self.registry.open(self._spec(first.config))
+            structlog.contextvars.bind_contextvars(session_id=session.spec.session_id)
+            reader = asyncio.create_task(self._read_chunks(request_iterator, session))
+            timer = self._deadline_timer(session, context)
+            finished = False
+            try:
+                async for update in session.updates():
+                    yield laughter_service_pb2.StreamingAnalyzeResponse(
+                        update=session_convert.update_to_proto(update)
+                    )
+                    finished = isinstance(update, SummaryUpdate)
+            finally:
+                if timer is not None:
+                    timer.cancel()
+                reader.cancel()
+                await asyncio.gather(reader, return_exceptions=True)
+                await self.registry.retire(session, cancel=not finished)
+
+    async def CreateSession(
+        self, request: laughter_service_pb2.CreateSessionRequest, context: grpc.aio.ServicerContext
+    ) -> laughter_service_pb2.CreateSessionResponse:
+        """Open a live session for the unary-push transport."""
+        async with self._rpc("CreateSession", context):
+            if not request.HasField("config"):
+                raise SessionConfigError(
+                    "config", "CreateSession needs `config`", reason="SESSION_CONFIG_MISSING"
+                )
+            session = self.registry.open(self._spec(request.config))
+            started = session_convert.update_to_proto(session.started_update()).started
+            return laughter_service_pb2.CreateSessionResponse(
+                session_id=session.spec.session_id, started=started
+            )
+        raise AssertionError("unreachable: translate_errors aborts the call")
+
+    async def AppendSessionMedia(
+        self, request: laughter_service_pb2.AppendSessionMediaRequest, context: grpc.aio.ServicerContext
+    ) -> laughter_service_pb2.AppendSessionMediaResponse:
+        """Push chunks into an open session; returns its progress."""
+        async with self._rpc("AppendSessionMedia", context):
+            session = self.registry.get(request.session_id)
+            if session.is_closed:
+                raise SessionClosedError(
+                    f"session {request.session_id!r} no longer takes media (ended, idle or shutting down)"
+                )
+            for chunk in request.chunks:
+                await self._push(session, chunk)
+            return laughter_service_pb2.AppendSessionMediaResponse(
+                progress=session_convert.progress_to_proto(session.progress())
+            )
+        raise AssertionError("unreachable: translate_errors aborts the call")
+
+    async def WatchSession(
+        self, request: laughter_service_pb2.WatchSessionRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[laughter_service_pb2.WatchSessionResponse]:
+        """Stream a session's updates (the same as StreamingAnalyze's) until its summary."""
+        async with self._rpc("WatchSession", context):
+            session = self.registry.get(request.session_id)
+            if session.watched:
+                raise SessionExistsError(
+                    f"session {request.session_id!r} already has a watcher; one at a time"
+                )
+            session.watched = True
+            finished = False
+            try:
+                async for update in session.updates():
+                    yield laughter_service_pb2.WatchSessionResponse(
+                        update=session_convert.update_to_proto(update)
+                    )
+                    finished = isinstance(update, SummaryUpdate)
+            finally:
+                session.watched = False
+                if finished:
+                    await self.registry.retire(session, cancel=False)
+
+    async def EndSession(
+        self, request: laughter_service_pb2.EndSessionRequest, context: grpc.aio.ServicerContext
+    ) -> laughter_service_pb2.EndSessionResponse:
+        """Close a session's input and return its summary and events."""
+        async with self._rpc("EndSession", context):
+            session = self.registry.get(request.session_id)
+            session.end_input()
+            remaining = context.time_remaining()
+            try:
+                async with asyncio.timeout(
+                    None if remaining is None else max(0.0, remaining - DEADLINE_MARGIN_S)
+                ):
+                    final = await session.final_summary()
+            except TimeoutError:
+                raise AnalysisTimeoutError(
+                    "the session's remaining media was not analysed before the call's deadline; "
+                    "call EndSession again with a longer deadline"
+                ) from None
+            if not session.watched:
+                await self.registry.retire(session, cancel=False)
+            return laughter_service_pb2.EndSessionResponse(
+                summary=session_convert.summary_to_proto(final),
+                events=[convert.event_to_proto(e) for e in final.events],
+            )
         raise AssertionError("unreachable: translate_errors aborts the call")

@@ -27,6 +27,10 @@ STATUS_TABLE: tuple[tuple[type[errors.LaughterError], grpc.StatusCode], ...] = (
     (errors.ModelUnavailableError, grpc.StatusCode.UNAVAILABLE),
     (errors.ModelLoadError, grpc.StatusCode.FAILED_PRECONDITION),
     (errors.AnalysisTimeoutError, grpc.StatusCode.DEADLINE_EXCEEDED),
+    (errors.SessionNotFoundError, grpc.StatusCode.NOT_FOUND),
+    (errors.SessionExistsError, grpc.StatusCode.ALREADY_EXISTS),
+    (errors.SessionClosedError, grpc.StatusCode.FAILED_PRECONDITION),
+    (errors.ShuttingDownError, grpc.StatusCode.UNAVAILABLE),
 )
 
 
@@ -68,7 +72,9 @@ def to_rpc_status(error: errors.LaughterError, metadata: dict[str, str] | None =
                 )
             )
         )
-    if isinstance(error, errors.ModelUnavailableError | errors.CapacityExceededError):
+    if isinstance(
+        error, errors.ModelUnavailableError | errors.CapacityExceededError | errors.ShuttingDownError
+    ):
         details.append(_pack(_retry_after(error.retry_after_s)))
     return status_pb2.Status(code=code.value[0], message=error.message, details=details)
 

@@ -91,7 +91,9 @@ def score_grid(
         outside = (grid < audio.centers_s[0] - half_window_s) | (grid > audio.centers_s[-1] + half_window_s)
         audio_grid[outside] = 0.0
         # where the sound is digitally silent (muted microphone) the audio says nothing: faces decide there
-        silent = np.interp(grid, audio.centers_s, (audio.rms_dbfs < SILENT_WINDOW_DBFS).astype(np.float64)) > 0.5
+        silent = (
+            np.interp(grid, audio.centers_s, (audio.rms_dbfs < SILENT_WINDOW_DBFS).astype(np.float64)) > 0.5
+        )
         audio_grid[silent & ~outside] = np.nan
     face_grid = np.full(grid.shape, np.nan)
     hold_s = max(0.5, 0.75 * frame_period_s)

@@ -78,7 +78,8 @@ def synthetic_result() -> AnalysisResult:
         media=MediaInfo("mov,mp4,m4a,3gp,3g2,mj2", DURATION_S, "h264", "aac", 24.0, 360, 288, 44100, 1),
         frames_analyzed=200,
         frames_with_faces=50,
-        faces_detected=50,
+        faces_detected=1,
+        face_detections=50,
         frame_rate_hertz=5.0,
         stage_seconds={"decode": 0.25, "fusion": 0.125},
         processing_s=1.5,
@@ -284,7 +285,7 @@ class TestResultToProto:
         """Without faces the dominant emotion is unspecified and the breakdown empty."""
         summary = summarise([], [], None, 10.0)
         empty = AnalysisResult(
-            (), summary, (), MediaInfo("wav", 10.0, None, "pcm_s16le"), 0, 0, 0, 5.0, {}, 0.1, ()
+            (), summary, (), MediaInfo("wav", 10.0, None, "pcm_s16le"), 0, 0, 0, 0, 5.0, {}, 0.1, ()
         )
         message = analyze_response(empty, "req-2").result
         assert message.summary.dominant_emotion == analysis_pb2.EMOTION_UNSPECIFIED

@@ -30,6 +30,11 @@ DOCUMENTED_CODES: list[tuple[errors.LaughterError, grpc.StatusCode]] = [
     (errors.ModelUnavailableError("down", retry_after_s=2.5), grpc.StatusCode.UNAVAILABLE),
     (errors.ModelLoadError("corrupt"), grpc.StatusCode.FAILED_PRECONDITION),
     (errors.AnalysisTimeoutError("slow"), grpc.StatusCode.DEADLINE_EXCEEDED),
+    (errors.SessionConfigError("config.video", "no format"), grpc.StatusCode.INVALID_ARGUMENT),
+    (errors.SessionNotFoundError("gone"), grpc.StatusCode.NOT_FOUND),
+    (errors.SessionExistsError("twice"), grpc.StatusCode.ALREADY_EXISTS),
+    (errors.SessionClosedError("closed"), grpc.StatusCode.FAILED_PRECONDITION),
+    (errors.ShuttingDownError("draining"), grpc.StatusCode.UNAVAILABLE),
     (errors.LaughterError("other"), grpc.StatusCode.INTERNAL),
 ]
 
