@@ -15,7 +15,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from laughter_server.app import RunningServer, build_services, start_server
-from laughter_server.config import Settings
+from laughter_server.config import Settings, load_settings
 from laughter_server.inference.supervisor import TritonProcess
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -125,9 +125,11 @@ def wait_serving(address: str, timeout_s: float = 60.0) -> None:
 
 
 def make_settings(**overrides: object) -> Settings:
-    """Settings for a server under test: loopback, no metrics port, short timeouts."""
-    base = Settings(listen="127.0.0.1:0", metrics_port=0, log_format="console")
-    return dataclasses.replace(base, **overrides).validate()  # type: ignore[arg-type]
+    """Settings for a server under test: LAUGHTER_* variables as for the real server, then loopback, no
+    metrics port, and ``overrides``."""
+    base = load_settings([], os.environ)
+    values = {"listen": "127.0.0.1:0", "metrics_port": 0, "log_format": "console", **overrides}
+    return dataclasses.replace(base, **values).validate()  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")

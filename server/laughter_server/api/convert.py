@@ -235,7 +235,7 @@ def result_to_proto(result: AnalysisResult, request_id: str) -> summary_pb2.Anal
     info = result.media
     summary.media.CopyFrom(
         summary_pb2.MediaSummary(
-            media_duration=duration(info.duration_s),
+            media_duration=duration(result.duration_s),
             has_video=info.video_codec is not None,
             has_audio=info.audio_codec is not None,
             frames_analyzed=result.frames_analyzed,

@@ -206,7 +206,7 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
     async def _push(session: LiveSession, chunk: media_pb2.MediaChunk) -> None:
         kind = chunk.WhichOneof("chunk")
         if kind == "frame":
-            session.push_frame(chunk.frame.data, chunk.frame.capture_offset.ToNanoseconds() / 1e9)
+            await session.push_frame(chunk.frame.data, chunk.frame.capture_offset.ToNanoseconds() / 1e9)
         elif kind == "audio":
             await session.push_audio(chunk.audio.data, chunk.audio.capture_offset.ToNanoseconds() / 1e9)
         else:

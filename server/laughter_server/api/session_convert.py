@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from google.protobuf import any_pb2, timestamp_pb2
 from google.rpc import error_details_pb2, status_pb2
 from laughter.v1 import media_pb2, session_pb2, summary_pb2
@@ -41,6 +43,7 @@ DROP_REASONS = {
     "MODEL_UNAVAILABLE": session_pb2.DROP_REASON_MODEL_UNAVAILABLE,
 }
 MAX_SIDE_PX = 4096
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def spec_from_proto(
@@ -97,7 +100,12 @@ def spec_from_proto(
         max_frame_rate_hertz=max_frame_rate_hertz,
         field_prefix="config.options",
     )
-    return SessionSpec(config.session_id, config.client_id, video, audio, options, interval_s)
+    if config.session_id and not SESSION_ID.fullmatch(config.session_id):
+        raise SessionConfigError(
+            "config.session_id", "session_id must be at most 64 characters of A-Z, a-z, 0-9, '_' and '-'"
+        )
+    policy = "block" if config.backlog_policy == session_pb2.BACKLOG_POLICY_BLOCK else "drop_oldest"
+    return SessionSpec(config.session_id, config.client_id, video, audio, options, interval_s, policy)
 
 
 def _warning(update: WarningUpdate) -> status_pb2.Status:

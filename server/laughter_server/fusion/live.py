@@ -77,6 +77,10 @@ class LiveFuser:
         if times_s:
             self.video_until_s = max(self.video_until_s or 0.0, float(max(times_s)))
 
+    def note_video_until(self, time_s: float) -> None:
+        """Every frame up to ``time_s`` has been analysed, dropped or skipped by sampling."""
+        self.video_until_s = max(self.video_until_s or 0.0, time_s)
+
     @property
     def audio(self) -> WindowScores | None:
         """All audio windows so far."""

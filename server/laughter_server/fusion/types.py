@@ -40,6 +40,7 @@ class Notice(enum.Enum):
     VIDEO_DISABLED = "video analysis was switched off in the request options"
     AUDIO_DISABLED = "audio analysis was switched off in the request options"
     NO_MODALITY = "neither usable audio nor faces: laughter cannot be assessed"
+    MEDIA_DROPPED = "some frames were not analysed (see the drop counts in the progress updates)"
 
 
 @dataclasses.dataclass(frozen=True)

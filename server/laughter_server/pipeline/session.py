@@ -19,7 +19,7 @@ import asyncio
 import collections
 import dataclasses
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 
 import numpy as np
 import numpy.typing as npt
@@ -55,6 +55,7 @@ class SessionSpec:
     audio: AudioInput | None
     options: AnalysisOptions
     progress_interval_s: float = 1.0
+    backlog_policy: str = "drop_oldest"  # or "block": wait for room instead of dropping
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,6 +194,7 @@ class LiveSession:
         self.accumulator = AudioAccumulator(detector.settings.window_s, detector.settings.hop_s)
         self._frames: collections.deque[tuple[float, bytes]] = collections.deque()
         self._frame_ready = asyncio.Event()
+        self._frame_taken = asyncio.Event()
         self._audio_ready = asyncio.Event()
         self._audio_drained = asyncio.Event()
         self._audio_drained.set()
@@ -227,9 +229,9 @@ class LiveSession:
         """Start the workers and announce the session."""
         self._emit(self.started_update())
         self._tasks = [
-            asyncio.create_task(self._video_worker(), name=f"session-video-{self.spec.session_id}"),
-            asyncio.create_task(self._audio_worker(), name=f"session-audio-{self.spec.session_id}"),
-            asyncio.create_task(self._ticker(), name=f"session-progress-{self.spec.session_id}"),
+            asyncio.create_task(self._guard("video", self._video_worker())),
+            asyncio.create_task(self._guard("audio", self._audio_worker())),
+            asyncio.create_task(self._ticker()),
         ]
         self._finisher = asyncio.create_task(self._finish_when_drained(), name="session-finish")
 
@@ -291,8 +293,9 @@ class LiveSession:
             return False
         return True
 
-    def push_frame(self, data: bytes, offset_s: float) -> None:
-        """Queue a frame captured at ``offset_s`` (sampled down to the analysis rate; never blocks)."""
+    async def push_frame(self, data: bytes, offset_s: float) -> None:
+        """Queue a frame captured at ``offset_s``, sampled down to the analysis rate. With a full backlog the
+        oldest waiting frame is dropped, or (policy ``block``) this waits for room."""
         if not self._check_chunk(data, "chunk.frame.data"):
             self._drop("TOO_LARGE" if not self._closed else "SESSION_CLOSED", frames=1)
             return
@@ -312,9 +315,15 @@ class LiveSession:
             return
         self._last_frame_s = offset_s
         if not self.use_video or offset_s + 1e-6 < self._next_sample_s:
+            if not self._frames and self.faces.frames_analyzed:
+                self.fuser.note_video_until(offset_s)  # nothing waits: video is known up to here
             return  # above the analysis rate: not analysed by design, not a drop
         self._next_sample_s = max(self._next_sample_s + self.period_s, offset_s + self.period_s * 0.5)
-        if len(self._frames) >= self.limits.max_backlog_frames:
+        if self.spec.backlog_policy == "block":
+            while len(self._frames) >= self.limits.max_backlog_frames and not self._closed:
+                self._frame_taken.clear()
+                await self._frame_taken.wait()
+        elif len(self._frames) >= self.limits.max_backlog_frames:
             self._frames.popleft()
             self._drop("BACKLOG", frames=1)
         self._frames.append((offset_s, data))
@@ -382,6 +391,7 @@ class LiveSession:
                 await self._frame_ready.wait()
                 continue
             batch = [self._frames.popleft() for _ in range(min(len(self._frames), 8))]
+            self._frame_taken.set()
             assert video is not None
             decoded = await asyncio.to_thread(_decode_frames, video, batch)
             good: list[tuple[float, npt.NDArray[np.uint8]]] = []
@@ -404,6 +414,8 @@ class LiveSession:
                     )
                     continue
                 self.fuser.add_frames(times, observations)
+                if not self._frames:
+                    self.fuser.note_video_until(self._last_frame_s)
                 if self.spec.options.include_face_samples:
                     for obs in observations:
                         self._emit(FaceSampleUpdate(obs))
@@ -432,12 +444,33 @@ class LiveSession:
             if final:
                 return
 
+    async def _guard(self, name: str, work: Coroutine[object, object, None]) -> None:
+        """Run a worker; an unexpected failure is logged, told to the client, and ends that modality only."""
+        try:
+            await work
+        except LaughterError as error:
+            self.warn(error.reason, "", f"{name} analysis stopped: {error.message}")
+        except Exception:  # a bug must not hang the session: the summary still comes
+            log.exception("session.worker_failed", worker=name, session_id=self.spec.session_id)
+            self.warn("INTERNAL", "", f"{name} analysis stopped on an internal error; see the server log")
+
     async def _ticker(self) -> None:
         while not self._input_closed.is_set():
             await asyncio.sleep(self.spec.progress_interval_s)
             self._emit(self.progress())
 
     async def _finish_when_drained(self) -> None:
+        try:
+            await self._finish()
+        except Exception:  # the client must still get an end: an error summary is better than a hang
+            log.exception("session.finish_failed", session_id=self.spec.session_id)
+            self._emit(WarningUpdate("INTERNAL", "", "the session's summary could not be computed; see the server log"))
+            self._final = self._final or self._summary(0.0, notices_only=True)
+            self._emit(self._final)
+            self.finished_at = time.monotonic()
+            self._finished.set()
+
+    async def _finish(self) -> None:
         await self._input_closed.wait()
         await asyncio.gather(*self._tasks[:2])
         self._tasks[2].cancel()
@@ -468,7 +501,7 @@ class LiveSession:
             events_ended=len(self.fuser.events),
         )
 
-    def _summary(self, end_s: float) -> SummaryUpdate:
+    def _summary(self, end_s: float, *, notices_only: bool = False) -> SummaryUpdate:
         notices: list[Notice] = []
         if self.spec.video is None:
             notices.append(Notice.NO_VIDEO_STREAM)
@@ -482,7 +515,10 @@ class LiveSession:
             notices.append(Notice.AUDIO_DISABLED)
         if any(frames for frames, _ in self.drops.values()):
             notices.append(Notice.MEDIA_DROPPED)
-        summary = summarise(self.fuser.events, self.fuser.observations, self.fuser.timeline(), end_s, notices)
+        if notices_only:
+            summary = summarise([], [], None, end_s, notices)
+        else:
+            summary = summarise(self.fuser.events, self.fuser.observations, self.fuser.timeline(), end_s, notices)
         return SummaryUpdate(
             summary=summary,
             events=tuple(self.fuser.events),

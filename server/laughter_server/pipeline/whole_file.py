@@ -40,6 +40,7 @@ class AnalysisResult:
     summary: AnalysisSummary
     face_samples: tuple[FaceObservation, ...]
     media: MediaInfo
+    duration_s: float  # media time analysed: rates and trends are over this
     frames_analyzed: int
     frames_with_faces: int
     faces_detected: int  # distinct face tracks
@@ -113,7 +114,7 @@ class WholeFileAnalyzer:
             last_frame_s + period_s if observations or want_video else 0.0,
             clip.duration_s if clip is not None else 0.0,
         )
-        duration_s = max(info.duration_s, decoded_s)
+        duration_s = info.duration_s or decoded_s  # the container's duration when it declares one
         if info.duration_s and decoded_s < info.duration_s - 2 * period_s - 0.5:
             notices.append(Notice.MEDIA_TRUNCATED)
             duration_s = decoded_s  # rates and trends over what could be analysed
@@ -145,6 +146,7 @@ class WholeFileAnalyzer:
             summary=summary,
             face_samples=tuple(observations) if options.include_face_samples else (),
             media=info,
+            duration_s=duration_s,
             frames_analyzed=faces.frames_analyzed,
             frames_with_faces=faces.frames_with_faces,
             faces_detected=len({o.face_id for o in observations}),

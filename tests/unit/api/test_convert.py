@@ -76,6 +76,7 @@ def synthetic_result() -> AnalysisResult:
         summary=summary,
         face_samples=tuple(faces[:5]),
         media=MediaInfo("mov,mp4,m4a,3gp,3g2,mj2", DURATION_S, "h264", "aac", 24.0, 360, 288, 44100, 1),
+        duration_s=DURATION_S,
         frames_analyzed=200,
         frames_with_faces=50,
         faces_detected=1,
@@ -285,7 +286,7 @@ class TestResultToProto:
         """Without faces the dominant emotion is unspecified and the breakdown empty."""
         summary = summarise([], [], None, 10.0)
         empty = AnalysisResult(
-            (), summary, (), MediaInfo("wav", 10.0, None, "pcm_s16le"), 0, 0, 0, 0, 5.0, {}, 0.1, ()
+            (), summary, (), MediaInfo("wav", 10.0, None, "pcm_s16le"), 10.0, 0, 0, 0, 0, 5.0, {}, 0.1, ()
         )
         message = analyze_response(empty, "req-2").result
         assert message.summary.dominant_emotion == analysis_pb2.EMOTION_UNSPECIFIED

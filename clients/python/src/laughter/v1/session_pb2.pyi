@@ -16,6 +16,12 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class BacklogPolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    BACKLOG_POLICY_UNSPECIFIED: _ClassVar[BacklogPolicy]
+    BACKLOG_POLICY_DROP_OLDEST: _ClassVar[BacklogPolicy]
+    BACKLOG_POLICY_BLOCK: _ClassVar[BacklogPolicy]
+
 class EventPhase(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     EVENT_PHASE_UNSPECIFIED: _ClassVar[EventPhase]
@@ -31,6 +37,9 @@ class DropReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DROP_REASON_NOT_MONOTONIC: _ClassVar[DropReason]
     DROP_REASON_TOO_LARGE: _ClassVar[DropReason]
     DROP_REASON_MODEL_UNAVAILABLE: _ClassVar[DropReason]
+BACKLOG_POLICY_UNSPECIFIED: BacklogPolicy
+BACKLOG_POLICY_DROP_OLDEST: BacklogPolicy
+BACKLOG_POLICY_BLOCK: BacklogPolicy
 EVENT_PHASE_UNSPECIFIED: EventPhase
 EVENT_PHASE_STARTED: EventPhase
 EVENT_PHASE_ONGOING: EventPhase
@@ -43,20 +52,22 @@ DROP_REASON_TOO_LARGE: DropReason
 DROP_REASON_MODEL_UNAVAILABLE: DropReason
 
 class SessionConfig(_message.Message):
-    __slots__ = ("client_id", "session_id", "video", "audio", "options", "progress_interval")
+    __slots__ = ("client_id", "session_id", "video", "audio", "options", "progress_interval", "backlog_policy")
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     VIDEO_FIELD_NUMBER: _ClassVar[int]
     AUDIO_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    BACKLOG_POLICY_FIELD_NUMBER: _ClassVar[int]
     client_id: str
     session_id: str
     video: _media_pb2.VideoFormat
     audio: _media_pb2.AudioFormat
     options: _analysis_pb2.AnalysisOptions
     progress_interval: _duration_pb2.Duration
-    def __init__(self, client_id: _Optional[str] = ..., session_id: _Optional[str] = ..., video: _Optional[_Union[_media_pb2.VideoFormat, _Mapping]] = ..., audio: _Optional[_Union[_media_pb2.AudioFormat, _Mapping]] = ..., options: _Optional[_Union[_analysis_pb2.AnalysisOptions, _Mapping]] = ..., progress_interval: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    backlog_policy: BacklogPolicy
+    def __init__(self, client_id: _Optional[str] = ..., session_id: _Optional[str] = ..., video: _Optional[_Union[_media_pb2.VideoFormat, _Mapping]] = ..., audio: _Optional[_Union[_media_pb2.AudioFormat, _Mapping]] = ..., options: _Optional[_Union[_analysis_pb2.AnalysisOptions, _Mapping]] = ..., progress_interval: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., backlog_policy: _Optional[_Union[BacklogPolicy, str]] = ...) -> None: ...
 
 class SessionStarted(_message.Message):
     __slots__ = ("session_id", "effective_options", "idle_timeout", "start_time", "models")

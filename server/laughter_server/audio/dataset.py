@@ -1,0 +1,134 @@
+"""Labelled audio clips for training and evaluation, and the fingerprint of such a set.
+
+Two layouts are accepted:
+
+* a folder with one subfolder per label (``laughter/`` holds the positives, every other
+  subfolder is a negative class); the cross-validation group of a file is the part of its
+  name before ``__`` (the source package), or the file stem when there is no ``__``;
+* a manifest CSV with at least ``file,label,source_package`` columns; ``file`` is relative to
+  the manifest's folder (or to the data folder). Rows that are not audio files are skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import scipy.signal
+import soundfile
+
+from laughter_server.errors import LaughterError
+
+POSITIVE_LABEL = "laughter"
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+TARGET_SAMPLE_RATE_HERTZ = 16_000
+
+
+class TrainingDataError(LaughterError):
+    """The training or evaluation data is missing, unreadable or not laid out as documented."""
+
+    reason = "TRAINING_DATA_INVALID"
+
+
+@dataclasses.dataclass(frozen=True)
+class LabeledClip:
+    """One labelled clip: 16 kHz mono samples, its label, its CV group and its path relative to the set."""
+
+    relative_path: str
+    label: str
+    group: str
+    samples: npt.NDArray[np.float32]
+    file_sha256: str
+
+    @property
+    def is_laughter(self) -> bool:
+        """True for the positive class."""
+        return self.label == POSITIVE_LABEL
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the clip in seconds."""
+        return len(self.samples) / TARGET_SAMPLE_RATE_HERTZ
+
+
+def load_labeled_clips(data_dir: Path, manifest: Path | None = None) -> list[LabeledClip]:
+    """Load every audio clip of a label-folder tree or of a manifest, sorted by path."""
+    if manifest is None and data_dir.is_file() and data_dir.suffix.lower() == ".csv":
+        manifest, data_dir = data_dir, data_dir.parent
+    entries = _manifest_entries(manifest, data_dir) if manifest is not None else _folder_entries(data_dir)
+    if not entries:
+        raise TrainingDataError("no audio files found under " + str(manifest or data_dir))
+    clips = [_read_clip(path, relative, label, group) for path, relative, label, group in entries]
+    labels = {clip.is_laughter for clip in clips}
+    if labels != {True, False}:
+        raise TrainingDataError("the data needs both '" + POSITIVE_LABEL + "' clips and negative clips")
+    return sorted(clips, key=lambda clip: clip.relative_path)
+
+
+def fingerprint_clips(clips: Sequence[LabeledClip]) -> str:
+    """sha256 over the sorted (relative path, file sha256, label) triples."""
+    digest = hashlib.sha256()
+    for relative, file_sha, label in sorted((c.relative_path, c.file_sha256, c.label) for c in clips):
+        digest.update((relative + "\t" + file_sha + "\t" + label + "\n").encode())
+    return digest.hexdigest()
+
+
+def group_of_file_name(name: str) -> str:
+    """CV group of a file in the folder layout: the name part before ``__``, else the stem."""
+    stem = Path(name).stem
+    return stem.split("__", 1)[0] if "__" in stem else stem
+
+
+def _folder_entries(data_dir: Path) -> list[tuple[Path, str, str, str]]:
+    if not data_dir.is_dir():
+        raise TrainingDataError("data folder not found: " + str(data_dir))
+    entries = []
+    for label_dir in sorted(p for p in data_dir.iterdir() if p.is_dir()):
+        for path in sorted(label_dir.iterdir()):
+            if path.suffix.lower() in AUDIO_SUFFIXES:
+                relative = path.relative_to(data_dir).as_posix()
+                entries.append((path, relative, label_dir.name, group_of_file_name(path.name)))
+    return entries
+
+
+def _manifest_entries(manifest: Path, data_dir: Path) -> list[tuple[Path, str, str, str]]:
+    if not manifest.is_file():
+        raise TrainingDataError("manifest not found: " + str(manifest))
+    with manifest.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"file", "label", "source_package"} - set(reader.fieldnames or [])
+        if missing:
+            raise TrainingDataError(
+                "manifest " + str(manifest) + " lacks column(s): " + ", ".join(sorted(missing))
+            )
+        rows = list(reader)
+    entries = []
+    for row in rows:
+        relative = row["file"].strip()
+        if Path(relative).suffix.lower() not in AUDIO_SUFFIXES:
+            continue
+        candidates = [manifest.parent / relative, data_dir / relative, data_dir / Path(relative).name]
+        path = next((c for c in candidates if c.is_file()), None)
+        if path is None:
+            raise TrainingDataError("manifest " + str(manifest) + " lists a missing audio file: " + relative)
+        entries.append((path, relative, row["label"].strip(), row["source_package"].strip() or relative))
+    return entries
+
+
+def _read_clip(path: Path, relative: str, label: str, group: str) -> LabeledClip:
+    raw = path.read_bytes()
+    try:
+        samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
+    except (RuntimeError, soundfile.LibsndfileError) as error:
+        raise TrainingDataError("cannot read audio file " + relative + ": " + str(error)) from error
+    mono = samples.mean(axis=1)
+    if rate != TARGET_SAMPLE_RATE_HERTZ:
+        divisor = np.gcd(int(rate), TARGET_SAMPLE_RATE_HERTZ)
+        mono = scipy.signal.resample_poly(mono, TARGET_SAMPLE_RATE_HERTZ // divisor, int(rate) // divisor)
+    clipped = np.clip(mono, -1.0, 1.0).astype(np.float32)
+    return LabeledClip(relative, label, group, clipped, hashlib.sha256(raw).hexdigest())

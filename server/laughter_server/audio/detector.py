@@ -1,0 +1,196 @@
+"""The in-process audio laughter detector: window features -> calibrated scikit-learn model.
+
+An artifact is ``<name>-<version>.skops`` with ``<name>-<version>.json`` beside it. Loading
+checks the file's sha256 against the metadata and lets skops build only the types listed in
+``TRUSTED_TYPES``; anything else is refused with ``ModelLoadError``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import skops.io
+import structlog
+
+from laughter_server.audio.features import FeatureSettings, compute_window_features
+from laughter_server.audio.scores import CLIP_AGGREGATES, WindowScores, aggregate_clip_score
+from laughter_server.errors import InvalidMediaError, ModelLoadError
+from laughter_server.media.types import AudioClip
+
+__all__ = [
+    "CLIP_AGGREGATES",
+    "TRUSTED_TYPES",
+    "AudioLaughterDetector",
+    "aggregate_clip_score",
+    "default_model_path",
+]
+
+log = structlog.get_logger()
+
+DEFAULT_MODEL_FILE = "laughter-audio-1.0.0.skops"
+
+TRUSTED_TYPES: tuple[str, ...] = (
+    "sklearn.calibration.CalibratedClassifierCV",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.ensemble._forest.RandomForestClassifier",
+    "sklearn.tree._classes.DecisionTreeClassifier",
+    "sklearn.tree._tree.Tree",
+    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn._loss.loss.HalfBinomialLoss",
+    "sklearn._loss.link.LogitLink",
+    "sklearn._loss.link.Interval",
+    "sklearn._loss._loss.CyHalfBinomialLoss",
+    "sklearn.model_selection._split.StratifiedGroupKFold",
+    "sklearn.utils._bunch.Bunch",
+    "collections.OrderedDict",
+    "builtins.bool",
+    "builtins.dict",
+    "builtins.float",
+    "builtins.int",
+    "builtins.list",
+    "builtins.slice",
+    "builtins.str",
+    "builtins.tuple",
+    "numpy.dtype",
+    "numpy.float64",
+    "numpy.int64",
+    "numpy.ndarray",
+    "numpy.uint64",
+    "numpy.random._generator.Generator",
+    "sklearn.preprocessing._label.LabelEncoder",
+)
+"""The only types an audio model artifact may hold (checked on its schema before skops builds it)."""
+
+
+def artifact_types(raw: bytes) -> set[str]:
+    """Every ``module.Class`` named in a skops artifact's schema."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            schema = json.loads(archive.read("schema.json"))
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as error:
+        raise ModelLoadError("audio model is not a skops archive") from error
+    found: set[str] = set()
+    pending: list[Any] = [schema]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("__class__"), str) and isinstance(node.get("__module__"), str):
+                found.add(node["__module__"] + "." + node["__class__"])
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return found
+
+
+def default_model_path() -> Path:
+    """Path of the shipped model inside the package."""
+    return Path(__file__).resolve().parent.parent / "models" / "audio" / DEFAULT_MODEL_FILE
+
+
+class AudioLaughterDetector:
+    """Scores overlapping windows of 16 kHz mono audio with a calibrated laughter probability.
+
+    Immutable after ``load``; ``predict_windows`` only reads the model, so one instance can be
+    shared by concurrent requests and threads.
+    """
+
+    def __init__(self, model: Any, metadata: dict[str, Any], sha256: str) -> None:
+        self._model = model
+        self.metadata = metadata
+        self.name: str = str(metadata["name"])
+        self.version: str = str(metadata["version"])
+        self.sha256 = sha256
+        self.settings = FeatureSettings.from_dict(metadata["feature_settings"])
+        self.clip_aggregate: str = str(metadata.get("clip_aggregate", "max"))
+
+    @classmethod
+    def load(cls, path: Path | str) -> AudioLaughterDetector:
+        """Load ``<stem>.skops`` after checking it against the sha256 in ``<stem>.json``."""
+        model_path = Path(path)
+        metadata_path = model_path.with_suffix(".json")
+        if not model_path.is_file():
+            raise ModelLoadError("audio model not found: " + str(model_path))
+        if not metadata_path.is_file():
+            raise ModelLoadError("audio model metadata not found: " + str(metadata_path))
+        try:
+            metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise ModelLoadError("audio model metadata is unreadable: " + str(metadata_path)) from error
+        raw = model_path.read_bytes()
+        sha256 = hashlib.sha256(raw).hexdigest()
+        expected = metadata.get("artifact_sha256")
+        if sha256 != expected:
+            raise ModelLoadError(
+                "audio model sha256 mismatch for "
+                + model_path.name
+                + ": expected "
+                + str(expected)
+                + ", file has "
+                + sha256
+            )
+        untrusted = artifact_types(raw) - set(TRUSTED_TYPES)
+        if untrusted:
+            raise ModelLoadError(
+                "audio model " + model_path.name + " cannot be loaded: it holds untrusted "
+                "types " + ", ".join(sorted(untrusted))
+            )
+        try:
+            model = skops.io.loads(raw, trusted=list(TRUSTED_TYPES))
+        except Exception as error:  # skops raises several types for untrusted or damaged content
+            raise ModelLoadError(
+                "audio model cannot be loaded from " + model_path.name + ": " + type(error).__name__
+            ) from error
+        detector = cls(model, metadata, sha256)
+        log.info(
+            "audio_model.loaded",
+            name=detector.name,
+            version=detector.version,
+            sha256=sha256,
+            estimator=metadata.get("chosen_estimator"),
+        )
+        return detector
+
+    def predict_windows(self, clip: AudioClip) -> WindowScores:
+        """Laughter probability, RMS level and burst rate of every window of ``clip`` (media times).
+
+        Windows quieter than ``settings.silence_floor_dbfs`` get probability 0 (the features are
+        level-relative, so near-silence would otherwise be scored like any other sound).
+        """
+        if clip.sample_rate_hertz != self.settings.sample_rate_hertz:
+            raise InvalidMediaError(
+                "audio must be resampled to "
+                + str(self.settings.sample_rate_hertz)
+                + " Hz before laughter detection"
+            )
+        if clip.samples.ndim != 1:
+            raise InvalidMediaError("audio must be mono for laughter detection")
+        windows = compute_window_features(clip.samples, self.settings)
+        if windows.features.shape[0] == 0:
+            probabilities = np.zeros(0, np.float32)
+        else:
+            probabilities = self._model.predict_proba(windows.features)[:, 1].astype(np.float32)
+            probabilities[windows.rms_dbfs < self.settings.silence_floor_dbfs] = 0.0
+        return WindowScores(
+            centers_s=windows.centers_s + clip.start_s,
+            probabilities=np.clip(probabilities, 0.0, 1.0),
+            rms_dbfs=windows.rms_dbfs,
+            burst_rate_hertz=windows.burst_rate_hertz,
+            window_s=self.settings.window_s,
+            hop_s=self.settings.hop_s,
+        )
+
+    def score_clip(self, clip: AudioClip) -> float:
+        """One laughter score for a whole clip, aggregated as chosen at training time."""
+        return aggregate_clip_score(self.predict_windows(clip).probabilities, self.clip_aggregate)

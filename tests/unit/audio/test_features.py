@@ -1,0 +1,80 @@
+"""Tests of the window feature extraction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from laughter_server.audio.features import (
+    FeatureSettings,
+    compute_window_features,
+    extract_window_features,
+    feature_names,
+)
+
+CLIPS = [
+    "audio/laughter/btanks-data__sounds_laugh01.wav",
+    "audio/speech/codec2-examples__raw_vk5qi.wav",
+    "audio/music/sonic-pi-samples__samples_loop_amen.wav",
+    "audio/cough/hedgewars-data__Default_ru_PoisonCough.wav",
+]
+
+
+class TestExtractWindowFeatures:
+    """extract_window_features / compute_window_features."""
+
+    @pytest.mark.parametrize("relative", CLIPS)
+    def test_real_clip_shapes_and_values(self, read_clip: Callable[[str], np.ndarray], relative: str) -> None:
+        """Real clips give finite float32 features, one row per window, centres a hop apart."""
+        samples = read_clip(relative)
+        centers_s, features = extract_window_features(samples)
+        duration_s = samples.size / 16_000
+        assert features.dtype == np.float32
+        assert features.shape == (centers_s.size, len(feature_names()))
+        assert np.isfinite(features).all()
+        if duration_s >= 1.0:
+            assert centers_s[0] == pytest.approx(0.5)
+            assert np.allclose(np.diff(centers_s), 0.25)
+            assert centers_s[-1] + 0.5 >= duration_s - 1e-6
+            assert centers_s[-1] - 0.25 + 0.5 < duration_s
+
+    def test_silence_is_finite_and_flat(self) -> None:
+        """Digital silence gives finite features, no voicing and a very low level."""
+        result = compute_window_features(np.zeros(3 * 16_000, np.float32), FeatureSettings())
+        names = feature_names()
+        assert np.isfinite(result.features).all()
+        assert result.features.shape[0] == 9
+        assert np.all(result.features[:, names.index("voiced_mean")] == 0.0)
+        assert np.all(result.rms_dbfs < -90.0)
+
+    def test_short_clip_is_padded_to_one_centred_window(self, read_clip: Callable[[str], np.ndarray]) -> None:
+        """A clip shorter than a window gives exactly one window centred on the clip's midpoint."""
+        samples = read_clip("audio/cough/hedgewars-data__Default_ru_PoisonCough.wav")
+        assert samples.size < 16_000
+        centers_s, features = extract_window_features(samples)
+        assert features.shape[0] == 1
+        assert centers_s[0] == pytest.approx(samples.size / 16_000 / 2, abs=1e-4)
+
+    def test_empty_clip_has_no_windows(self) -> None:
+        """An empty clip gives zero windows with the right feature width."""
+        centers_s, features = extract_window_features(np.zeros(0, np.float32))
+        assert centers_s.size == 0
+        assert features.shape == (0, len(feature_names()))
+
+    def test_gain_leaves_spectral_features_alone(self, read_clip: Callable[[str], np.ndarray]) -> None:
+        """Level-relative features barely move under a 20 dB gain change; the window level follows it."""
+        samples = read_clip(CLIPS[0])
+        loud = compute_window_features(samples, FeatureSettings())
+        quiet = compute_window_features(samples * 0.1, FeatureSettings())
+        column = feature_names().index("mfcc0_mean")
+        audible = quiet.rms_dbfs > -45.0
+        assert audible.sum() >= 5
+        assert np.allclose(loud.features[audible, column], quiet.features[audible, column], atol=1.0)
+        assert np.allclose(loud.rms_dbfs - quiet.rms_dbfs, 20.0, atol=0.5)
+
+    def test_window_settings_are_honoured(self, read_clip: Callable[[str], np.ndarray]) -> None:
+        """A 2 s window with a 0.5 s hop gives centres at 1.0, 1.5, ..."""
+        samples = read_clip(CLIPS[1])
+        centers_s, _ = extract_window_features(samples, window_s=2.0, hop_s=0.5)
+        assert centers_s[:3] == pytest.approx([1.0, 1.5, 2.0])

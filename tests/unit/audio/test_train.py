@@ -1,0 +1,158 @@
+"""Tests of the training command on a small subset of the dev set."""
+
+from __future__ import annotations
+
+import csv
+import json
+import pathlib
+import shutil
+import time
+
+import numpy as np
+import pytest
+from laughter_server.audio.dataset import TrainingDataError, fingerprint_clips, load_labeled_clips
+from laughter_server.audio.detector import AudioLaughterDetector
+from laughter_server.media.types import AudioClip
+from laughter_server.training_cli import eval_main, main
+
+SUBSET = {
+    "laughter": [
+        "btanks-data__sounds_laugh01.wav",
+        "trackballs-data__sfx_evillaugh.wav",
+        "wesnoth-1.16-data__sounds_dwarf-laugh.wav",
+        "xemacs21-basesupport__sounds_laugh.wav",
+    ],
+    "speech": [
+        "codec2-examples__raw_big_dog.wav",
+        "forensics-samples-files__audio2_deleted.wav",
+        "redeclipse-data__voice_thanks.wav",
+        "xemacs21-basesupport__sounds_Boring.wav",
+    ],
+    "music": ["sonic-pi-samples__samples_loop_amen.wav", "trackballs-data__music_tb_sorrow.wav"],
+    "noise": ["flightgear-data-base__Sounds_rain.wav"],
+}
+
+
+@pytest.fixture(scope="module", name="subset_dir")
+def fixture_subset_dir(audio_dev_dir: pathlib.Path, tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+    """A label-folder tree with a few dev clips of each kind."""
+    root = tmp_path_factory.mktemp("subset")
+    for label, names in SUBSET.items():
+        (root / label).mkdir()
+        for name in names:
+            shutil.copy(audio_dev_dir / "audio" / label / name, root / label / name)
+    return root
+
+
+@pytest.fixture(scope="module", name="quick_model")
+def fixture_quick_model(subset_dir: pathlib.Path, tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+    """A model trained with --quick on the subset."""
+    out = tmp_path_factory.mktemp("model")
+    started = time.perf_counter()
+    code = main(["audio", "--data", str(subset_dir), "--out", str(out), "--version", "0.0.1", "--quick"])
+    assert code == 0
+    assert time.perf_counter() - started < 60.0
+    return out / "laughter-audio-0.0.1.skops"
+
+
+class TestTrainingCommand:
+    """laughter-train audio / laughter-eval audio."""
+
+    def test_quick_training_gives_loadable_model(
+        self, quick_model: pathlib.Path, subset_dir: pathlib.Path
+    ) -> None:
+        """The saved model loads, verifies its checksum and records its provenance."""
+        detector = AudioLaughterDetector.load(quick_model)
+        metadata = json.loads(quick_model.with_suffix(".json").read_text())
+        assert detector.version == "0.0.1"
+        assert metadata["data_fingerprint"] == fingerprint_clips(load_labeled_clips(subset_dir))
+        assert metadata["class_balance"]["positive_clips"] == 4
+        estimators = {row["estimator"] for row in metadata["cross_validation"]["table"]}
+        assert estimators == {"logistic_regression", "random_forest", "hist_gradient_boosting"}
+        assert metadata["chosen_estimator"] in estimators
+        assert metadata["artifact_sha256"] == detector.sha256
+
+    def test_training_is_deterministic(
+        self, quick_model: pathlib.Path, subset_dir: pathlib.Path, tmp_path: pathlib.Path
+    ) -> None:
+        """A second run with the same seed predicts exactly the same probabilities."""
+        assert (
+            main(
+                ["audio", "--data", str(subset_dir), "--out", str(tmp_path), "--version", "0.0.1", "--quick"]
+            )
+            == 0
+        )
+        first = AudioLaughterDetector.load(quick_model)
+        second = AudioLaughterDetector.load(tmp_path / quick_model.name)
+        samples = load_labeled_clips(subset_dir)[0].samples
+        np.testing.assert_array_equal(
+            first.predict_windows(AudioClip(samples)).probabilities,
+            second.predict_windows(AudioClip(samples)).probabilities,
+        )
+
+    def test_eval_report(
+        self, quick_model: pathlib.Path, subset_dir: pathlib.Path, tmp_path: pathlib.Path
+    ) -> None:
+        """laughter-eval writes metrics and a false-positive rate for each negative class."""
+        report_path = tmp_path / "report.json"
+        assert (
+            eval_main(
+                [
+                    "audio",
+                    "--data",
+                    str(subset_dir),
+                    "--model",
+                    str(quick_model),
+                    "--report",
+                    str(report_path),
+                ]
+            )
+            == 0
+        )
+        report = json.loads(report_path.read_text())
+        assert set(report["false_positive_rate_by_class"]) == {"speech", "music", "noise"}
+        assert 0.0 <= report["f1"] <= 1.0
+        assert report["clips"] == 11
+
+
+class TestLoadLabeledClips:
+    """load_labeled_clips input checks."""
+
+    def test_manifest_missing_file_named(self, subset_dir: pathlib.Path, tmp_path: pathlib.Path) -> None:
+        """A manifest row pointing at a missing file fails with the file's name."""
+        manifest = tmp_path / "manifest.csv"
+        with manifest.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["file", "label", "source_package"])
+            writer.writerow(["laughter/btanks-data__sounds_laugh01.wav", "laughter", "btanks-data"])
+            writer.writerow(["speech/not-there.wav", "speech", "nowhere"])
+        with pytest.raises(TrainingDataError, match=r"not-there\.wav"):
+            load_labeled_clips(subset_dir, manifest)
+
+    def test_manifest_groups_and_labels(self, subset_dir: pathlib.Path, tmp_path: pathlib.Path) -> None:
+        """Manifest rows give labels and CV groups; non-audio rows are skipped."""
+        manifest = tmp_path / "manifest.csv"
+        manifest.write_text(
+            "file,label,source_package\n"
+            "laughter/btanks-data__sounds_laugh01.wav,laughter,pkg-a\n"
+            "speech/redeclipse-data__voice_thanks.wav,speech,pkg-b\n"
+            "images/face.jpg,face-smile,pkg-c\n"
+        )
+        clips = load_labeled_clips(subset_dir, manifest)
+        assert [(c.label, c.group) for c in clips] == [("laughter", "pkg-a"), ("speech", "pkg-b")]
+
+    def test_folder_groups_from_names(self, subset_dir: pathlib.Path) -> None:
+        """In the folder layout the group is the name part before '__'."""
+        clips = load_labeled_clips(subset_dir)
+        assert {c.group for c in clips if c.is_laughter} == {
+            "btanks-data",
+            "trackballs-data",
+            "wesnoth-1.16-data",
+            "xemacs21-basesupport",
+        }
+
+    def test_only_negatives_refused(self, tmp_path: pathlib.Path, subset_dir: pathlib.Path) -> None:
+        """A set without laughter clips is refused."""
+        shutil.copytree(subset_dir / "speech", tmp_path / "speech")
+        with pytest.raises(TrainingDataError, match="laughter"):
+            load_labeled_clips(tmp_path)
