@@ -51,7 +51,7 @@ run: $(STAMP) ## run the server with the embedded local Triton (Ctrl-C stops bot
 demo: $(STAMP) ## start local Triton + server, analyse the bundled sample, print events and summary
 	$(PY) tools/demo.py $(SAMPLE)
 
-test: $(STAMP) ## unit and integration tests (real Triton, real server on loopback)
+test: $(STAMP) node_modules/.bin/buf ## unit and integration tests (real Triton, real server on loopback)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP) ## unit tests only
