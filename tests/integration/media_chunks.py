@@ -84,8 +84,12 @@ def session_config(
 
 def media_chunk(chunk: Chunk) -> media_pb2.MediaChunk:
     if chunk.kind == "frame":
-        return media_pb2.MediaChunk(frame=media_pb2.VideoFrame(data=chunk.data, capture_offset=duration(chunk.offset_s)))
-    return media_pb2.MediaChunk(audio=media_pb2.AudioChunk(data=chunk.data, capture_offset=duration(chunk.offset_s)))
+        return media_pb2.MediaChunk(
+            frame=media_pb2.VideoFrame(data=chunk.data, capture_offset=duration(chunk.offset_s))
+        )
+    return media_pb2.MediaChunk(
+        audio=media_pb2.AudioChunk(data=chunk.data, capture_offset=duration(chunk.offset_s))
+    )
 
 
 def requests(config: session_pb2.SessionConfig, chunks: list[Chunk]):  # type: ignore[no-untyped-def]

@@ -20,7 +20,11 @@ SERVICE = "laughter.v1.LaughterAnalysisService"
 
 def health_status(address: str, service: str = "") -> int:
     with grpc.insecure_channel(address) as channel:
-        return health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service), timeout=5).status
+        return (
+            health_pb2_grpc.HealthStub(channel)
+            .Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
+            .status
+        )
 
 
 class TestHealthAndReflection:
@@ -65,12 +69,16 @@ class TestMessageLimit:
             with grpc.insecure_channel(server.address) as channel:
                 stub = laughter_service_pb2_grpc.LaughterAnalysisServiceStub(channel)
                 with pytest.raises(grpc.RpcError) as caught:
-                    stub.AnalyzeMedia(laughter_service_pb2.AnalyzeMediaRequest(content=SAMPLE.read_bytes()), timeout=30)
+                    stub.AnalyzeMedia(
+                        laughter_service_pb2.AnalyzeMediaRequest(content=SAMPLE.read_bytes()), timeout=30
+                    )
                 assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
                 assert error_reason(caught.value) == "MEDIA_TOO_LARGE"
                 assert "max-message-bytes" in caught.value.details()
                 small = stub.AnalyzeMedia(
-                    laughter_service_pb2.AnalyzeMediaRequest(content=(DATA / "video_no_audio.mp4").read_bytes()),
+                    laughter_service_pb2.AnalyzeMediaRequest(
+                        content=(DATA / "video_no_audio.mp4").read_bytes()
+                    ),
                     timeout=60,
                 )
                 assert small.result.summary.media.frames_analyzed > 0
@@ -91,7 +99,9 @@ class TestTritonFailure:
             triton.kill()
             with grpc.insecure_channel(server.address) as channel:
                 stub = laughter_service_pb2_grpc.LaughterAnalysisServiceStub(channel)
-                request = laughter_service_pb2.AnalyzeMediaRequest(content=(DATA / "video_no_audio.mp4").read_bytes())
+                request = laughter_service_pb2.AnalyzeMediaRequest(
+                    content=(DATA / "video_no_audio.mp4").read_bytes()
+                )
                 with pytest.raises(grpc.RpcError) as caught:
                     stub.AnalyzeMedia(request, timeout=60)
                 assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
@@ -104,7 +114,10 @@ class TestTritonFailure:
                     timeout=60,
                 )
                 assert audio_only.result.events
-                for wanted in (health_pb2.HealthCheckResponse.NOT_SERVING, health_pb2.HealthCheckResponse.SERVING):
+                for wanted in (
+                    health_pb2.HealthCheckResponse.NOT_SERVING,
+                    health_pb2.HealthCheckResponse.SERVING,
+                ):
                     deadline = time.monotonic() + 120
                     while time.monotonic() < deadline and health_status(server.address) != wanted:
                         time.sleep(0.2)

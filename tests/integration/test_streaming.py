@@ -12,7 +12,7 @@ import pytest
 from google.rpc import error_details_pb2
 from laughter.v1 import laughter_service_pb2, laughter_service_pb2_grpc, media_pb2, session_pb2, summary_pb2
 
-from tests.conftest import DATA, SAMPLE, ServerThread
+from tests.conftest import SAMPLE, ServerThread
 from tests.integration.media_chunks import Chunk, duration, load_chunks, media_chunk, requests, session_config
 from tests.integration.test_analyze_media import analyze, error_reason, seconds
 
@@ -46,7 +46,11 @@ def kinds(updates) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def ended_events(updates):  # type: ignore[no-untyped-def]
-    return [u.event.event for u in updates if u.HasField("event") and u.event.phase == session_pb2.EVENT_PHASE_ENDED]
+    return [
+        u.event.event
+        for u in updates
+        if u.HasField("event") and u.event.phase == session_pb2.EVENT_PHASE_ENDED
+    ]
 
 
 def warnings(updates) -> list[str]:  # type: ignore[no-untyped-def]
@@ -88,8 +92,11 @@ class TestStreamingSample:
         whole = analyze(stub, SAMPLE)
         live = ended_events(updates)
         assert len(live) == len(whole.events)
-        for a, b in zip(sorted(live, key=lambda e: seconds(e.start_offset)),
-                        sorted(whole.events, key=lambda e: seconds(e.start_offset)), strict=True):
+        for a, b in zip(
+            sorted(live, key=lambda e: seconds(e.start_offset)),
+            sorted(whole.events, key=lambda e: seconds(e.start_offset)),
+            strict=True,
+        ):
             assert abs(seconds(a.start_offset) - seconds(b.start_offset)) <= ONSET_TOLERANCE_S
             assert abs(seconds(a.end_offset) - seconds(b.end_offset)) <= ONSET_TOLERANCE_S
 
@@ -132,7 +139,9 @@ class TestBacklog:
         assert backlog[0].audio_chunk_count == 0
         summary = updates[-1].summary
         assert summary_pb2.NOTICE_CODE_MEDIA_DROPPED in {n.code for n in summary.notices}
-        assert progress.audio_samples_received == sum(len(c.data) // 2 for c in sample_chunks if c.kind == "audio")
+        assert progress.audio_samples_received == sum(
+            len(c.data) // 2 for c in sample_chunks if c.kind == "audio"
+        )
         assert summary.laughter_detected  # the audio alone still finds laughter
 
 
@@ -154,7 +163,8 @@ class TestConcurrentSessions:
 
 def server_state(server: ServerThread) -> tuple[int, int]:
     """(open sessions, asyncio tasks) inside the server's loop."""
-    assert server.running is not None and server._loop is not None
+    assert server.running is not None
+    assert server._loop is not None
     registry = server.running.services.registry
 
     async def probe() -> tuple[int, int]:
@@ -169,7 +179,9 @@ class TestResources:
     def test_cancelled_sessions_leave_nothing(self, stub, server, short_chunks) -> None:  # type: ignore[no-untyped-def]
         baseline_sessions, baseline_tasks = server_state(server)
         for i in range(200):
-            call = stub.StreamingAnalyze(requests(session_config(session_id=f"cancel-{i}"), short_chunks[:10]))
+            call = stub.StreamingAnalyze(
+                requests(session_config(session_id=f"cancel-{i}"), short_chunks[:10])
+            )
             first = next(call)
             assert first.update.HasField("started")
             call.cancel()
@@ -198,7 +210,11 @@ class TestBadStreams:
     def test_config_without_formats(self, stub) -> None:  # type: ignore[no-untyped-def]
         config = session_pb2.SessionConfig(client_id="tests")
         with pytest.raises(grpc.RpcError) as caught:
-            list(stub.StreamingAnalyze(iter([laughter_service_pb2.StreamingAnalyzeRequest(config=config)]), timeout=30))
+            list(
+                stub.StreamingAnalyze(
+                    iter([laughter_service_pb2.StreamingAnalyzeRequest(config=config)]), timeout=30
+                )
+            )
         assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert error_reason(caught.value) == "SESSION_CONFIG_INVALID"
 
@@ -235,21 +251,31 @@ class TestBadStreams:
         config = session_pb2.SessionConfig(
             video=media_pb2.VideoFormat(encoding=media_pb2.FRAME_ENCODING_RAW_RGB24, width=64, height=48)
         )
-        frame = media_pb2.MediaChunk(frame=media_pb2.VideoFrame(data=b"\0" * 100, capture_offset=duration(0.0)))
-        reqs = [laughter_service_pb2.StreamingAnalyzeRequest(config=config),
-                laughter_service_pb2.StreamingAnalyzeRequest(chunk=frame)]
+        frame = media_pb2.MediaChunk(
+            frame=media_pb2.VideoFrame(data=b"\0" * 100, capture_offset=duration(0.0))
+        )
+        reqs = [
+            laughter_service_pb2.StreamingAnalyzeRequest(config=config),
+            laughter_service_pb2.StreamingAnalyzeRequest(chunk=frame),
+        ]
         updates = [r.update for r in stub.StreamingAnalyze(iter(reqs), timeout=60)]
         assert "CHUNK_INVALID" in warnings(updates)
         assert updates[-1].HasField("summary")
 
     def test_oversized_chunk(self, stub) -> None:  # type: ignore[no-untyped-def]
-        big = media_pb2.MediaChunk(audio=media_pb2.AudioChunk(data=b"\0" * (9 * 1024 * 1024), capture_offset=duration(0.0)))
-        reqs = [laughter_service_pb2.StreamingAnalyzeRequest(config=session_config(video=False)),
-                laughter_service_pb2.StreamingAnalyzeRequest(chunk=big)]
+        big = media_pb2.MediaChunk(
+            audio=media_pb2.AudioChunk(data=b"\0" * (9 * 1024 * 1024), capture_offset=duration(0.0))
+        )
+        reqs = [
+            laughter_service_pb2.StreamingAnalyzeRequest(config=session_config(video=False)),
+            laughter_service_pb2.StreamingAnalyzeRequest(chunk=big),
+        ]
         updates = [r.update for r in stub.StreamingAnalyze(iter(reqs), timeout=60)]
         assert "CHUNK_INVALID" in warnings(updates)
         progress = [u.progress for u in updates if u.HasField("progress")][-1]
-        assert any(d.reason == session_pb2.DROP_REASON_TOO_LARGE and d.audio_chunk_count == 1 for d in progress.drops)
+        assert any(
+            d.reason == session_pb2.DROP_REASON_TOO_LARGE and d.audio_chunk_count == 1 for d in progress.drops
+        )
 
     def test_bad_session_does_not_disturb_a_good_one(self, stub, short_chunks) -> None:  # type: ignore[no-untyped-def]
         def garbage():  # type: ignore[no-untyped-def]
@@ -260,7 +286,9 @@ class TestBadStreams:
                 )
 
         result: dict[str, object] = {}
-        thread = threading.Thread(target=lambda: result.setdefault("bad", list(stub.StreamingAnalyze(garbage(), timeout=120))))
+        thread = threading.Thread(
+            target=lambda: result.setdefault("bad", list(stub.StreamingAnalyze(garbage(), timeout=120)))
+        )
         thread.start()
         good = stream(stub, session_config(), short_chunks)
         thread.join(120)
@@ -272,12 +300,15 @@ class TestBrowserSessions:
     """CreateSession + AppendSessionMedia + WatchSession + EndSession run the same session code."""
 
     def test_push_watch_end(self, stub, short_chunks) -> None:  # type: ignore[no-untyped-def]
-        created = stub.CreateSession(laughter_service_pb2.CreateSessionRequest(config=session_config()), timeout=30)
+        created = stub.CreateSession(
+            laughter_service_pb2.CreateSessionRequest(config=session_config()), timeout=30
+        )
         assert created.session_id
         watched: list[session_pb2.SessionUpdate] = []
         watcher = threading.Thread(
             target=lambda: watched.extend(
-                r.update for r in stub.WatchSession(
+                r.update
+                for r in stub.WatchSession(
                     laughter_service_pb2.WatchSessionRequest(session_id=created.session_id), timeout=120
                 )
             )
@@ -291,7 +322,9 @@ class TestBrowserSessions:
                 timeout=30,
             )
             assert reply.progress.frames_received > 0 or reply.progress.audio_samples_received > 0
-        ended = stub.EndSession(laughter_service_pb2.EndSessionRequest(session_id=created.session_id), timeout=120)
+        ended = stub.EndSession(
+            laughter_service_pb2.EndSessionRequest(session_id=created.session_id), timeout=120
+        )
         watcher.join(120)
         assert ended.summary.laughter_detected
         assert any(abs(seconds(e.start_offset) - 1.2) <= ONSET_TOLERANCE_S for e in ended.events)
