@@ -60,8 +60,9 @@ test-unit: $(STAMP) ## unit tests only
 test-integration: $(STAMP) ## integration tests only
 	$(PY) -m pytest -m integration $(PYTEST_ARGS)
 
-bench: $(STAMP) ## benchmarks: real-time factor, time per stage, faces/s, peak memory
+bench: $(STAMP) ## benchmarks: whole-file RTF/stages/faces/memory; sustained live streams with and without batching
 	$(PY) bench/bench_whole_file.py
+	$(PY) bench/bench_streaming.py
 
 clean: ## remove caches and build output (keeps .venv)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist bench/out

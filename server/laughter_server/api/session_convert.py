@@ -161,7 +161,9 @@ def update_to_proto(update: Update) -> session_pb2.SessionUpdate:
     if isinstance(update, EventUpdate):
         return session_pb2.SessionUpdate(
             event=session_pb2.LaughterEventUpdate(
-                phase=PHASES[update.phase], event=convert.event_to_proto(update.event)
+                phase=PHASES[update.phase],
+                event=convert.event_to_proto(update.event),
+                processed_offset=convert.duration(update.processed_s),
             )
         )
     if isinstance(update, ProgressUpdate):

@@ -31,6 +31,7 @@ class EventUpdate:
 
     phase: str
     event: LaughterEvent
+    processed_s: float = 0.0  # media time analysed when the update was made
 
 
 class LiveFuser:
@@ -176,18 +177,18 @@ class LiveFuser:
         for span in finals:
             if self._open_id is None:
                 self._open_id = self._new_id()
-                updates.append(EventUpdate("started", self._make(self._open_id, span)))
+                updates.append(EventUpdate("started", self._make(self._open_id, span), now_s))
             event = self._make(self._open_id, span)
             self.events.append(event)
-            updates.append(EventUpdate("ended", event))
+            updates.append(EventUpdate("ended", event, now_s))
             self._open_id = None
         current = self._segmenter.open_span
         if current is not None and current.end_s - current.start_s >= self.rules.min_event_s:
             if self._open_id is None:
                 self._open_id = self._new_id()
                 self._last_ongoing_s = now_s
-                updates.append(EventUpdate("started", self._make(self._open_id, current)))
+                updates.append(EventUpdate("started", self._make(self._open_id, current), now_s))
             elif now_s - self._last_ongoing_s >= ONGOING_INTERVAL_S:
                 self._last_ongoing_s = now_s
-                updates.append(EventUpdate("ongoing", self._make(self._open_id, current)))
+                updates.append(EventUpdate("ongoing", self._make(self._open_id, current), now_s))
         return updates

@@ -84,12 +84,14 @@ class SessionStarted(_message.Message):
     def __init__(self, session_id: _Optional[str] = ..., effective_options: _Optional[_Union[_analysis_pb2.AnalysisOptions, _Mapping]] = ..., idle_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., models: _Optional[_Iterable[_Union[_model_pb2.ModelInfo, _Mapping]]] = ...) -> None: ...
 
 class LaughterEventUpdate(_message.Message):
-    __slots__ = ("phase", "event")
+    __slots__ = ("phase", "event", "processed_offset")
     PHASE_FIELD_NUMBER: _ClassVar[int]
     EVENT_FIELD_NUMBER: _ClassVar[int]
+    PROCESSED_OFFSET_FIELD_NUMBER: _ClassVar[int]
     phase: EventPhase
     event: _analysis_pb2.LaughterEvent
-    def __init__(self, phase: _Optional[_Union[EventPhase, str]] = ..., event: _Optional[_Union[_analysis_pb2.LaughterEvent, _Mapping]] = ...) -> None: ...
+    processed_offset: _duration_pb2.Duration
+    def __init__(self, phase: _Optional[_Union[EventPhase, str]] = ..., event: _Optional[_Union[_analysis_pb2.LaughterEvent, _Mapping]] = ..., processed_offset: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class DropCount(_message.Message):
     __slots__ = ("reason", "frame_count", "audio_chunk_count")

@@ -1,0 +1,230 @@
+"""Live-streaming benchmark (``make bench``): how many camera streams this machine sustains.
+
+Each stream is a camera client: 640x480 JPEG frames at 15 fps plus 100 ms PCM16 audio chunks, paced to the
+wall clock, analysed at the server's default rate (5 Hz), with the default backlog policy (drop the oldest
+frame). A load level is sustained when no frame was dropped and the p95 event latency stays under 500 ms.
+
+Event latency is measured per STARTED event update: from the moment the client sent the media the decision
+needed (every track up to the update's ``processed_offset``, plus the half analysis window of audio beyond
+it) to the moment the update arrived. The same run repeats with cross-stream batching switched off, and
+prints the ratio; CPU per stream is the server's and Triton's CPU time over the streams' media time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import os
+import pathlib
+import sys
+import threading
+import time
+
+import av
+import cv2
+import grpc
+import numpy as np
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from laughter.v1 import laughter_service_pb2, laughter_service_pb2_grpc, session_pb2  # noqa: E402
+
+from laughter_server.inference.supervisor import TritonProcess  # noqa: E402
+from tests.conftest import ServerThread, make_settings, wait_serving  # noqa: E402
+from tests.integration.media_chunks import Chunk, duration, media_chunk, session_config  # noqa: E402
+
+FPS = 15
+WIDTH, HEIGHT = 640, 480
+AUDIO_RATE_HERTZ = 16_000
+AUDIO_CHUNK_S = 0.1
+LOOKAHEAD_S = 0.5  # half an audio analysis window
+LATENCY_LIMIT_MS = 500.0
+
+
+def camera_chunks(path: pathlib.Path, seconds: float) -> list[Chunk]:
+    """The sample as a 640x480 15 fps JPEG camera with 16 kHz PCM16 audio, looped to ``seconds``."""
+    frames: list[bytes] = []
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        source_fps = float(stream.average_rate or 24)
+        step = source_fps / FPS
+        for index, frame in enumerate(container.decode(stream)):
+            if int(index / step) == len(frames) and index >= len(frames) * step:
+                image = cv2.resize(
+                    frame.to_ndarray(format="bgr24"), (WIDTH, HEIGHT), interpolation=cv2.INTER_LINEAR
+                )
+                ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
+                assert ok
+                frames.append(jpeg.tobytes())
+    with av.open(str(path)) as container:
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=AUDIO_RATE_HERTZ)
+        pcm = [
+            f.to_ndarray().reshape(-1)
+            for frame in container.decode(audio=0)
+            for f in resampler.resample(frame)
+        ]
+    audio = np.concatenate(pcm).astype(np.int16)
+    chunks = [Chunk(i / FPS, "frame", frames[i % len(frames)]) for i in range(int(seconds * FPS))]
+    step_samples = int(AUDIO_CHUNK_S * AUDIO_RATE_HERTZ)
+    total = int(seconds * AUDIO_RATE_HERTZ)
+    looped = np.resize(audio, total)
+    chunks += [
+        Chunk(i / AUDIO_RATE_HERTZ, "audio", looped[i : i + step_samples].tobytes())
+        for i in range(0, total, step_samples)
+    ]
+    chunks.sort(key=lambda c: (c.offset_s, c.kind))
+    return chunks
+
+
+class CameraStream(threading.Thread):
+    """One paced camera client; records send times and event latencies."""
+
+    def __init__(
+        self, stub: laughter_service_pb2_grpc.LaughterAnalysisServiceStub, chunks: list[Chunk], name: str
+    ) -> None:
+        super().__init__(name=name, daemon=True)
+        self.stub, self.chunks = stub, chunks
+        self.sent_offsets: list[float] = []
+        self.sent_times: list[float] = []
+        self.latencies_ms: list[float] = []
+        self.dropped = 0
+        self.events = 0
+        self.error: BaseException | None = None
+
+    def requests(self):  # type: ignore[no-untyped-def]
+        config = session_config(block=False)
+        yield laughter_service_pb2.StreamingAnalyzeRequest(config=config)
+        start = time.monotonic()
+        for chunk in self.chunks:
+            delay = start + chunk.offset_s - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            self.sent_offsets.append(chunk.offset_s)
+            self.sent_times.append(time.monotonic())
+            yield laughter_service_pb2.StreamingAnalyzeRequest(chunk=media_chunk(chunk))
+
+    def sent_at(self, offset_s: float) -> float | None:
+        """When the last chunk at or before ``offset_s`` left the client."""
+        index = bisect.bisect_right(self.sent_offsets, offset_s) - 1
+        return self.sent_times[index] if index >= 0 else None
+
+    def run(self) -> None:
+        try:
+            for response in self.stub.StreamingAnalyze(self.requests(), timeout=600):
+                update = response.update
+                if update.HasField("event") and update.event.phase == session_pb2.EVENT_PHASE_STARTED:
+                    needed = update.event.processed_offset.ToNanoseconds() / 1e9 + LOOKAHEAD_S
+                    sent = self.sent_at(needed)
+                    if sent is not None:
+                        self.latencies_ms.append(1000 * (time.monotonic() - sent))
+                    self.events += 1
+                elif update.HasField("progress"):
+                    self.dropped = update.progress.frames_dropped
+        except grpc.RpcError as error:
+            self.error = error
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of processes and their children (from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += sum(int(v) for v in fields[11:15]) / ticks
+    return total
+
+
+def triton_pids(root: int) -> list[int]:
+    pids = [root]
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == root:
+                pids.append(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+def run_level(address: str, chunks: list[Chunk], streams: int, triton: TritonProcess) -> dict[str, float]:
+    stub = laughter_service_pb2_grpc.LaughterAnalysisServiceStub(grpc.insecure_channel(address))
+    tpids = triton_pids(triton._proc.pid) if triton._proc else []
+    cpu0 = cpu_seconds([os.getpid(), *tpids])
+    threads = [CameraStream(stub, chunks, f"camera-{i}") for i in range(streams)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    cpu = cpu_seconds([os.getpid(), *tpids]) - cpu0
+    latencies = sorted(v for t in threads for v in t.latencies_ms)
+    media_s = chunks[-1].offset_s * streams
+
+    def pct(q: float) -> float:
+        return float(np.percentile(latencies, q)) if latencies else float("nan")
+
+    return {
+        "streams": streams,
+        "errors": sum(t.error is not None for t in threads),
+        "dropped": sum(t.dropped for t in threads),
+        "events": sum(t.events for t in threads),
+        "p50": pct(50),
+        "p95": pct(95),
+        "p99": pct(99),
+        "cpu_per_stream": cpu / media_s,
+    }
+
+
+def sweep(address: str, chunks: list[Chunk], levels: list[int], triton: TritonProcess, label: str) -> int:
+    best = 0
+    print(f"\n== {label}")
+    print("  streams  dropped  events   p50 ms   p95 ms   p99 ms  CPU s per media s per stream")
+    for n in levels:
+        r = run_level(address, chunks, n, triton)
+        ok = r["errors"] == 0 and r["dropped"] == 0 and (r["p95"] < LATENCY_LIMIT_MS or r["events"] == 0)
+        print(
+            f"  {n:7d}  {r['dropped']:7.0f}  {r['events']:6.0f}  {r['p50']:7.0f}  {r['p95']:7.0f}  {r['p99']:7.0f}"
+            f"  {r['cpu_per_stream']:.3f}{'' if ok else '   <- not sustained'}"
+        )
+        if not ok:
+            break
+        best = n
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=30.0, help="media per stream at each load level")
+    parser.add_argument("--levels", default="1,2,3,4,6,8,10")
+    args = parser.parse_args()
+    levels = [int(v) for v in args.levels.split(",")]
+    chunks = camera_chunks(REPO / "samples" / "sample.mp4", args.seconds)
+    triton = TritonProcess(REPO / "model_repository")
+    triton.start()
+    results = {}
+    try:
+        triton.wait_ready(120)
+        for batching in ("on", "off"):
+            server = ServerThread(
+                make_settings(triton_url=triton.grpc_url, cross_stream_batching=batching)
+            ).start()
+            try:
+                wait_serving(server.address)
+                results[batching] = sweep(
+                    server.address, chunks, levels, triton, f"cross-stream batching {batching}"
+                )
+            finally:
+                server.stop()
+    finally:
+        triton.stop()
+    on, off = results["on"], results["off"]
+    print(
+        f"\nsustained camera streams (640x480 JPEG 15 fps + audio, p95 < {LATENCY_LIMIT_MS:.0f} ms, no drops): "
+        f"{on} with cross-stream batching, {off} without -> {on / off if off else float('inf'):.2f}x"
+    )
+    print(
+        f"(latency excludes the {LOOKAHEAD_S:.1f} s of audio lookahead every decision needs; levels tried: {levels})"
+    )
+
+
+if __name__ == "__main__":
+    main()
