@@ -29,10 +29,10 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from laughter.v1 import laughter_service_pb2, laughter_service_pb2_grpc, session_pb2  # noqa: E402
-
 from laughter_server.inference.supervisor import TritonProcess  # noqa: E402
+
 from tests.conftest import ServerThread, make_settings, wait_serving  # noqa: E402
-from tests.integration.media_chunks import Chunk, duration, media_chunk, session_config  # noqa: E402
+from tests.integration.media_chunks import Chunk, media_chunk, session_config  # noqa: E402
 
 FPS = 15
 WIDTH, HEIGHT = 640, 480
