@@ -189,7 +189,7 @@ async def start_server(services: Services, listen: str | None = None) -> Running
     servicer = LaughterServicer(
         settings, services.analyzer, services.face_models, services.audio, services.metrics, services.registry
     )
-    laughter_service_pb2_grpc.add_LaughterAnalysisServiceServicer_to_server(servicer, server)
+    laughter_service_pb2_grpc.add_LaughterAnalysisServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

@@ -175,7 +175,9 @@ def summary_to_proto(
         laughter_detected=summary.laughter_detected,
         dominant_laughter_type=LAUGHTER_TYPES[summary.dominant_laughter_type],
         overall_confidence=summary.overall_confidence,
-        dominant_emotion=EMOTION_VALUES[summary.dominant_emotion] if summary.dominant_emotion else 0,
+        dominant_emotion=EMOTION_VALUES[summary.dominant_emotion]
+        if summary.dominant_emotion
+        else analysis_pb2.EMOTION_UNSPECIFIED,
         emotion_breakdown=emotion_scores(summary.emotion_breakdown) if summary.dominant_emotion else [],
         durations=summary_pb2.DurationAnalysis(
             event_count=d.event_count,

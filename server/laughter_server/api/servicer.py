@@ -13,10 +13,11 @@ import pathlib
 import time
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 import structlog
-from laughter.v1 import laughter_service_pb2, laughter_service_pb2_grpc, media_pb2
+from laughter.v1 import laughter_service_pb2, laughter_service_pb2_grpc, media_pb2, session_pb2
 
 from laughter_server.api import convert, session_convert
 from laughter_server.api.status import translate_errors
@@ -35,10 +36,12 @@ from laughter_server.inference.models import FaceModels
 from laughter_server.observability.metrics import Metrics
 from laughter_server.pipeline.audio_stage import AudioStage
 from laughter_server.pipeline.registry import SessionRegistry
-from laughter_server.pipeline.session import LiveSession, SummaryUpdate, WarningUpdate
+from laughter_server.pipeline.session import LiveSession, SessionSpec, SummaryUpdate, WarningUpdate
 from laughter_server.pipeline.whole_file import AnalysisResult, WholeFileAnalyzer
 
 log = structlog.get_logger(__name__)
+
+Context = grpc.aio.ServicerContext[Any, Any]
 
 DEADLINE_MARGIN_S = 0.2
 """Stop this long before the client's deadline so the client gets our DEADLINE_EXCEEDED, not a cut-off."""
@@ -70,7 +73,7 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
         self._waiting = 0
 
     @contextlib.asynccontextmanager
-    async def _rpc(self, method: str, context: grpc.aio.ServicerContext) -> AsyncIterator[str]:
+    async def _rpc(self, method: str, context: Context) -> AsyncIterator[str]:
         request_id = uuid.uuid4().hex[:16]
         started = time.perf_counter()
         with structlog.contextvars.bound_contextvars(
@@ -108,7 +111,7 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
             self._slots.release()
 
     async def AnalyzeMedia(
-        self, request: laughter_service_pb2.AnalyzeMediaRequest, context: grpc.aio.ServicerContext
+        self, request: laughter_service_pb2.AnalyzeMediaRequest, context: Context
     ) -> laughter_service_pb2.AnalyzeMediaResponse:
         """Whole-file analysis of the media bytes in the request."""
         async with self._rpc("AnalyzeMedia", context) as request_id:
@@ -154,7 +157,7 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
             self.metrics.laughter_events.labels(type=event.laughter_type.value).inc()
 
     async def ListModels(
-        self, request: laughter_service_pb2.ListModelsRequest, context: grpc.aio.ServicerContext
+        self, request: laughter_service_pb2.ListModelsRequest, context: Context
     ) -> laughter_service_pb2.ListModelsResponse:
         """The models in use, with versions and checksums."""
         async with self._rpc("ListModels", context):
@@ -167,7 +170,7 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
         raise AssertionError("unreachable: translate_errors aborts the call")
 
     async def ReloadModel(
-        self, request: laughter_service_pb2.ReloadModelRequest, context: grpc.aio.ServicerContext
+        self, request: laughter_service_pb2.ReloadModelRequest, context: Context
     ) -> laughter_service_pb2.ReloadModelResponse:
         """Switch the audio model to another shipped version without a restart."""
         async with self._rpc("ReloadModel", context):
@@ -195,9 +198,9 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
         raise AssertionError("unreachable: translate_errors aborts the call")
 
     # live sessions -----------------------------------------------------------------------------------
-    def _spec(self, config: object) -> session_convert.SessionSpec:
+    def _spec(self, config: session_pb2.SessionConfig) -> SessionSpec:
         return session_convert.spec_from_proto(
-            config,  # type: ignore[arg-type]
+            config,
             default_frame_rate_hertz=self.settings.default_frame_rate_hertz,
             max_frame_rate_hertz=self.settings.max_frame_rate_hertz,
         )
@@ -227,9 +230,7 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
                 )
         session.end_input()
 
-    def _deadline_timer(
-        self, session: LiveSession, context: grpc.aio.ServicerContext
-    ) -> asyncio.TimerHandle | None:
+    def _deadline_timer(self, session: LiveSession, context: Context) -> asyncio.TimerHandle | None:
         remaining = context.time_remaining()
         if remaining is None:
             return None
@@ -243,7 +244,7 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
     async def StreamingAnalyze(
         self,
         request_iterator: AsyncIterator[laughter_service_pb2.StreamingAnalyzeRequest],
-        context: grpc.aio.ServicerContext,
+        context: Context,
     ) -> AsyncIterator[laughter_service_pb2.StreamingAnalyzeResponse]:
         """A live session over one bidirectional stream: config first, then chunks; half-close ends it."""
         async with self._rpc("StreamingAnalyze", context):
@@ -274,7 +275,7 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
                 await self.registry.retire(session, cancel=not finished)
 
     async def CreateSession(
-        self, request: laughter_service_pb2.CreateSessionRequest, context: grpc.aio.ServicerContext
+        self, request: laughter_service_pb2.CreateSessionRequest, context: Context
     ) -> laughter_service_pb2.CreateSessionResponse:
         """Open a live session for the unary-push transport."""
         async with self._rpc("CreateSession", context):
@@ -290,7 +291,7 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
         raise AssertionError("unreachable: translate_errors aborts the call")
 
     async def AppendSessionMedia(
-        self, request: laughter_service_pb2.AppendSessionMediaRequest, context: grpc.aio.ServicerContext
+        self, request: laughter_service_pb2.AppendSessionMediaRequest, context: Context
     ) -> laughter_service_pb2.AppendSessionMediaResponse:
         """Push chunks into an open session; returns its progress."""
         async with self._rpc("AppendSessionMedia", context):
@@ -307,7 +308,7 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
         raise AssertionError("unreachable: translate_errors aborts the call")
 
     async def WatchSession(
-        self, request: laughter_service_pb2.WatchSessionRequest, context: grpc.aio.ServicerContext
+        self, request: laughter_service_pb2.WatchSessionRequest, context: Context
     ) -> AsyncIterator[laughter_service_pb2.WatchSessionResponse]:
         """Stream a session's updates (the same as StreamingAnalyze's) until its summary."""
         async with self._rpc("WatchSession", context):
@@ -330,7 +331,7 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
                     await self.registry.retire(session, cancel=False)
 
     async def EndSession(
-        self, request: laughter_service_pb2.EndSessionRequest, context: grpc.aio.ServicerContext
+        self, request: laughter_service_pb2.EndSessionRequest, context: Context
     ) -> laughter_service_pb2.EndSessionResponse:
         """Close a session's input and return its summary and events."""
         async with self._rpc("EndSession", context):

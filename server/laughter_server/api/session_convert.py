@@ -125,7 +125,9 @@ def progress_to_proto(update: ProgressUpdate) -> session_pb2.Progress:
         frames_dropped=update.frames_dropped,
         drops=[
             session_pb2.DropCount(
-                reason=DROP_REASONS.get(reason, 0), frame_count=frames, audio_chunk_count=chunks
+                reason=DROP_REASONS.get(reason, session_pb2.DROP_REASON_UNSPECIFIED),
+                frame_count=frames,
+                audio_chunk_count=chunks,
             )
             for reason, (frames, chunks) in sorted(update.drops.items())
             if reason in DROP_REASONS

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 import structlog
@@ -44,7 +45,7 @@ def status_code_for(error: errors.LaughterError) -> grpc.StatusCode:
 
 def _pack(message: object) -> any_pb2.Any:
     detail = any_pb2.Any()
-    detail.Pack(message)  # type: ignore[arg-type]
+    detail.Pack(message)
     return detail
 
 
@@ -91,7 +92,7 @@ def internal_status(request_id: str) -> status_pb2.Status:
 
 @contextlib.asynccontextmanager
 async def translate_errors(
-    context: grpc.aio.ServicerContext, request_id: str | None = None
+    context: grpc.aio.ServicerContext[Any, Any], request_id: str | None = None
 ) -> AsyncIterator[None]:
     """Run an RPC body: service errors become their status, anything unexpected INTERNAL (logged)."""
     try:

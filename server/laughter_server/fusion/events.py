@@ -71,7 +71,7 @@ def _face_grid(
     idx = np.clip(np.searchsorted(times, grid), 1, len(times)) - 1
     nxt = np.clip(idx + 1, 0, len(times) - 1)
     nearest = np.where(np.abs(times[nxt] - grid) < np.abs(times[idx] - grid), nxt, idx)
-    values = scores[nearest]
+    values: npt.NDArray[np.float64] = scores[nearest].astype(np.float64)
     values[np.abs(times[nearest] - grid) > hold_s] = np.nan
     return values
 

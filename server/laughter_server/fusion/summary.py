@@ -97,8 +97,8 @@ def _face_summaries(
     events: Sequence[LaughterEvent], faces: Sequence[FaceObservation]
 ) -> tuple[FaceSummary, ...]:
     tracks: dict[int, list[FaceObservation]] = defaultdict(list)
-    for obs in faces:
-        tracks[obs.face_id].append(obs)
+    for observation in faces:
+        tracks[observation.face_id].append(observation)
     result = []
     for face_id in sorted(tracks):
         obs = tracks[face_id]

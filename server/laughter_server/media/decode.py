@@ -151,7 +151,9 @@ def iter_video_frames(
                     continue
                 last_s = t_s
                 next_s = max(next_s + period_s, t_s + period_s * 0.5)
-                image = frame.to_ndarray(format="rgb24", width=out_w, height=out_h)
+                image = np.asarray(
+                    frame.to_ndarray(format="rgb24", width=out_w, height=out_h), dtype=np.uint8
+                )
                 yield max(0.0, t_s), image
         except av.error.FFmpegError as exc:
             if index == 0:

@@ -68,7 +68,8 @@ class VideoInput:
                 "chunk.frame.data",
                 f"frame is {width}x{height}; the limit is 4096 per side",
             )
-        return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
+        rgb: npt.NDArray[np.uint8] = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB).astype(np.uint8, copy=False)
+        return rgb
 
 
 @dataclasses.dataclass
@@ -97,11 +98,14 @@ class AudioInput:
                 f"audio chunk has {len(data)} bytes, not a whole number of {self.bytes_per_frame}-byte "
                 f"sample frames ({self.encoding}, {self.channel_count} channel(s))",
             )
-        dtype = np.int16 if self.encoding == "s16le" else np.float32
-        samples = np.frombuffer(data, dtype=dtype).reshape(1, -1)
+        samples: npt.NDArray[np.int16] | npt.NDArray[np.float32]
+        if self.encoding == "s16le":
+            samples = np.frombuffer(data, dtype=np.int16).reshape(1, -1)
+        else:
+            samples = np.frombuffer(data, dtype=np.float32).reshape(1, -1)
         frame = av.AudioFrame.from_ndarray(
             samples,
-            format="s16" if dtype == np.int16 else "flt",
+            format="s16" if self.encoding == "s16le" else "flt",
             layout="mono" if self.channel_count == 1 else "stereo",
         )
         frame.sample_rate = self.sample_rate_hertz

@@ -355,12 +355,11 @@ class LiveSession:
             self._drop("UNDECODABLE", audio_chunks=1)
             self.warn(error.reason, error.field, error.message)
             return
-        start = (
-            offset_s if self._expected_audio_s is None or offset_s > self._expected_audio_s + 0.1 else None
-        )
-        self._expected_audio_s = (offset_s if start is not None else self._expected_audio_s) + fmt.duration_s(
-            data
-        )
+        expected = self._expected_audio_s
+        start = offset_s if expected is None or offset_s > expected + 0.1 else None
+        self._expected_audio_s = (
+            offset_s if start is not None or expected is None else expected
+        ) + fmt.duration_s(data)
         self.audio_samples_received += len(data) // fmt.bytes_per_frame
         if not self.use_audio:
             return
@@ -464,7 +463,11 @@ class LiveSession:
             await self._finish()
         except Exception:  # the client must still get an end: an error summary is better than a hang
             log.exception("session.finish_failed", session_id=self.spec.session_id)
-            self._emit(WarningUpdate("INTERNAL", "", "the session's summary could not be computed; see the server log"))
+            self._emit(
+                WarningUpdate(
+                    "INTERNAL", "", "the session's summary could not be computed; see the server log"
+                )
+            )
             self._final = self._final or self._summary(0.0, notices_only=True)
             self._emit(self._final)
             self.finished_at = time.monotonic()
@@ -518,7 +521,9 @@ class LiveSession:
         if notices_only:
             summary = summarise([], [], None, end_s, notices)
         else:
-            summary = summarise(self.fuser.events, self.fuser.observations, self.fuser.timeline(), end_s, notices)
+            summary = summarise(
+                self.fuser.events, self.fuser.observations, self.fuser.timeline(), end_s, notices
+            )
         return SummaryUpdate(
             summary=summary,
             events=tuple(self.fuser.events),
