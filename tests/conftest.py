@@ -108,9 +108,14 @@ class ServerThread:
         self._thread.join(timeout=30)
 
 
-def wait_serving(address: str, timeout_s: float = 60.0) -> None:
+def wait_serving(
+    address: str, timeout_s: float = 60.0, credentials: grpc.ChannelCredentials | None = None
+) -> None:
     """Poll grpc.health.v1 until SERVING."""
-    with grpc.insecure_channel(address) as channel:
+    channel_for = (
+        grpc.insecure_channel if credentials is None else lambda a: grpc.secure_channel(a, credentials)
+    )
+    with channel_for(address) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         end = time.monotonic() + timeout_s
         while time.monotonic() < end:

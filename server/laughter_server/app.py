@@ -16,6 +16,7 @@ from grpc_reflection.v1alpha import reflection
 from laughter.v1 import laughter_service_pb2, laughter_service_pb2_grpc
 from prometheus_client import start_http_server
 
+from laughter_server.api.interceptors import TokenAuthInterceptor
 from laughter_server.api.servicer import LaughterServicer
 from laughter_server.config import Settings
 from laughter_server.errors import ModelUnavailableError
@@ -175,6 +176,20 @@ class RunningServer:
         await self.services.close()
 
 
+def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
+    """TLS credentials from the PEM files in the settings (mutual TLS with a client CA); None for plaintext."""
+    if not settings.tls_cert_file:
+        return None
+    key = pathlib.Path(settings.tls_key_file).read_bytes()
+    chain = pathlib.Path(settings.tls_cert_file).read_bytes()
+    client_ca = (
+        pathlib.Path(settings.tls_client_ca_file).read_bytes() if settings.tls_client_ca_file else None
+    )
+    return grpc.ssl_server_credentials(
+        [(key, chain)], root_certificates=client_ca, require_client_auth=client_ca is not None
+    )
+
+
 async def start_server(services: Services, listen: str | None = None) -> RunningServer:
     """Start gRPC on ``listen`` (``host:0`` picks a free port) with health and reflection."""
     settings = services.settings
@@ -184,7 +199,10 @@ async def start_server(services: Services, listen: str | None = None) -> Running
             ("grpc.max_receive_message_length", limit),
             ("grpc.max_send_message_length", limit),
             ("grpc.so_reuseport", 0),
-        ]
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+        ],
+        interceptors=[TokenAuthInterceptor(settings.auth_token)] if settings.auth_token else None,
     )
     servicer = LaughterServicer(
         settings, services.analyzer, services.face_models, services.audio, services.metrics, services.registry
@@ -196,7 +214,12 @@ async def start_server(services: Services, listen: str | None = None) -> Running
         (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
         server,
     )
-    port = server.add_insecure_port(listen or settings.listen)
+    address = listen or settings.listen
+    port = (
+        server.add_secure_port(address, credentials)
+        if (credentials := server_credentials(settings))
+        else (server.add_insecure_port(address))
+    )
     if port == 0:
         raise OSError(f"cannot listen on {listen or settings.listen}: address in use or not available")
     await server.start()

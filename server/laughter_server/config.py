@@ -51,6 +51,25 @@ class Settings:
     max_message_bytes: int = dataclasses.field(
         default=64 * 1024 * 1024, metadata={"help": "largest gRPC message accepted or sent"}
     )
+    max_upload_bytes: int = dataclasses.field(
+        default=512 * 1024 * 1024,
+        metadata={"help": "largest file accepted by AnalyzeMediaUpload (sent in pieces)"},
+    )
+    tls_cert_file: str = dataclasses.field(
+        default="",
+        metadata={"help": "PEM certificate chain: serve TLS instead of plaintext (with --tls-key-file)"},
+    )
+    tls_key_file: str = dataclasses.field(default="", metadata={"help": "PEM private key of --tls-cert-file"})
+    tls_client_ca_file: str = dataclasses.field(
+        default="", metadata={"help": "PEM CA bundle: require client certificates signed by it (mutual TLS)"}
+    )
+    auth_token: str = dataclasses.field(
+        default="",
+        metadata={
+            "help": "require 'authorization: Bearer <token>' on API calls (health/reflection stay open); "
+            "prefer the LAUGHTER_AUTH_TOKEN variable over the flag"
+        },
+    )
     max_media_duration_s: float = dataclasses.field(
         default=3600.0, metadata={"help": "longest media accepted by whole-file analysis"}
     )
@@ -122,6 +141,7 @@ class Settings:
             "session_max_duration_s",
             "session_backlog_frames",
             "max_chunk_bytes",
+            "max_upload_bytes",
         )
         for name in positive:
             if not getattr(self, name) > 0:  # also rejects NaN
@@ -142,13 +162,26 @@ class Settings:
             raise InvalidOptionError(
                 "model_repository", f"model repository {self.model_repository} is not a directory"
             )
+        if bool(self.tls_cert_file) != bool(self.tls_key_file):
+            raise InvalidOptionError("tls_cert_file", "TLS needs both --tls-cert-file and --tls-key-file")
+        for name in ("tls_cert_file", "tls_key_file", "tls_client_ca_file"):
+            path = getattr(self, name)
+            if path and not pathlib.Path(path).is_file():
+                raise InvalidOptionError(name, f"{name}: {path} is not a readable file")
+        if self.tls_client_ca_file and not self.tls_cert_file:
+            raise InvalidOptionError(
+                "tls_client_ca_file", "client certificates need TLS: set --tls-cert-file too"
+            )
         if ":" not in self.listen:
             raise InvalidOptionError("listen", "listen must be host:port, e.g. 127.0.0.1:50051")
         return self
 
     def redacted(self) -> dict[str, Any]:
-        """The settings as a dict for the start-up log line (no secrets are held today)."""
-        return dataclasses.asdict(self)
+        """The settings as a dict for the start-up log line, secrets masked."""
+        values = dataclasses.asdict(self)
+        if values["auth_token"]:
+            values["auth_token"] = "***"
+        return values
 
 
 def _parse_value(field: dataclasses.Field[Any], raw: str) -> Any:

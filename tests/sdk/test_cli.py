@@ -8,8 +8,11 @@ import pathlib
 import sys
 from typing import Any
 
+import laughter
 import pytest
 from laughter._cli import main
+from laughter._cli_stream import update_line
+from laughter._convert import event_from_proto
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:
@@ -118,3 +121,67 @@ class TestCliAgainstScriptedServer:
         code, out, _ = run_cli("models", "--address", scripted_server[0], "--json")
         assert code == 0
         assert json.loads(out)[0]["sha256"] == "ab" * 32
+
+
+class TestStreamCommands:
+    """``stream`` and ``live`` without a server: usage and local errors."""
+
+    def test_help_lists_them(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """The top-level help names both commands and shows their examples."""
+        assert main(["--help"]) == 0
+        text = capsys.readouterr().out
+        assert "laughter stream samples/sample.mp4" in text
+        assert "laughter live --camera 0" in text
+
+    def test_no_camera(self, closed_address: str) -> None:
+        """live with no camera at the index exits 2 with one line naming it, before any call."""
+        code, out, err = run_cli("live", "--camera", "7", "--address", closed_address)
+        assert code == 2
+        assert out == ""
+        assert "camera 7 cannot be opened" in err
+        assert "Traceback" not in err
+
+    def test_missing_file(self, tmp_path: pathlib.Path, closed_address: str) -> None:
+        """stream of a missing file exits 2."""
+        code, _, err = run_cli("stream", str(tmp_path / "absent.mp4"), "--address", closed_address)
+        assert code == 2
+        assert "absent.mp4" in err
+
+    def test_undecodable_file(self, test_data: pathlib.Path, closed_address: str) -> None:
+        """stream of a file PyAV cannot open exits 2 (a local problem)."""
+        code, _, err = run_cli("stream", str(test_data / "random.bin"), "--address", closed_address)
+        assert code == 2
+        assert "cannot be decoded" in err
+
+    def test_json_and_jsonl_conflict(self, sample_path: pathlib.Path, closed_address: str) -> None:
+        """--json with --jsonl is a usage error."""
+        code, out, _ = run_cli("stream", str(sample_path), "--json", "--jsonl", "--address", closed_address)
+        assert (code, out) == (2, "")
+
+    def test_server_down(self, sample_path: pathlib.Path, closed_address: str) -> None:
+        """stream to a closed port exits 4 and names the address."""
+        code, _, err = run_cli("stream", str(sample_path), "--address", closed_address, "--timeout", "5")
+        assert code == 4
+        assert closed_address in err
+
+
+class TestUpdateLines:
+    """The text lines ``stream`` prints for updates."""
+
+    def test_event_lines(self, result_proto: Any) -> None:
+        """Started and ended events give aligned lines with type, confidence and face; ONGOING none."""
+        event = event_from_proto(result_proto.events[0])
+        started = update_line(laughter.EventUpdate(phase=laughter.EventPhase.STARTED, event=event))
+        ended = update_line(laughter.EventUpdate(phase=laughter.EventPhase.ENDED, event=event))
+        ongoing = update_line(laughter.EventUpdate(phase=laughter.EventPhase.ONGOING, event=event))
+        assert started == "   1.25 s         laughter started  Joyful Laugh, confidence 0.88, face 0"
+        assert ended == "   1.25-   3.50 s laughter ended    Joyful Laugh, confidence 0.88, face 0 (2.25 s)"
+        assert started.index("laughter") == ended.index("laughter")
+        assert ongoing == ""
+
+    def test_warning_line(self) -> None:
+        """A warning line shows reason, field and message."""
+        warning = laughter.SessionWarning(
+            reason="CHUNK_INVALID", field="chunk.frame.data", message="not a JPEG", code="OK"
+        )
+        assert update_line(warning) == "warning: CHUNK_INVALID chunk.frame.data: not a JPEG"

@@ -17,7 +17,7 @@ from typing import Any
 
 import grpc
 import structlog
-from laughter.v1 import laughter_service_pb2, laughter_service_pb2_grpc, media_pb2, session_pb2
+from laughter.v1 import analysis_pb2, laughter_service_pb2, laughter_service_pb2_grpc, media_pb2, session_pb2
 
 from laughter_server.api import convert, session_convert
 from laughter_server.api.status import translate_errors
@@ -110,6 +110,33 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
             self.metrics.analyses_in_flight.dec()
             self._slots.release()
 
+    async def _analyze(
+        self, content: bytes, options_message: analysis_pb2.AnalysisOptions, context: Context
+    ) -> AnalysisResult:
+        options = convert.options_from_proto(
+            options_message,
+            default_frame_rate_hertz=self.settings.default_frame_rate_hertz,
+            max_frame_rate_hertz=self.settings.max_frame_rate_hertz,
+        )
+        if options.use_video and not await self.face_models.is_ready():
+            raise ModelUnavailableError(
+                "the face models are not ready (inference server down or starting); retry shortly, "
+                "or set options.disable_video to analyse audio only"
+            )
+        remaining = context.time_remaining()
+        budget_s = None if remaining is None else max(0.0, remaining - DEADLINE_MARGIN_S)
+        async with self._analysis_slot():
+            try:
+                async with asyncio.timeout(budget_s):
+                    result = await self.analyzer.analyze(content, options)
+            except TimeoutError:
+                raise AnalysisTimeoutError(
+                    f"the analysis did not finish within the call's deadline ({remaining:.1f} s); allow "
+                    "about a quarter of the media's duration, or lower options.analysis_frame_rate_hertz"
+                ) from None
+        self._record(result)
+        return result
+
     async def AnalyzeMedia(
         self, request: laughter_service_pb2.AnalyzeMediaRequest, context: Context
     ) -> laughter_service_pb2.AnalyzeMediaResponse:
@@ -119,32 +146,50 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
             if size > self.settings.max_message_bytes:
                 raise MediaTooLargeError(
                     f"the media is {size / 1e6:.1f} MB, above this server's limit of "
-                    f"{self.settings.max_message_bytes / 1e6:.1f} MB; send a shorter file, stream it with "
-                    "StreamingAnalyze, or raise --max-message-bytes on the server"
+                    f"{self.settings.max_message_bytes / 1e6:.1f} MB for one message; send it in pieces with "
+                    "AnalyzeMediaUpload, or raise --max-message-bytes on the server"
                 )
-            options = convert.options_from_proto(
-                request.options,
-                default_frame_rate_hertz=self.settings.default_frame_rate_hertz,
-                max_frame_rate_hertz=self.settings.max_frame_rate_hertz,
-            )
-            if options.use_video and not await self.face_models.is_ready():
-                raise ModelUnavailableError(
-                    "the face models are not ready (inference server down or starting); retry shortly, "
-                    "or set options.disable_video to analyse audio only"
-                )
-            remaining = context.time_remaining()
-            budget_s = None if remaining is None else max(0.0, remaining - DEADLINE_MARGIN_S)
-            async with self._analysis_slot():
-                try:
-                    async with asyncio.timeout(budget_s):
-                        result = await self.analyzer.analyze(request.content, options)
-                except TimeoutError:
-                    raise AnalysisTimeoutError(
-                        f"the analysis did not finish within the call's deadline ({remaining:.1f} s); allow "
-                        "about a quarter of the media's duration, or lower options.analysis_frame_rate_hertz"
-                    ) from None
-            self._record(result)
+            result = await self._analyze(request.content, request.options, context)
             return convert.analyze_response(result, request_id)
+        raise AssertionError("unreachable: translate_errors aborts the call")
+
+    async def AnalyzeMediaUpload(
+        self,
+        request_iterator: AsyncIterator[laughter_service_pb2.AnalyzeMediaUploadRequest],
+        context: Context,
+    ) -> laughter_service_pb2.AnalyzeMediaUploadResponse:
+        """Whole-file analysis of a file sent in pieces: header first, then the bytes in order."""
+        async with self._rpc("AnalyzeMediaUpload", context) as request_id:
+            limit = self.settings.max_upload_bytes
+            first = await anext(aiter(request_iterator), None)
+            if first is None or first.WhichOneof("request") != "header":
+                raise InvalidOptionError("header", "the first AnalyzeMediaUploadRequest must carry `header`")
+            header = first.header
+            if header.size_bytes > limit:
+                raise MediaTooLargeError(
+                    f"the file is {header.size_bytes / 1e6:.1f} MB, above this server's upload limit of "
+                    f"{limit / 1e6:.1f} MB (--max-upload-bytes)"
+                )
+            pieces: list[bytes] = []
+            received = 0
+            async for message in request_iterator:
+                if message.WhichOneof("request") != "content_chunk":
+                    raise InvalidOptionError("header", "`header` is only valid in the first message")
+                received += len(message.content_chunk)
+                if received > limit:
+                    raise MediaTooLargeError(
+                        f"the upload passed this server's limit of {limit / 1e6:.1f} MB (--max-upload-bytes)"
+                    )
+                pieces.append(message.content_chunk)
+            if header.size_bytes and received != header.size_bytes:
+                raise InvalidOptionError(
+                    "header.size_bytes",
+                    f"the header announced {header.size_bytes} bytes but {received} arrived; the upload is incomplete",
+                )
+            result = await self._analyze(b"".join(pieces), header.options, context)
+            return laughter_service_pb2.AnalyzeMediaUploadResponse(
+                result=convert.result_to_proto(result, request_id)
+            )
         raise AssertionError("unreachable: translate_errors aborts the call")
 
     def _record(self, result: AnalysisResult) -> None:

@@ -27,6 +27,30 @@ class AnalyzeMediaResponse(_message.Message):
     result: _summary_pb2.AnalysisResult
     def __init__(self, result: _Optional[_Union[_summary_pb2.AnalysisResult, _Mapping]] = ...) -> None: ...
 
+class AnalyzeMediaUploadHeader(_message.Message):
+    __slots__ = ("filename", "size_bytes", "options")
+    FILENAME_FIELD_NUMBER: _ClassVar[int]
+    SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    filename: str
+    size_bytes: int
+    options: _analysis_pb2.AnalysisOptions
+    def __init__(self, filename: _Optional[str] = ..., size_bytes: _Optional[int] = ..., options: _Optional[_Union[_analysis_pb2.AnalysisOptions, _Mapping]] = ...) -> None: ...
+
+class AnalyzeMediaUploadRequest(_message.Message):
+    __slots__ = ("header", "content_chunk")
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_CHUNK_FIELD_NUMBER: _ClassVar[int]
+    header: AnalyzeMediaUploadHeader
+    content_chunk: bytes
+    def __init__(self, header: _Optional[_Union[AnalyzeMediaUploadHeader, _Mapping]] = ..., content_chunk: _Optional[bytes] = ...) -> None: ...
+
+class AnalyzeMediaUploadResponse(_message.Message):
+    __slots__ = ("result",)
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    result: _summary_pb2.AnalysisResult
+    def __init__(self, result: _Optional[_Union[_summary_pb2.AnalysisResult, _Mapping]] = ...) -> None: ...
+
 class StreamingAnalyzeRequest(_message.Message):
     __slots__ = ("config", "chunk")
     CONFIG_FIELD_NUMBER: _ClassVar[int]

@@ -42,6 +42,11 @@ class LaughterAnalysisServiceStub:
                 request_serializer=laughter_dot_v1_dot_laughter__service__pb2.AnalyzeMediaRequest.SerializeToString,
                 response_deserializer=laughter_dot_v1_dot_laughter__service__pb2.AnalyzeMediaResponse.FromString,
                 _registered_method=True)
+        self.AnalyzeMediaUpload = channel.stream_unary(
+                '/laughter.v1.LaughterAnalysisService/AnalyzeMediaUpload',
+                request_serializer=laughter_dot_v1_dot_laughter__service__pb2.AnalyzeMediaUploadRequest.SerializeToString,
+                response_deserializer=laughter_dot_v1_dot_laughter__service__pb2.AnalyzeMediaUploadResponse.FromString,
+                _registered_method=True)
         self.StreamingAnalyze = channel.stream_stream(
                 '/laughter.v1.LaughterAnalysisService/StreamingAnalyze',
                 request_serializer=laughter_dot_v1_dot_laughter__service__pb2.StreamingAnalyzeRequest.SerializeToString,
@@ -90,6 +95,17 @@ class LaughterAnalysisServiceServicer:
         with a summary. The file must fit the server's message size limit;
         processing time grows with the media's length, so set the deadline
         accordingly.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AnalyzeMediaUpload(self, request_iterator, context):
+        """Whole-file analysis of a file sent in pieces, for files larger than one
+        message: the first message carries the header (options, file name, total
+        size), the following ones consecutive pieces of the file's bytes. The
+        analysis starts when the client half-closes. The file may be up to the
+        server's `--max-upload-bytes` (RESOURCE_EXHAUSTED beyond).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -166,6 +182,11 @@ def add_LaughterAnalysisServiceServicer_to_server(servicer, server):
                     request_deserializer=laughter_dot_v1_dot_laughter__service__pb2.AnalyzeMediaRequest.FromString,
                     response_serializer=laughter_dot_v1_dot_laughter__service__pb2.AnalyzeMediaResponse.SerializeToString,
             ),
+            'AnalyzeMediaUpload': grpc.stream_unary_rpc_method_handler(
+                    servicer.AnalyzeMediaUpload,
+                    request_deserializer=laughter_dot_v1_dot_laughter__service__pb2.AnalyzeMediaUploadRequest.FromString,
+                    response_serializer=laughter_dot_v1_dot_laughter__service__pb2.AnalyzeMediaUploadResponse.SerializeToString,
+            ),
             'StreamingAnalyze': grpc.stream_stream_rpc_method_handler(
                     servicer.StreamingAnalyze,
                     request_deserializer=laughter_dot_v1_dot_laughter__service__pb2.StreamingAnalyzeRequest.FromString,
@@ -232,6 +253,33 @@ class LaughterAnalysisService:
             '/laughter.v1.LaughterAnalysisService/AnalyzeMedia',
             laughter_dot_v1_dot_laughter__service__pb2.AnalyzeMediaRequest.SerializeToString,
             laughter_dot_v1_dot_laughter__service__pb2.AnalyzeMediaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnalyzeMediaUpload(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/laughter.v1.LaughterAnalysisService/AnalyzeMediaUpload',
+            laughter_dot_v1_dot_laughter__service__pb2.AnalyzeMediaUploadRequest.SerializeToString,
+            laughter_dot_v1_dot_laughter__service__pb2.AnalyzeMediaUploadResponse.FromString,
             options,
             channel_credentials,
             insecure,
