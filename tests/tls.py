@@ -35,7 +35,7 @@ def _write_key(key: ec.EllipticCurvePrivateKey, path: pathlib.Path) -> None:
 
 
 def _cert(subject: str, key, issuer_name, issuer_key, *, is_ca: bool, san=None):  # type: ignore[no-untyped-def]
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     builder = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))

@@ -234,7 +234,9 @@ class TestCliStream:
 
     def test_text(self, server_address: str, sample_path: pathlib.Path) -> None:
         """Prints started and ended lines as events come, then the summary tables, and exits 0."""
-        code, out, err = self._run("stream", str(sample_path), "--address", server_address, "--plain")
+        code, out, err = self._run(
+            "stream", str(sample_path), "--address", server_address, "--plain", "--send-fps", "5"
+        )
         assert code == 0, err
         lines = out.splitlines()
         assert lines[0].startswith("session ")

@@ -35,6 +35,7 @@ STUB_NAMES = (
 MODEL_EMOTION_ORDER = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 # (client streaming, server streaming) per RPC.
 EXPECTED_RPCS = {
+    "AnalyzeMediaUpload": (True, False),
     "AnalyzeMedia": (False, False),
     "StreamingAnalyze": (True, True),
     "CreateSession": (False, False),
