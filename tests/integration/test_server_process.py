@@ -13,8 +13,8 @@ import urllib.request
 import grpc
 import pytest
 from laughter.v1 import laughter_service_pb2, laughter_service_pb2_grpc
-
 from laughter_server.inference.supervisor import find_free_ports
+
 from tests.conftest import DATA, wait_serving
 
 pytestmark = pytest.mark.integration

@@ -31,7 +31,7 @@ def _packed(*details: object) -> list[any_pb2.Any]:
     packed = []
     for detail in details:
         item = any_pb2.Any()
-        item.Pack(detail)  # type: ignore[arg-type]
+        item.Pack(detail)
         packed.append(item)
     return packed
 
