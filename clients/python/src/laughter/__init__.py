@@ -6,12 +6,19 @@
 ...     for event in result.events:
 ...         print(event.start_s, event.end_s, event.laughter_type)
 
+Live sessions stream frames and audio and yield updates as laughter starts and ends:
+
+>>> from laughter.sources import file_source
+>>> for update in client.stream(file_source("clip.mp4")):  # doctest: +SKIP
+...     print(update.kind)
+
 The generated protobuf stubs live in :mod:`laughter.v1`; the public API never returns them.
 """
 
 from laughter._async_client import AsyncLaughterClient
 from laughter._client import LaughterClient
-from laughter._config import AnalysisOptions, ClientOptions
+from laughter._config import AnalysisOptions, ClientOptions, SessionOptions
+from laughter._enums import AudioEncoding, BacklogPolicy, DropReason, EventPhase, FrameEncoding
 from laughter._exceptions import (
     AlreadyExistsError,
     ApiError,
@@ -27,14 +34,30 @@ from laughter._exceptions import (
     MediaFileNotFoundError,
     MediaFileUnreadableError,
     MediaIsADirectoryError,
+    MediaSourceError,
     MediaTooLargeError,
+    MissingDependencyError,
     NotFoundError,
     PermissionDeniedError,
     ResourceExhaustedError,
     ServerError,
     ServiceUnavailableError,
+    SessionClosedError,
     TransportError,
     map_rpc_error,
+)
+from laughter._live import LiveSession
+from laughter._session_types import (
+    AudioChunk,
+    DropCount,
+    EventUpdate,
+    FaceSampleUpdate,
+    Frame,
+    MediaChunk,
+    Progress,
+    SessionStarted,
+    SessionUpdate,
+    SessionWarning,
 )
 from laughter._types import (
     AnalysisResult,
@@ -72,21 +95,31 @@ __all__ = [
     "AnalysisSummary",
     "ApiError",
     "AsyncLaughterClient",
+    "AudioChunk",
+    "AudioEncoding",
+    "BacklogPolicy",
     "BoundingBox",
     "CancelledError",
     "ClientClosedError",
     "ClientOptions",
     "ConfidenceInterval",
     "DeadlineExceededError",
+    "DropCount",
+    "DropReason",
     "DurationAnalysis",
     "Emotion",
     "EmotionScores",
     "EventEvidence",
+    "EventPhase",
+    "EventUpdate",
     "EvidenceSource",
     "FaceEmotionSample",
+    "FaceSampleUpdate",
     "FaceSummary",
     "FailedPreconditionError",
     "FieldViolation",
+    "Frame",
+    "FrameEncoding",
     "HealthStatus",
     "InvalidArgumentError",
     "InvalidMediaError",
@@ -95,21 +128,31 @@ __all__ = [
     "LaughterEvent",
     "LaughterType",
     "LaughterTypeCount",
+    "LiveSession",
+    "MediaChunk",
     "MediaFileError",
     "MediaFileNotFoundError",
     "MediaFileUnreadableError",
     "MediaIsADirectoryError",
+    "MediaSourceError",
     "MediaSummary",
     "MediaTooLargeError",
+    "MissingDependencyError",
     "ModelInfo",
     "ModelRole",
     "NotFoundError",
     "Notice",
     "NoticeCode",
     "PermissionDeniedError",
+    "Progress",
     "ResourceExhaustedError",
     "ServerError",
     "ServiceUnavailableError",
+    "SessionClosedError",
+    "SessionOptions",
+    "SessionStarted",
+    "SessionUpdate",
+    "SessionWarning",
     "StageTiming",
     "TransportError",
     "Trend",

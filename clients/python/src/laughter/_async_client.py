@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -17,15 +18,20 @@ from laughter._base import (
     ANALYZE_MEDIA_METHOD,
     HEALTH_CHECK_METHOD,
     LIST_MODELS_METHOD,
+    STREAMING_ANALYZE_METHOD,
     BaseClient,
     ClientState,
     health_from_proto,
     health_request,
     read_media_file,
+    session_options_for,
 )
-from laughter._config import AnalysisOptions, ClientOptions
+from laughter._config import AnalysisOptions, ClientOptions, SessionOptions
 from laughter._convert import model_from_proto, result_from_proto
 from laughter._exceptions import TransportError, map_rpc_error
+from laughter._live import LiveSession, run_session
+from laughter._session_convert import config_request
+from laughter._session_types import MediaChunk, SessionUpdate
 from laughter._types import AnalysisResult, HealthStatus, ModelInfo
 from laughter.v1 import laughter_service_pb2
 
@@ -143,6 +149,46 @@ class AsyncLaughterClient(BaseClient):
             return await self.health(timeout_s=timeout_s) is HealthStatus.SERVING
         except TransportError:
             return False
+
+    async def open_session(
+        self, config: SessionOptions | None = None, *, timeout_s: float | None = None
+    ) -> LiveSession:
+        """Open a live session and send its configuration (``None``: JPEG frames and 16 kHz mono PCM16
+        audio). A configuration the server rejects raises from the first read of
+        :meth:`LiveSession.updates`. Live sessions have no deadline unless ``timeout_s`` is given; the
+        server then ends the session with its summary shortly before the deadline."""
+        rpc: Callable[..., Any] = self._get_channel().stream_stream(
+            STREAMING_ANALYZE_METHOD,
+            request_serializer=_serialize,
+            response_deserializer=laughter_service_pb2.StreamingAnalyzeResponse.FromString,
+        )
+        session = LiveSession(rpc(timeout=timeout_s, metadata=self._call_metadata()))
+        await session._write(config_request(config or SessionOptions()))
+        return session
+
+    async def stream(
+        self,
+        source: Iterable[MediaChunk] | AsyncIterable[MediaChunk],
+        *,
+        config: SessionOptions | None = None,
+        timeout_s: float | None = None,
+    ) -> AsyncGenerator[SessionUpdate, None]:
+        """Stream the frames and audio chunks of ``source`` to a live session and yield its updates, the
+        :class:`~laughter.AnalysisSummary` last. The session half-closes when the source is exhausted.
+
+        ``source`` is a sync or async iterable of :class:`~laughter.Frame` and :class:`~laughter.AudioChunk`
+        values (sync ones are advanced in a worker thread); ``config`` defaults to the source's own
+        ``options`` (see :mod:`laughter.sources`), else to :class:`SessionOptions`. Stopping the iteration
+        (``break``, cancelling the task) cancels the call; an exception raised by the source is re-raised
+        here after the call is cancelled.
+
+        >>> async for update in client.stream(file_source("clip.mp4")):   # doctest: +SKIP
+        ...     print(update.kind)
+        """
+        session = await self.open_session(session_options_for(source, config), timeout_s=timeout_s)
+        async with contextlib.aclosing(run_session(session, source)) as updates:
+            async for update in updates:
+                yield update
 
 
 def _serialize(message: protobuf_message.Message) -> bytes:

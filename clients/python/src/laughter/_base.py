@@ -10,7 +10,7 @@ import pathlib
 
 from grpc_health.v1 import health_pb2
 
-from laughter._config import AnalysisOptions, ClientOptions
+from laughter._config import AnalysisOptions, ClientOptions, SessionOptions
 from laughter._convert import duration_from_seconds
 from laughter._exceptions import (
     ClientClosedError,
@@ -25,6 +25,7 @@ from laughter.v1 import analysis_pb2, laughter_service_pb2
 SERVICE_NAME = "laughter.v1.LaughterAnalysisService"
 ANALYZE_MEDIA_METHOD = "/" + SERVICE_NAME + "/AnalyzeMedia"
 LIST_MODELS_METHOD = "/" + SERVICE_NAME + "/ListModels"
+STREAMING_ANALYZE_METHOD = "/" + SERVICE_NAME + "/StreamingAnalyze"
 HEALTH_CHECK_METHOD = "/grpc.health.v1.Health/Check"
 USER_AGENT = "laughter-python/0.1.0"
 
@@ -149,6 +150,15 @@ class BaseClient:
         self._check_open()
         check_media_size(data, filename, self._options.max_message_bytes)
         return build_analyze_request(data, filename=filename, options=options)
+
+
+def session_options_for(source: object, config: SessionOptions | None) -> SessionOptions:
+    """The options of a streamed session: ``config`` when given, else the source's own ``options`` (the
+    sources of :mod:`laughter.sources` describe what they send), else the defaults."""
+    if config is not None:
+        return config
+    own = getattr(source, "options", None)
+    return own if isinstance(own, SessionOptions) else SessionOptions()
 
 
 def health_request(service: str) -> health_pb2.HealthCheckRequest:

@@ -1,7 +1,7 @@
 """``laughter``: analyse a media file, check the server's health, list its models.
 
-Exit codes: 0 success; 1 server fault; 2 usage or local file error; 3 the server rejected the request;
-4 the server is unavailable, not serving, or the deadline passed; 130 interrupted.
+Exit codes: 0 success; 1 server fault; 2 usage, local file or camera error; 3 the server rejected the
+request; 4 the server is unavailable, not serving, or the deadline passed; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
+from laughter._cli_stream import add_stream_commands, run_live, run_stream
 from laughter._client import LaughterClient
 from laughter._config import DEFAULT_ADDRESS, AnalysisOptions, ClientOptions
 from laughter._exceptions import (
@@ -22,6 +23,8 @@ from laughter._exceptions import (
     InvalidArgumentError,
     LaughterError,
     MediaFileError,
+    MediaSourceError,
+    MissingDependencyError,
     NotFoundError,
     PermissionDeniedError,
     ResourceExhaustedError,
@@ -53,9 +56,12 @@ examples:
   laughter analyze talk.wav --no-video --address 10.0.0.5:50051 --timeout 600
   laughter health
   laughter models --json
+  laughter stream samples/sample.mp4                 # live events, then the summary
+  laughter stream clip.mp4 --realtime --jsonl        # one JSON line per update, at the clip's pace
+  laughter live --camera 0 --audio-wav room.wav      # until Ctrl-C, then the summary
 
 The server address comes from --address, else LAUGHTER_ADDRESS, else {default}.
-exit codes: 0 ok, 1 server fault, 2 usage or local file error, 3 request rejected by the server,
+exit codes: 0 ok, 1 server fault, 2 usage, local file or camera error, 3 request rejected by the server,
 4 server unavailable, not serving or deadline exceeded.
 """
 
@@ -119,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument(
         "--face-samples", action="store_true", help="include per-frame face samples (with --json)"
     )
+    add_stream_commands(commands, common)
     commands.add_parser("health", parents=[common], help="print the server's serving status")
     commands.add_parser("models", parents=[common], help="list the server's models and versions")
     return parser
@@ -167,6 +174,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, ClientOptions, TextIO], int]] 
     "analyze": _run_analyze,
     "health": _run_health,
     "models": _run_models,
+    "stream": run_stream,
+    "live": run_live,
 }
 
 
@@ -188,7 +197,7 @@ def describe_error(error: LaughterError) -> str:
 
 def exit_code_for(error: LaughterError) -> int:
     """The process exit code for an SDK error."""
-    if isinstance(error, MediaFileError):
+    if isinstance(error, MediaFileError | MediaSourceError | MissingDependencyError):
         return EXIT_USAGE
     if isinstance(error, REJECTED_ERRORS):
         return EXIT_REJECTED

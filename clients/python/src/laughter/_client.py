@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Generator, Iterable, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -15,15 +16,19 @@ from laughter._base import (
     ANALYZE_MEDIA_METHOD,
     HEALTH_CHECK_METHOD,
     LIST_MODELS_METHOD,
+    STREAMING_ANALYZE_METHOD,
     BaseClient,
     ClientState,
     health_from_proto,
     health_request,
     read_media_file,
+    session_options_for,
 )
-from laughter._config import AnalysisOptions, ClientOptions
+from laughter._config import AnalysisOptions, ClientOptions, SessionOptions
 from laughter._convert import model_from_proto, result_from_proto
 from laughter._exceptions import TransportError, map_rpc_error
+from laughter._session_convert import chunk_request, config_request, update_from_proto
+from laughter._session_types import MediaChunk, SessionUpdate
 from laughter._types import AnalysisResult, HealthStatus, ModelInfo
 from laughter.v1 import laughter_service_pb2
 
@@ -134,6 +139,75 @@ class LaughterClient(BaseClient):
             return self.health(timeout_s=timeout_s) is HealthStatus.SERVING
         except TransportError:
             return False
+
+    def stream(
+        self,
+        source: Iterable[MediaChunk],
+        *,
+        config: SessionOptions | None = None,
+        timeout_s: float | None = None,
+    ) -> Generator[SessionUpdate, None, None]:
+        """Stream the frames and audio chunks of ``source`` to a live session and yield its updates, the
+        :class:`~laughter.AnalysisSummary` last; the same contract as
+        :meth:`AsyncLaughterClient.stream <laughter.AsyncLaughterClient.stream>`.
+
+        ``source`` is iterated in a gRPC worker thread while this generator reads the updates. Closing the
+        generator (``break``, an exception, Ctrl-C) cancels the call; an exception raised by the source
+        is re-raised here. Live sessions have no deadline unless ``timeout_s`` is given.
+
+        >>> for update in client.stream(file_source("clip.mp4")):   # doctest: +SKIP
+        ...     print(update.kind)
+        """
+        self._check_open()
+        options = session_options_for(source, config)
+        feed = _RequestFeed(options, source)
+        rpc: Callable[..., Any] = self._channel.stream_stream(
+            STREAMING_ANALYZE_METHOD,
+            request_serializer=_serialize,
+            response_deserializer=laughter_service_pb2.StreamingAnalyzeResponse.FromString,
+        )
+        call = rpc(feed.requests(), timeout=timeout_s, metadata=self._call_metadata())
+        feed.attach(call)
+        try:
+            for response in call:
+                update = update_from_proto(response.update)
+                if update is not None:
+                    yield update
+        except grpc.RpcError as exc:
+            if feed.failure is not None:
+                raise feed.failure from None
+            raise map_rpc_error(exc) from None
+        finally:
+            call.cancel()
+
+
+class _RequestFeed:
+    """The request stream of a sync StreamingAnalyze call: the config, then the source's chunks. A failing
+    source cancels the call and keeps its exception for the reader."""
+
+    def __init__(self, options: SessionOptions, source: Iterable[MediaChunk]) -> None:
+        self._options = options
+        self._source = source
+        self._call: grpc.Future[Any] | None = None
+        self._attached = threading.Event()
+        self.failure: BaseException | None = None
+
+    def attach(self, call: grpc.Future[Any]) -> None:
+        """Remember the call, so a failing source can cancel it."""
+        self._call = call
+        self._attached.set()
+
+    def requests(self) -> Iterator[laughter_service_pb2.StreamingAnalyzeRequest]:
+        """The requests; runs in a gRPC worker thread."""
+        yield config_request(self._options)
+        try:
+            for chunk in self._source:
+                yield chunk_request(chunk)
+        except Exception as exc:  # the source failed: re-raised to the reader of the updates
+            self.failure = exc
+            self._attached.wait()
+            if self._call is not None:
+                self._call.cancel()
 
 
 def _serialize(message: protobuf_message.Message) -> bytes:

@@ -6,7 +6,9 @@ import dataclasses
 import os
 from collections.abc import Mapping
 
-__all__ = ["DEFAULT_ADDRESS", "AnalysisOptions", "ClientOptions"]
+from laughter._enums import AudioEncoding, BacklogPolicy, FrameEncoding
+
+__all__ = ["DEFAULT_ADDRESS", "AnalysisOptions", "ClientOptions", "SessionOptions"]
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
 DEFAULT_TIMEOUT_S = 300.0
@@ -76,3 +78,38 @@ class AnalysisOptions:
     """Faces analysed per frame, largest first, in [0, 32]."""
     include_face_samples: bool = False
     """Return per-frame, per-face emotion samples in :attr:`~laughter.AnalysisResult.face_samples`."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SessionOptions:
+    """How a live session is set up: the formats of the media it will receive, and how to analyse it.
+
+    The defaults describe JPEG frames and 16 kHz mono PCM16 audio from a live source
+    (``BacklogPolicy.DROP_OLDEST``). Set ``video_encoding`` or ``audio_encoding`` to ``None`` for a session
+    without that track. The server checks the values and rejects a bad set with
+    :class:`~laughter.InvalidArgumentError` (reason ``SESSION_CONFIG_INVALID``) naming the field.
+    The media sources (:mod:`laughter.sources`) give options that match what they send.
+    """
+
+    video_encoding: FrameEncoding | None = FrameEncoding.JPEG
+    """Encoding of every frame; ``None``: the session sends no video."""
+    video_width: int = 0
+    """Frame width in pixels; required for the raw encodings, 0 means "read it from each image"."""
+    video_height: int = 0
+    """Frame height in pixels; required for the raw encodings, 0 means "read it from each image"."""
+    audio_encoding: AudioEncoding | None = AudioEncoding.PCM_S16LE
+    """Encoding of every audio chunk; ``None``: the session sends no audio."""
+    audio_sample_rate_hertz: int = 16_000
+    """In [8000, 48000]; the server resamples to its analysis rate."""
+    audio_channel_count: int = 1
+    """1 or 2 interleaved channels (stereo is mixed down)."""
+    analysis: AnalysisOptions | None = None
+    """How to analyse the media; ``None``: the server's defaults."""
+    session_id: str = ""
+    """At most 64 characters of ``[A-Za-z0-9_-]``; empty lets the server choose one."""
+    client_id: str = ""
+    """Free-form name of the calling application, for the server's logs and metrics."""
+    progress_interval_s: float | None = None
+    """How often a :class:`~laughter.Progress` update comes, in [0.1, 60] seconds; ``None``: 1 s."""
+    backlog_policy: BacklogPolicy = BacklogPolicy.DROP_OLDEST
+    """``DROP_OLDEST`` for live sources; ``BLOCK`` for recorded media sent as fast as possible."""

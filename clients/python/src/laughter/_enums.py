@@ -5,8 +5,13 @@ from __future__ import annotations
 import enum
 
 __all__ = [
+    "AudioEncoding",
+    "BacklogPolicy",
+    "DropReason",
     "Emotion",
+    "EventPhase",
     "EvidenceSource",
+    "FrameEncoding",
     "HealthStatus",
     "LaughterType",
     "ModelRole",
@@ -99,3 +104,53 @@ class HealthStatus(_StrEnum):
     SERVING = "serving"
     NOT_SERVING = "not_serving"
     SERVICE_UNKNOWN = "service_unknown"
+
+
+class EventPhase(_StrEnum):
+    """Where a live laughter event stands: every event gets one ``STARTED`` and one ``ENDED`` update, with
+    any number of ``ONGOING`` updates between them (``UNSPECIFIED``: a phase this SDK does not know)."""
+
+    UNSPECIFIED = "unspecified"
+    STARTED = "started"
+    ONGOING = "ongoing"
+    ENDED = "ended"
+
+
+class DropReason(_StrEnum):
+    """Why media of a live session was not analysed."""
+
+    UNSPECIFIED = "unspecified"
+    BACKLOG = "backlog"
+    """Analysis fell behind, so older frames were skipped (``BacklogPolicy.DROP_OLDEST``)."""
+    UNDECODABLE = "undecodable"
+    NOT_MONOTONIC = "not_monotonic"
+    TOO_LARGE = "too_large"
+    MODEL_UNAVAILABLE = "model_unavailable"
+
+
+class BacklogPolicy(_StrEnum):
+    """What the server does with video frames it cannot analyse in time."""
+
+    DROP_OLDEST = "drop_oldest"
+    """Drop the oldest waiting frames (counted in :class:`~laughter.Progress`): for live cameras."""
+    BLOCK = "block"
+    """Stop reading until there is room, which slows the sender; nothing is dropped: for recorded media
+    sent as fast as possible."""
+
+
+class FrameEncoding(_StrEnum):
+    """How each video frame of a live session is encoded."""
+
+    JPEG = "jpeg"
+    PNG = "png"
+    RAW_RGB24 = "raw_rgb24"
+    """``width * height * 3`` bytes, R, G, B; needs the frame size in the session options."""
+    RAW_BGR24 = "raw_bgr24"
+    """``width * height * 3`` bytes, B, G, R (OpenCV's layout); needs the frame size."""
+
+
+class AudioEncoding(_StrEnum):
+    """How each audio chunk of a live session is encoded (little-endian, channels interleaved)."""
+
+    PCM_S16LE = "pcm_s16le"
+    PCM_F32LE = "pcm_f32le"

@@ -4,6 +4,9 @@ The tree::
 
     LaughterError                       base of every SDK error
     ├── ClientClosedError               the client was used after close()
+    ├── SessionClosedError              media sent to a live session after close() or after it ended
+    ├── MissingDependencyError          an optional extra is not installed (also an ImportError)
+    ├── MediaSourceError                a local media source failed: no camera, an undecodable file
     ├── MediaFileError                  a local file problem, raised before any RPC
     │   ├── MediaFileNotFoundError      also a FileNotFoundError
     │   ├── MediaIsADirectoryError      also an IsADirectoryError
@@ -51,12 +54,15 @@ __all__ = [
     "MediaFileNotFoundError",
     "MediaFileUnreadableError",
     "MediaIsADirectoryError",
+    "MediaSourceError",
     "MediaTooLargeError",
+    "MissingDependencyError",
     "NotFoundError",
     "PermissionDeniedError",
     "ResourceExhaustedError",
     "ServerError",
     "ServiceUnavailableError",
+    "SessionClosedError",
     "TransportError",
     "map_rpc_error",
 ]
@@ -78,6 +84,19 @@ class LaughterError(Exception):
 
 class ClientClosedError(LaughterError):
     """The client was used after it was closed; clients cannot be reopened."""
+
+
+class SessionClosedError(LaughterError):
+    """Media was sent to a live session after :meth:`~laughter.LiveSession.close` or after it ended."""
+
+
+class MissingDependencyError(LaughterError, ImportError):
+    """A feature needs an optional extra that is not installed; the message names the pip command."""
+
+
+class MediaSourceError(LaughterError):
+    """A local media source cannot deliver media: no camera at that index, or a file that cannot be
+    decoded. Raised on the client, before or while streaming."""
 
 
 class MediaFileError(LaughterError):

@@ -107,7 +107,7 @@ def summary_table(summary: AnalysisSummary, source: str = "") -> Table:
 
 def _media_text(summary: AnalysisSummary) -> str:
     media = summary.media
-    parts = [f"{media.duration_s:.2f} s", media.container or "?"]
+    parts = [f"{media.duration_s:.2f} s"] + ([media.container] if media.container else [])
     if media.has_video:
         parts.append(
             f"video {media.video_codec} {media.video_width}x{media.video_height}"

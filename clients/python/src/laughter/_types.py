@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import enum
-from typing import Any
+from typing import Any, ClassVar
 
 from laughter._enums import (
     Emotion,
@@ -266,8 +266,9 @@ class ModelInfo(_Value):
 
 @dataclasses.dataclass(frozen=True)
 class AnalysisSummary(_Value):
-    """The summary of one analysis."""
+    """The summary of one analysis; also the last update of a live session."""
 
+    kind: ClassVar[str] = "summary"
     laughter_detected: bool
     dominant_laughter_type: LaughterType
     overall_confidence: float
