@@ -62,8 +62,9 @@ def triton() -> Iterator[TritonProcess]:
 class ServerThread:
     """The real gRPC server, run on its own event loop in a thread so sync and async clients can call it."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, listen: str = "127.0.0.1:0") -> None:
         self.settings = settings
+        self.listen = listen
         self.port = 0
         self.running: RunningServer | None = None
         self._ready = threading.Event()
@@ -92,7 +93,7 @@ class ServerThread:
         self._stop = asyncio.Event()
         try:
             services = await build_services(self.settings)
-            self.running = await start_server(services, "127.0.0.1:0")
+            self.running = await start_server(services, self.listen)
             self.port = self.running.port
         except BaseException as exc:  # reported to the starting thread
             self._error = exc
