@@ -296,6 +296,27 @@ class TestBadStreams:
         assert any(abs(seconds(e.start_offset) - 1.2) <= ONSET_TOLERANCE_S for e in ended_events(good))
 
 
+class TestFairness:
+    """A client flooding frames as fast as it can does not starve a normal session."""
+
+    def test_flood_beside_a_normal_session(self, stub, sample_chunks, short_chunks) -> None:  # type: ignore[no-untyped-def]
+        flood: dict[str, object] = {}
+
+        def run_flood() -> None:
+            flood["updates"] = stream(stub, session_config(block=False, session_id="flood"), sample_chunks)
+
+        thread = threading.Thread(target=run_flood)
+        thread.start()
+        normal = stream(stub, session_config(session_id="normal"), short_chunks)
+        thread.join(300)
+        progress = [u.progress for u in normal if u.HasField("progress")][-1]
+        assert progress.frames_dropped == 0
+        assert progress.frames_analyzed >= 28  # 6 s at 5 Hz
+        assert any(abs(seconds(e.start_offset) - 1.2) <= ONSET_TOLERANCE_S for e in ended_events(normal))
+        flooded = flood["updates"]
+        assert flooded[-1].HasField("summary")  # type: ignore[index]
+
+
 class TestBrowserSessions:
     """CreateSession + AppendSessionMedia + WatchSession + EndSession run the same session code."""
 
