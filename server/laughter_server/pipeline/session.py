@@ -128,7 +128,15 @@ Update = StartedUpdate | EventUpdate | ProgressUpdate | WarningUpdate | FaceSamp
 
 
 class AudioAccumulator:
-    """16 kHz audio placed by capture offset; yields complete scoring windows on the detector's hop grid."""
+    """16 kHz audio placed by capture offset; hands out the windows not yet scored, on the detector's hop grid.
+
+    Each clip it hands out carries up to ``CONTEXT_HOPS`` hops of already-scored audio before the new windows
+    and ``RIGHT_CONTEXT_HOPS`` after them, so the frame-level features of the new windows see the same
+    neighbourhood as in whole-file analysis and both give the same probabilities.
+    """
+
+    CONTEXT_HOPS = 4
+    RIGHT_CONTEXT_HOPS = 2
 
     def __init__(self, window_s: float, hop_s: float) -> None:
         self.window = round(window_s * AUDIO_SAMPLE_RATE_HERTZ)
@@ -151,21 +159,33 @@ class AudioAccumulator:
         """Audio received but not yet scored."""
         return max(0, self.total - (self.next_window * self.hop + self.window)) / AUDIO_SAMPLE_RATE_HERTZ
 
-    def take(self, final: bool = False) -> AudioClip | None:
-        """The samples of every complete window not yet scored (all remaining audio when ``final``)."""
-        last = (self.total - self.window) // self.hop if self.total >= self.window else -1
-        if final and self.total > self.next_window * self.hop:
-            last = max(last, self.next_window)
+    def take(self, final: bool = False) -> tuple[AudioClip, float, float] | None:
+        """``(clip with context, first new centre s, last new centre s)``, or None when no window is complete.
+
+        At the end of the stream (``final``) the last window may run past the audio, zero-padded, exactly as
+        whole-file analysis pads its last window.
+        """
+        right = self.RIGHT_CONTEXT_HOPS * self.hop
+        if final:
+            if self.total <= self.next_window * self.hop:
+                return None
+            last = max(self.next_window, -(-(self.total - self.window) // self.hop))
+            stop = self.total
+        else:
+            last = (self.total - self.window - right) // self.hop
+            stop = last * self.hop + self.window + right
         if last < self.next_window:
             return None
-        start = self.next_window * self.hop
-        stop = min(last * self.hop + self.window, self.total)
+        start = max(0, self.next_window - self.CONTEXT_HOPS) * self.hop
         clip = self._buffer[start - self._buffer_start : stop - self._buffer_start]
+        half_s = self.window / 2 / AUDIO_SAMPLE_RATE_HERTZ
+        first_s = self.next_window * self.hop / AUDIO_SAMPLE_RATE_HERTZ + half_s
+        last_s = last * self.hop / AUDIO_SAMPLE_RATE_HERTZ + half_s
         self.next_window = last + 1
-        keep_from = self.next_window * self.hop
+        keep_from = max(0, self.next_window - self.CONTEXT_HOPS) * self.hop
         self._buffer = self._buffer[keep_from - self._buffer_start :]
         self._buffer_start = keep_from
-        return AudioClip(samples=clip.copy(), start_s=start / AUDIO_SAMPLE_RATE_HERTZ)
+        return AudioClip(samples=clip.copy(), start_s=start / AUDIO_SAMPLE_RATE_HERTZ), first_s, last_s
 
 
 class LiveSession:
@@ -432,12 +452,13 @@ class LiveSession:
                 tail = self.spec.audio.flush()
                 if tail.size:
                     self.accumulator.place(tail, None)
-            clip = self.accumulator.take(final=final)
-            if clip is not None:
+            taken = self.accumulator.take(final=final)
+            if taken is not None:
+                clip, first_s, last_s = taken
                 started = time.perf_counter()
                 scores = await asyncio.to_thread(self.audio_stage.detector.predict_windows, clip)
                 self.clock.add("audio", time.perf_counter() - started)
-                self.fuser.add_audio(_keep_until(scores, clip))
+                self.fuser.add_audio(_windows_between(scores, first_s, last_s))
                 self._emit_events(self.fuser.advance())
             self._audio_drained.set()
             if final:
@@ -571,8 +592,8 @@ def _same_size_runs(
     return runs
 
 
-def _keep_until(scores: WindowScores, clip: AudioClip) -> WindowScores:
-    """Drop windows the detector padded beyond the clip's end (they are scored again when audio arrives)."""
-    end_s = clip.start_s + clip.duration_s
-    keep = int(np.searchsorted(scores.centers_s, end_s - scores.window_s / 2 + 1e-6, side="right"))
-    return scores.slice(0, max(keep, 1) if scores.count else 0)
+def _windows_between(scores: WindowScores, first_s: float, last_s: float) -> WindowScores:
+    """The windows centred in ``[first_s, last_s]`` (the new ones; the rest were context)."""
+    start = int(np.searchsorted(scores.centers_s, first_s - 1e-6, side="left"))
+    stop = int(np.searchsorted(scores.centers_s, last_s + 1e-6, side="right"))
+    return scores.slice(start, stop)
