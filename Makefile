@@ -63,6 +63,7 @@ test-integration: $(STAMP) ## integration tests only
 bench: $(STAMP) ## benchmarks: whole-file RTF/stages/faces/memory; sustained live streams with and without batching
 	$(PY) bench/bench_whole_file.py
 	$(PY) bench/bench_streaming.py
+	$(PY) bench/bench_batch.py --files 15
 
 clean: ## remove caches and build output (keeps .venv)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist bench/out

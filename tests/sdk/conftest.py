@@ -215,6 +215,7 @@ class ScriptedServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
     def __init__(self) -> None:
         self.requests: list[laughter_service_pb2.AnalyzeMediaRequest] = []
         self.metadata: list[dict[str, str]] = []
+        self.uploads: list[tuple[laughter_service_pb2.AnalyzeMediaUploadHeader, list[int], bytes]] = []
 
     def AnalyzeMedia(self, request: Any, context: grpc.ServicerContext) -> Any:
         self.requests.append(request)
@@ -224,6 +225,22 @@ class ScriptedServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
                 rich_status(code_pb2.INVALID_ARGUMENT, "media cannot be decoded", "MEDIA_UNDECODABLE")
             )
         return laughter_service_pb2.AnalyzeMediaResponse(result=build_result_proto())
+
+    def AnalyzeMediaUpload(self, request_iterator: Any, context: grpc.ServicerContext) -> Any:
+        """Records the header, the size of every piece and the bytes; answers like AnalyzeMedia."""
+        messages = iter(request_iterator)
+        header = next(messages).header
+        sizes, pieces = [], []
+        for message in messages:
+            sizes.append(len(message.content_chunk))
+            pieces.append(message.content_chunk)
+        content = b"".join(pieces)
+        self.uploads.append((header, sizes, content))
+        if content[4:8] != b"ftyp":
+            context.abort_with_status(
+                rich_status(code_pb2.INVALID_ARGUMENT, "media cannot be decoded", "MEDIA_UNDECODABLE")
+            )
+        return laughter_service_pb2.AnalyzeMediaUploadResponse(result=build_result_proto())
 
     def ListModels(self, request: Any, context: grpc.ServicerContext) -> Any:
         return laughter_service_pb2.ListModelsResponse(models=build_result_proto().summary.models)

@@ -12,10 +12,16 @@ Live sessions stream frames and audio and yield updates as laughter starts and e
 >>> for update in client.stream(file_source("clip.mp4")):  # doctest: +SKIP
 ...     print(update.kind)
 
+Many files at once, at most ``concurrency`` in flight, each result as it finishes:
+
+>>> for item in client.analyze_files(paths, concurrency=8):  # doctest: +SKIP
+...     print(item.path, item.is_ok, item.elapsed_s)
+
 The generated protobuf stubs live in :mod:`laughter.v1`; the public API never returns them.
 """
 
 from laughter._async_client import AsyncLaughterClient
+from laughter._batch import FileResult
 from laughter._client import LaughterClient
 from laughter._config import AnalysisOptions, ClientOptions, SessionOptions
 from laughter._enums import AudioEncoding, BacklogPolicy, DropReason, EventPhase, FrameEncoding
@@ -24,6 +30,7 @@ from laughter._exceptions import (
     ApiError,
     CancelledError,
     ClientClosedError,
+    ConfigurationError,
     DeadlineExceededError,
     FailedPreconditionError,
     FieldViolation,
@@ -44,9 +51,11 @@ from laughter._exceptions import (
     ServiceUnavailableError,
     SessionClosedError,
     TransportError,
+    UnauthenticatedError,
     map_rpc_error,
 )
 from laughter._live import LiveSession
+from laughter._retry import RetryPolicy
 from laughter._session_types import (
     AudioChunk,
     DropCount,
@@ -103,6 +112,7 @@ __all__ = [
     "ClientClosedError",
     "ClientOptions",
     "ConfidenceInterval",
+    "ConfigurationError",
     "DeadlineExceededError",
     "DropCount",
     "DropReason",
@@ -118,6 +128,7 @@ __all__ = [
     "FaceSummary",
     "FailedPreconditionError",
     "FieldViolation",
+    "FileResult",
     "Frame",
     "FrameEncoding",
     "HealthStatus",
@@ -146,6 +157,7 @@ __all__ = [
     "PermissionDeniedError",
     "Progress",
     "ResourceExhaustedError",
+    "RetryPolicy",
     "ServerError",
     "ServiceUnavailableError",
     "SessionClosedError",
@@ -158,5 +170,6 @@ __all__ = [
     "Trend",
     "TrendBin",
     "TrendDirection",
+    "UnauthenticatedError",
     "map_rpc_error",
 ]

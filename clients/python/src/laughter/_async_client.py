@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable
+import pathlib
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -16,6 +17,7 @@ from grpc_health.v1 import health_pb2
 
 from laughter._base import (
     ANALYZE_MEDIA_METHOD,
+    ANALYZE_MEDIA_UPLOAD_METHOD,
     HEALTH_CHECK_METHOD,
     LIST_MODELS_METHOD,
     STREAMING_ANALYZE_METHOD,
@@ -25,11 +27,14 @@ from laughter._base import (
     health_request,
     read_media_file,
     session_options_for,
+    stat_media_file,
 )
+from laughter._batch import FileResult, PathLike, check_concurrency, iterate_tasks
 from laughter._config import AnalysisOptions, ClientOptions, SessionOptions
 from laughter._convert import model_from_proto, result_from_proto
-from laughter._exceptions import TransportError, map_rpc_error
+from laughter._exceptions import LaughterError, TransportError, map_rpc_error
 from laughter._live import LiveSession, run_session
+from laughter._retry import RetryState
 from laughter._session_convert import config_request
 from laughter._session_types import MediaChunk, SessionUpdate
 from laughter._types import AnalysisResult, HealthStatus, ModelInfo
@@ -77,8 +82,28 @@ class AsyncLaughterClient(BaseClient):
     def _get_channel(self) -> grpc.aio.Channel:
         self._check_open()
         if self._channel is None:
-            self._channel = grpc.aio.insecure_channel(self.address, options=self._channel_options())
+            if self._credentials is None:
+                self._channel = grpc.aio.insecure_channel(self.address, options=self._channel_options())
+            else:
+                self._channel = grpc.aio.secure_channel(
+                    self.address, self._credentials, options=self._channel_options()
+                )
         return self._channel
+
+    async def _retrying(
+        self, method: str, attempt: Callable[[float | None], Awaitable[ResponseT]], timeout_s: float | None
+    ) -> ResponseT:
+        """Await ``attempt(timeout)`` until it succeeds or the retry policy gives up."""
+        state = RetryState(self._options.retry, method, self._deadline_s(timeout_s))
+        while True:
+            attempt_timeout_s = state.begin()
+            try:
+                return await attempt(attempt_timeout_s)
+            except LaughterError as error:
+                delay_s = state.wait_s(error)
+                if delay_s is None:
+                    raise
+            await asyncio.sleep(delay_s)
 
     async def _call(
         self,
@@ -90,13 +115,45 @@ class AsyncLaughterClient(BaseClient):
         rpc: Callable[..., Any] = self._get_channel().unary_unary(
             method, request_serializer=_serialize, response_deserializer=deserialize
         )
-        try:
-            response: ResponseT = await rpc(
-                request, timeout=self._deadline_s(timeout_s), metadata=self._call_metadata()
-            )
-        except grpc.RpcError as exc:
-            raise map_rpc_error(exc) from None
-        return response
+
+        async def attempt(attempt_timeout_s: float | None) -> ResponseT:
+            try:
+                response: ResponseT = await rpc(
+                    request, timeout=attempt_timeout_s, metadata=self._call_metadata()
+                )
+            except grpc.RpcError as exc:
+                raise map_rpc_error(exc) from None
+            return response
+
+        return await self._retrying(method, attempt, timeout_s)
+
+    async def _upload(
+        self, path: pathlib.Path, size_bytes: int, options: AnalysisOptions | None, timeout_s: float | None
+    ) -> AnalysisResult:
+        rpc: Callable[..., Any] = self._get_channel().stream_unary(
+            ANALYZE_MEDIA_UPLOAD_METHOD,
+            request_serializer=_serialize,
+            response_deserializer=laughter_service_pb2.AnalyzeMediaUploadResponse.FromString,
+        )
+
+        async def attempt(
+            attempt_timeout_s: float | None,
+        ) -> laughter_service_pb2.AnalyzeMediaUploadResponse:
+            feed = self._upload_feed(path, size_bytes, options)
+            try:
+                response: laughter_service_pb2.AnalyzeMediaUploadResponse = await rpc(
+                    feed.arequests(), timeout=attempt_timeout_s, metadata=self._call_metadata()
+                )
+            except grpc.RpcError as exc:
+                if feed.failure is not None:
+                    raise feed.failure from None
+                raise map_rpc_error(exc) from None
+            if feed.failure is not None:
+                raise feed.failure
+            return response
+
+        response = await self._retrying(ANALYZE_MEDIA_UPLOAD_METHOD, attempt, timeout_s)
+        return result_from_proto(response.result)
 
     async def analyze_bytes(
         self,
@@ -121,10 +178,38 @@ class AsyncLaughterClient(BaseClient):
         timeout_s: float | None = None,
     ) -> AnalysisResult:
         """Analyse a media file (read in a worker thread); a missing or unreadable file raises a
-        :class:`~laughter.MediaFileError` before any call is made."""
+        :class:`~laughter.MediaFileError` before any call is made. Files above
+        ``options.upload_threshold_bytes`` are sent in pieces (``AnalyzeMediaUpload``)."""
         self._check_open()
-        data, filename = await asyncio.to_thread(read_media_file, path)
+        file_path, size_bytes = await asyncio.to_thread(stat_media_file, path)
+        if self._should_upload(size_bytes):
+            return await self._upload(file_path, size_bytes, options, timeout_s)
+        data, filename = await asyncio.to_thread(read_media_file, file_path)
         return await self.analyze_bytes(data, filename=filename, options=options, timeout_s=timeout_s)
+
+    def analyze_files(
+        self,
+        paths: Iterable[PathLike],
+        *,
+        concurrency: int = 8,
+        options: AnalysisOptions | None = None,
+        timeout_s: float | None = None,
+    ) -> AsyncIterator[FileResult]:
+        """Analyse many files, at most ``concurrency`` at a time (one task each), and yield a
+        :class:`~laughter.FileResult` for each as it finishes; the same contract as
+        :meth:`LaughterClient.analyze_files <laughter.LaughterClient.analyze_files>`. Leaving the loop
+        early cancels the calls in flight.
+
+        >>> async for item in client.analyze_files(paths, concurrency=8):  # doctest: +SKIP
+        ...     print(item.path, item.is_ok)
+        """
+        self._check_open()
+        check_concurrency(concurrency)
+
+        async def analyze(path: PathLike) -> AnalysisResult:
+            return await self.analyze_file(path, options=options, timeout_s=timeout_s)
+
+        return iterate_tasks(analyze, paths, concurrency)
 
     async def list_models(self, *, timeout_s: float | None = None) -> tuple[ModelInfo, ...]:
         """The models the server uses, with versions and readiness."""

@@ -3,17 +3,21 @@ deadlines, local file checks and the client's lifecycle."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import enum
 import os
 import pathlib
+from collections.abc import AsyncIterator, Iterator
 
+import grpc
 from grpc_health.v1 import health_pb2
 
-from laughter._config import AnalysisOptions, ClientOptions, SessionOptions
+from laughter._config import AnalysisOptions, ClientOptions, PemSource, SessionOptions
 from laughter._convert import duration_from_seconds
 from laughter._exceptions import (
     ClientClosedError,
+    ConfigurationError,
     MediaFileError,
     MediaFileNotFoundError,
     MediaFileUnreadableError,
@@ -24,10 +28,13 @@ from laughter.v1 import analysis_pb2, laughter_service_pb2
 
 SERVICE_NAME = "laughter.v1.LaughterAnalysisService"
 ANALYZE_MEDIA_METHOD = "/" + SERVICE_NAME + "/AnalyzeMedia"
+ANALYZE_MEDIA_UPLOAD_METHOD = "/" + SERVICE_NAME + "/AnalyzeMediaUpload"
 LIST_MODELS_METHOD = "/" + SERVICE_NAME + "/ListModels"
 STREAMING_ANALYZE_METHOD = "/" + SERVICE_NAME + "/StreamingAnalyze"
 HEALTH_CHECK_METHOD = "/grpc.health.v1.Health/Check"
 USER_AGENT = "laughter-python/0.1.0"
+REQUEST_OVERHEAD_BYTES = 64 * 1024
+"""Room left in a message for the request's fields besides the media bytes."""
 
 HEALTH_STATUSES = {
     health_pb2.HealthCheckResponse.UNKNOWN: HealthStatus.UNKNOWN,
@@ -87,6 +94,103 @@ def read_media_file(path: str | os.PathLike[str]) -> tuple[bytes, str]:
         raise MediaFileUnreadableError(f"cannot read media file {name}: {reason}", path=name) from None
 
 
+def stat_media_file(path: str | os.PathLike[str]) -> tuple[pathlib.Path, int]:
+    """The file's path and size in bytes; a missing path or a directory raises a :class:`MediaFileError`
+    subclass."""
+    file_path = pathlib.Path(path)
+    name = str(file_path)
+    try:
+        info = file_path.stat()
+    except FileNotFoundError:
+        raise MediaFileNotFoundError(f"media file not found: {name}", path=name) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise MediaFileUnreadableError(f"cannot read media file {name}: {reason}", path=name) from None
+    if file_path.is_dir():
+        raise MediaIsADirectoryError(f"media path is a directory, not a file: {name}", path=name)
+    return file_path, info.st_size
+
+
+class UploadFeed:
+    """The requests of one ``AnalyzeMediaUpload`` attempt: the header, then the file's bytes in pieces read
+    from disk one at a time. A read failure ends the requests early and is kept in :attr:`failure`, to be
+    raised instead of the call's error."""
+
+    def __init__(
+        self, path: pathlib.Path, size_bytes: int, options: AnalysisOptions | None, chunk_bytes: int
+    ) -> None:
+        self._path = path
+        self._size_bytes = size_bytes
+        self._options = options
+        self._chunk_bytes = chunk_bytes
+        self.failure: MediaFileError | None = None
+
+    def header(self) -> laughter_service_pb2.AnalyzeMediaUploadRequest:
+        """The first request: file name, announced size and options."""
+        header = laughter_service_pb2.AnalyzeMediaUploadHeader(
+            filename=self._path.name,
+            size_bytes=self._size_bytes,
+            options=analysis_options_to_proto(self._options),
+        )
+        return laughter_service_pb2.AnalyzeMediaUploadRequest(header=header)
+
+    def _fail(self, exc: OSError) -> None:
+        reason = exc.strerror or type(exc).__name__
+        self.failure = MediaFileUnreadableError(
+            f"cannot read media file {self._path}: {reason}", path=str(self._path)
+        )
+
+    def requests(self) -> Iterator[laughter_service_pb2.AnalyzeMediaUploadRequest]:
+        """The requests, reading the file as they are consumed (a gRPC thread of the sync client)."""
+        yield self.header()
+        try:
+            with self._path.open("rb") as file:
+                while piece := file.read(self._chunk_bytes):
+                    yield laughter_service_pb2.AnalyzeMediaUploadRequest(content_chunk=piece)
+        except OSError as exc:
+            self._fail(exc)
+
+    async def arequests(self) -> AsyncIterator[laughter_service_pb2.AnalyzeMediaUploadRequest]:
+        """The requests, each piece read in a worker thread so the event loop never waits on the disk."""
+        yield self.header()
+        try:
+            file = await asyncio.to_thread(self._path.open, "rb")
+            try:
+                while piece := await asyncio.to_thread(file.read, self._chunk_bytes):
+                    yield laughter_service_pb2.AnalyzeMediaUploadRequest(content_chunk=piece)
+            finally:
+                file.close()
+        except OSError as exc:
+            self._fail(exc)
+
+
+def read_pem(source: PemSource, what: str) -> bytes:
+    """PEM bytes as given, or read from the file ``source`` names; an unreadable file raises
+    :class:`ConfigurationError` naming ``what``."""
+    if isinstance(source, bytes):
+        return source
+    try:
+        return pathlib.Path(source).read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigurationError(f"cannot read {what} {os.fspath(source)}: {reason}") from None
+
+
+def channel_credentials(options: ClientOptions) -> grpc.ChannelCredentials | None:
+    """TLS credentials for the options, or ``None`` for a plaintext channel."""
+    if not options.is_secure:
+        return None
+    return grpc.ssl_channel_credentials(
+        root_certificates=None
+        if options.root_certificates is None
+        else read_pem(options.root_certificates, "root certificates"),
+        private_key=None if options.private_key is None else read_pem(options.private_key, "private key"),
+        certificate_chain=None
+        if options.certificate_chain is None
+        else read_pem(options.certificate_chain, "certificate chain"),
+    )
+
+
 def check_media_size(data: bytes, filename: str, max_message_bytes: int) -> None:
     """Refuse media that cannot fit one request before sending it (the server would reject it anyway)."""
     if len(data) > max_message_bytes:
@@ -100,12 +204,14 @@ def check_media_size(data: bytes, filename: str, max_message_bytes: int) -> None
 class BaseClient:
     """Options, channel settings, call metadata, deadlines and the lifecycle; the subclasses add the I/O.
 
-    ``address`` (``host:port``), when given, overrides ``options.address``.
+    ``address`` (``host:port``), when given, overrides ``options.address``. Certificate files named in
+    the options are read here; one that cannot be read raises :class:`~laughter.ConfigurationError`.
     """
 
     def __init__(self, address: str | None = None, *, options: ClientOptions | None = None) -> None:
         base = options or ClientOptions()
         self._options = base if address is None else dataclasses.replace(base, address=address)
+        self._credentials = channel_credentials(self._options)
         self._state = ClientState.OPEN
 
     @property
@@ -128,12 +234,31 @@ class BaseClient:
             raise ClientClosedError("Cannot use a client instance once it has been closed.")
 
     def _channel_options(self) -> list[tuple[str, str | int]]:
-        limit = self._options.max_message_bytes
-        return [
+        options = self._options
+        limit = options.max_message_bytes
+        values: list[tuple[str, str | int]] = [
             ("grpc.max_send_message_length", limit),
             ("grpc.max_receive_message_length", limit),
             ("grpc.primary_user_agent", USER_AGENT),
+            ("grpc.keepalive_timeout_ms", round(options.keepalive_timeout_s * 1000)),
+            ("grpc.keepalive_permit_without_calls", int(options.keepalive_permit_without_calls)),
         ]
+        if options.keepalive_time_s is not None:
+            values.append(("grpc.keepalive_time_ms", round(options.keepalive_time_s * 1000)))
+        if options.server_name_override:
+            values.append(("grpc.ssl_target_name_override", options.server_name_override))
+        return values
+
+    def _should_upload(self, size_bytes: int) -> bool:
+        """True when a file of ``size_bytes`` goes through AnalyzeMediaUpload rather than one message."""
+        one_message_bytes = self._options.max_message_bytes - REQUEST_OVERHEAD_BYTES
+        return size_bytes > self._options.upload_threshold_bytes or size_bytes > one_message_bytes
+
+    def _upload_feed(
+        self, path: pathlib.Path, size_bytes: int, options: AnalysisOptions | None
+    ) -> UploadFeed:
+        chunk_bytes = min(self._options.upload_chunk_bytes, max(1, self._options.max_message_bytes // 2))
+        return UploadFeed(path, size_bytes, options, chunk_bytes)
 
     def _call_metadata(self) -> tuple[tuple[str, str], ...]:
         metadata = list(self._options.metadata)

@@ -1,24 +1,26 @@
-"""``laughter``: analyse a media file, check the server's health, list its models.
+"""``laughter``: analyse media files, stream a file or a camera, check the server's health, list its models.
 
 Exit codes: 0 success; 1 server fault; 2 usage, local file or camera error; 3 the server rejected the
-request; 4 the server is unavailable, not serving, or the deadline passed; 130 interrupted.
+request (in a batch: some files failed); 4 the server is unavailable, not serving, or the deadline passed;
+130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
+from laughter._cli_batch import run_analyze
 from laughter._cli_stream import add_stream_commands, run_live, run_stream
 from laughter._client import LaughterClient
-from laughter._config import DEFAULT_ADDRESS, AnalysisOptions, ClientOptions
+from laughter._config import DEFAULT_ADDRESS, ClientOptions
 from laughter._exceptions import (
     AlreadyExistsError,
     ApiError,
+    ConfigurationError,
     FailedPreconditionError,
     InvalidArgumentError,
     LaughterError,
@@ -30,7 +32,8 @@ from laughter._exceptions import (
     ResourceExhaustedError,
     TransportError,
 )
-from laughter._render import model_table, print_tables, result_tables
+from laughter._render import model_table, print_tables
+from laughter._retry import RetryPolicy
 from laughter._types import HealthStatus
 
 EXIT_OK = 0
@@ -54,15 +57,20 @@ examples:
   laughter analyze samples/sample.mp4
   laughter analyze clip.webm --fps 10 --json > result.json
   laughter analyze talk.wav --no-video --address 10.0.0.5:50051 --timeout 600
+  laughter analyze clips/*.mp4 --jobs 8 --out results.jsonl    # progress bar, then one row per file
+  laughter analyze a.mp4 b.wav --csv > results.csv
+  laughter analyze clip.mp4 --tls --ca ca.pem --token "$TOKEN" --address laughter.example.com:443
+  laughter analyze clip.mp4 --ca ca.pem --cert client.pem --key client.key   # mutual TLS
   laughter health
   laughter models --json
   laughter stream samples/sample.mp4                 # live events, then the summary
   laughter stream clip.mp4 --realtime --jsonl        # one JSON line per update, at the clip's pace
   laughter live --camera 0 --audio-wav room.wav      # until Ctrl-C, then the summary
 
-The server address comes from --address, else LAUGHTER_ADDRESS, else {default}.
-exit codes: 0 ok, 1 server fault, 2 usage, local file or camera error, 3 request rejected by the server,
-4 server unavailable, not serving or deadline exceeded.
+The server address comes from --address, else LAUGHTER_ADDRESS, else {default}; the token from
+--token, else LAUGHTER_AUTH_TOKEN. Idempotent calls are retried on UNAVAILABLE (--retries, default 3).
+exit codes: 0 ok, 1 server fault, 2 usage, local file or camera error, 3 request rejected by the server
+(several files: some failed), 4 server unavailable, not serving or deadline exceeded.
 """
 
 
@@ -74,6 +82,46 @@ def _positive_float(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be positive: {text}")
     return value
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    return value
+
+
+def _retries(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {text}")
+    return value
+
+
+def _add_connection_flags(common: argparse.ArgumentParser) -> None:
+    group = common.add_argument_group("connection")
+    group.add_argument("--tls", action="store_true", help="connect with TLS (system roots unless --ca)")
+    group.add_argument(
+        "--ca", default=None, metavar="FILE", help="PEM CA certificates of the server (implies --tls)"
+    )
+    group.add_argument("--cert", default=None, metavar="FILE", help="PEM client certificate, for mutual TLS")
+    group.add_argument("--key", default=None, metavar="FILE", help="PEM private key of --cert")
+    group.add_argument(
+        "--token", default=None, metavar="TOKEN", help="bearer token (default: $LAUGHTER_AUTH_TOKEN)"
+    )
+    group.add_argument(
+        "--retries",
+        type=_retries,
+        default=None,
+        metavar="N",
+        help="retries of a call on UNAVAILABLE (default 3)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common.add_argument("--json", action="store_true", help="print JSON instead of tables")
     common.add_argument("--plain", action="store_true", help="plain text tables even when rich is installed")
+    _add_connection_flags(common)
 
     parser = argparse.ArgumentParser(
         prog="laughter",
@@ -101,11 +150,22 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = commands.add_parser(
         "analyze",
         parents=[common],
-        help="analyse a media file and print its laughter events and summary",
+        help="analyse media files: one prints its events and summary, several run as a batch",
         epilog=EPILOG.format(default=DEFAULT_ADDRESS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    analyze.add_argument("file", metavar="FILE", help="video or audio file (any format FFmpeg reads)")
+    analyze.add_argument(
+        "files", nargs="+", metavar="FILE", help="video or audio files (any format FFmpeg reads)"
+    )
+    analyze.add_argument(
+        "--jobs", type=_jobs, default=8, metavar="N", help="files analysed at the same time (default 8)"
+    )
+    analyze.add_argument(
+        "--out", default=None, metavar="FILE", help="write one JSON line per file (result or error) here"
+    )
+    formats = analyze.add_mutually_exclusive_group()
+    formats.add_argument("--jsonl", action="store_true", help="print one JSON line per file as it finishes")
+    formats.add_argument("--csv", action="store_true", help="print one CSV row per file")
     analyze.add_argument(
         "--fps",
         type=_positive_float,
@@ -131,24 +191,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run_analyze(args: argparse.Namespace, client_options: ClientOptions, out: TextIO) -> int:
-    options = AnalysisOptions(
-        analysis_frame_rate_hertz=args.fps,
-        disable_video=args.no_video,
-        disable_audio=args.no_audio,
-        laughter_threshold=args.threshold,
-        include_face_samples=args.face_samples,
-    )
-    with LaughterClient(options=client_options) as client:
-        result = client.analyze_file(args.file, options=options)
-    if args.json:
-        json.dump(result.to_dict(), out, indent=2)
-        out.write("\n")
-    else:
-        print_tables(result_tables(result, os.path.basename(args.file)), out, use_rich=not args.plain)
-    return EXIT_OK
-
-
 def _run_health(args: argparse.Namespace, client_options: ClientOptions, out: TextIO) -> int:
     with LaughterClient(options=client_options) as client:
         status = client.health(timeout_s=args.timeout or CONTROL_TIMEOUT_S)
@@ -171,7 +213,6 @@ def _run_models(args: argparse.Namespace, client_options: ClientOptions, out: Te
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, ClientOptions, TextIO], int]] = {
-    "analyze": _run_analyze,
     "health": _run_health,
     "models": _run_models,
     "stream": run_stream,
@@ -197,13 +238,27 @@ def describe_error(error: LaughterError) -> str:
 
 def exit_code_for(error: LaughterError) -> int:
     """The process exit code for an SDK error."""
-    if isinstance(error, MediaFileError | MediaSourceError | MissingDependencyError):
+    if isinstance(error, MediaFileError | MediaSourceError | MissingDependencyError | ConfigurationError):
         return EXIT_USAGE
     if isinstance(error, REJECTED_ERRORS):
         return EXIT_REJECTED
     if isinstance(error, TransportError):
         return EXIT_UNAVAILABLE
     return EXIT_SERVER_FAULT
+
+
+def client_options_from(args: argparse.Namespace) -> ClientOptions:
+    """The client options of the command line: flags first, then ``LAUGHTER_*`` variables, then defaults."""
+    return ClientOptions.from_env(
+        address=args.address,
+        timeout_s=args.timeout,
+        auth_token=args.token,
+        tls=True if args.tls else None,
+        root_certificates=args.ca,
+        certificate_chain=args.cert,
+        private_key=args.key,
+        retry=None if args.retries is None else RetryPolicy(max_attempts=args.retries + 1),
+    )
 
 
 def main(
@@ -218,11 +273,13 @@ def main(
     except SystemExit as exc:  # --help (0) and usage errors (2) from argparse
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
-        client_options = ClientOptions.from_env(address=args.address, timeout_s=args.timeout)
-    except ValueError as exc:  # a bad address, or LAUGHTER_TIMEOUT_S that is not a positive number
+        client_options = client_options_from(args)
+    except ValueError as exc:  # a bad address, LAUGHTER_TIMEOUT_S that is not a positive number, --cert alone
         err.write(f"laughter: error: {exc}\n")
         return EXIT_USAGE
     try:
+        if args.command == "analyze":
+            return run_analyze(args, client_options, out, err)
         return COMMANDS[args.command](args, client_options, out)
     except LaughterError as exc:
         prefix = ""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import pathlib
 import threading
+import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
@@ -14,6 +16,7 @@ from grpc_health.v1 import health_pb2
 
 from laughter._base import (
     ANALYZE_MEDIA_METHOD,
+    ANALYZE_MEDIA_UPLOAD_METHOD,
     HEALTH_CHECK_METHOD,
     LIST_MODELS_METHOD,
     STREAMING_ANALYZE_METHOD,
@@ -23,10 +26,13 @@ from laughter._base import (
     health_request,
     read_media_file,
     session_options_for,
+    stat_media_file,
 )
+from laughter._batch import FileResult, PathLike, check_concurrency, iterate_threaded
 from laughter._config import AnalysisOptions, ClientOptions, SessionOptions
 from laughter._convert import model_from_proto, result_from_proto
-from laughter._exceptions import TransportError, map_rpc_error
+from laughter._exceptions import LaughterError, TransportError, map_rpc_error
+from laughter._retry import RetryState
 from laughter._session_convert import chunk_request, config_request, update_from_proto
 from laughter._session_types import MediaChunk, SessionUpdate
 from laughter._types import AnalysisResult, HealthStatus, ModelInfo
@@ -44,12 +50,18 @@ class LaughterClient(BaseClient):
     ...     result = client.analyze_file("clip.mp4")
     ...     print(result.summary.dominant_laughter_type)
 
-    A client holds one gRPC channel and is safe to share between threads.
+    A client holds one gRPC channel and is safe to share between threads. Idempotent calls are retried
+    as :class:`~laughter.RetryPolicy` (``options.retry``) says; streams never are.
     """
 
     def __init__(self, address: str | None = None, *, options: ClientOptions | None = None) -> None:
         super().__init__(address, options=options)
-        self._channel: grpc.Channel = grpc.insecure_channel(self.address, options=self._channel_options())
+        if self._credentials is None:
+            self._channel: grpc.Channel = grpc.insecure_channel(self.address, options=self._channel_options())
+        else:
+            self._channel = grpc.secure_channel(
+                self.address, self._credentials, options=self._channel_options()
+            )
 
     def __enter__(self) -> LaughterClient:
         self._check_open()
@@ -69,6 +81,21 @@ class LaughterClient(BaseClient):
             self._state = ClientState.CLOSED
             self._channel.close()
 
+    def _retrying(
+        self, method: str, attempt: Callable[[float | None], ResponseT], timeout_s: float | None
+    ) -> ResponseT:
+        """Run ``attempt(timeout)`` until it succeeds or the retry policy gives up."""
+        state = RetryState(self._options.retry, method, self._deadline_s(timeout_s))
+        while True:
+            attempt_timeout_s = state.begin()
+            try:
+                return attempt(attempt_timeout_s)
+            except LaughterError as error:
+                delay_s = state.wait_s(error)
+                if delay_s is None:
+                    raise
+            time.sleep(delay_s)
+
     def _call(
         self,
         method: str,
@@ -80,13 +107,40 @@ class LaughterClient(BaseClient):
         rpc: Callable[..., Any] = self._channel.unary_unary(
             method, request_serializer=_serialize, response_deserializer=deserialize
         )
-        try:
-            response: ResponseT = rpc(
-                request, timeout=self._deadline_s(timeout_s), metadata=self._call_metadata()
-            )
-        except grpc.RpcError as exc:
-            raise map_rpc_error(exc) from None
-        return response
+
+        def attempt(attempt_timeout_s: float | None) -> ResponseT:
+            try:
+                response: ResponseT = rpc(request, timeout=attempt_timeout_s, metadata=self._call_metadata())
+            except grpc.RpcError as exc:
+                raise map_rpc_error(exc) from None
+            return response
+
+        return self._retrying(method, attempt, timeout_s)
+
+    def _upload(
+        self, path: pathlib.Path, size_bytes: int, options: AnalysisOptions | None, timeout_s: float | None
+    ) -> AnalysisResult:
+        rpc: Callable[..., Any] = self._channel.stream_unary(
+            ANALYZE_MEDIA_UPLOAD_METHOD,
+            request_serializer=_serialize,
+            response_deserializer=laughter_service_pb2.AnalyzeMediaUploadResponse.FromString,
+        )
+
+        def attempt(attempt_timeout_s: float | None) -> laughter_service_pb2.AnalyzeMediaUploadResponse:
+            feed = self._upload_feed(path, size_bytes, options)
+            try:
+                response: laughter_service_pb2.AnalyzeMediaUploadResponse = rpc(
+                    feed.requests(), timeout=attempt_timeout_s, metadata=self._call_metadata()
+                )
+            except grpc.RpcError as exc:
+                if feed.failure is not None:
+                    raise feed.failure from None
+                raise map_rpc_error(exc) from None
+            if feed.failure is not None:
+                raise feed.failure
+            return response
+
+        return result_from_proto(self._retrying(ANALYZE_MEDIA_UPLOAD_METHOD, attempt, timeout_s).result)
 
     def analyze_bytes(
         self,
@@ -111,10 +165,42 @@ class LaughterClient(BaseClient):
         timeout_s: float | None = None,
     ) -> AnalysisResult:
         """Analyse a media file (any container FFmpeg reads); a missing or unreadable file raises a
-        :class:`~laughter.MediaFileError` before any call is made."""
+        :class:`~laughter.MediaFileError` before any call is made. Files above
+        ``options.upload_threshold_bytes`` are sent in pieces (``AnalyzeMediaUpload``), read from disk one
+        at a time; smaller ones in one message."""
         self._check_open()
-        data, filename = read_media_file(path)
+        file_path, size_bytes = stat_media_file(path)
+        if self._should_upload(size_bytes):
+            return self._upload(file_path, size_bytes, options, timeout_s)
+        data, filename = read_media_file(file_path)
         return self.analyze_bytes(data, filename=filename, options=options, timeout_s=timeout_s)
+
+    def analyze_files(
+        self,
+        paths: Iterable[PathLike],
+        *,
+        concurrency: int = 8,
+        options: AnalysisOptions | None = None,
+        timeout_s: float | None = None,
+    ) -> Iterator[FileResult]:
+        """Analyse many files, at most ``concurrency`` at a time (worker threads), and yield a
+        :class:`~laughter.FileResult` for each as it finishes, in order of completion.
+
+        A file that fails (missing, a directory, rejected by the server, past its deadline, the server
+        still down after the retries) gives a result with ``error`` set; the batch goes on. ``timeout_s``
+        is each file's deadline. ``paths`` is read lazily. Leaving the loop early cancels the files not
+        yet started.
+
+        >>> for item in client.analyze_files(pathlib.Path("clips").glob("*.mp4"), concurrency=4):  # doctest: +SKIP
+        ...     print(item.path, item.result.summary.durations.event_count if item.is_ok else item.error)
+        """
+        self._check_open()
+        check_concurrency(concurrency)
+
+        def analyze(path: PathLike) -> AnalysisResult:
+            return self.analyze_file(path, options=options, timeout_s=timeout_s)
+
+        return iterate_threaded(analyze, paths, concurrency)
 
     def list_models(self, *, timeout_s: float | None = None) -> tuple[ModelInfo, ...]:
         """The models the server uses, with versions and readiness."""

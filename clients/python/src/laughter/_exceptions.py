@@ -4,6 +4,7 @@ The tree::
 
     LaughterError                       base of every SDK error
     ├── ClientClosedError               the client was used after close()
+    ├── ConfigurationError              unusable client options: an unreadable certificate (also a ValueError)
     ├── SessionClosedError              media sent to a live session after close() or after it ended
     ├── MissingDependencyError          an optional extra is not installed (also an ImportError)
     ├── MediaSourceError                a local media source failed: no camera, an undecodable file
@@ -22,7 +23,8 @@ The tree::
         ├── NotFoundError               NOT_FOUND
         ├── AlreadyExistsError          ALREADY_EXISTS
         ├── FailedPreconditionError     FAILED_PRECONDITION
-        ├── PermissionDeniedError       PERMISSION_DENIED, UNAUTHENTICATED
+        ├── PermissionDeniedError       PERMISSION_DENIED
+        │   └── UnauthenticatedError        UNAUTHENTICATED: a missing or wrong auth token
         ├── CancelledError              CANCELLED
         └── ServerError                 INTERNAL, UNKNOWN and every other code
 
@@ -44,6 +46,7 @@ __all__ = [
     "ApiError",
     "CancelledError",
     "ClientClosedError",
+    "ConfigurationError",
     "DeadlineExceededError",
     "FailedPreconditionError",
     "FieldViolation",
@@ -64,6 +67,7 @@ __all__ = [
     "ServiceUnavailableError",
     "SessionClosedError",
     "TransportError",
+    "UnauthenticatedError",
     "map_rpc_error",
 ]
 
@@ -84,6 +88,11 @@ class LaughterError(Exception):
 
 class ClientClosedError(LaughterError):
     """The client was used after it was closed; clients cannot be reopened."""
+
+
+class ConfigurationError(LaughterError, ValueError):
+    """The client's options cannot be used, for example a certificate file that cannot be read; raised when
+    the client is created."""
 
 
 class SessionClosedError(LaughterError):
@@ -212,6 +221,10 @@ class PermissionDeniedError(ApiError):
     """PERMISSION_DENIED or UNAUTHENTICATED: the credentials do not allow the call."""
 
 
+class UnauthenticatedError(PermissionDeniedError):
+    """UNAUTHENTICATED: the call carried no auth token, or a wrong one (see ``ClientOptions.auth_token``)."""
+
+
 class CancelledError(ApiError):
     """CANCELLED: the call was cancelled before it finished."""
 
@@ -231,7 +244,7 @@ _BY_CODE: dict[grpc.StatusCode, type[ApiError]] = {
     grpc.StatusCode.FAILED_PRECONDITION: FailedPreconditionError,
     grpc.StatusCode.ABORTED: FailedPreconditionError,
     grpc.StatusCode.PERMISSION_DENIED: PermissionDeniedError,
-    grpc.StatusCode.UNAUTHENTICATED: PermissionDeniedError,
+    grpc.StatusCode.UNAUTHENTICATED: UnauthenticatedError,
     grpc.StatusCode.CANCELLED: CancelledError,
 }
 _BY_REASON: dict[str, type[ApiError]] = {
