@@ -34,6 +34,7 @@ lint: $(STAMP) node_modules/.bin/buf ## ruff, mypy, buf lint and a check that th
 	$(VENV)/bin/ruff format --check server tests tools bench clients/python/src/laughter --exclude clients/python/src/laughter/v1
 	$(VENV)/bin/ruff check server tests tools bench clients/python/src
 	$(VENV)/bin/mypy server/laughter_server
+	$(VENV)/bin/mypy --strict clients/python/src/laughter --exclude 'clients/python/src/laughter/v1/'
 	cd protos && ../node_modules/.bin/buf lint
 	tools/gen_protos.sh --check
 
