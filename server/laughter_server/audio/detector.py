@@ -33,7 +33,9 @@ __all__ = [
 
 log = structlog.get_logger()
 
-DEFAULT_MODEL_FILE = "laughter-audio-1.0.0.skops"
+DEFAULT_MODEL_FILE = "laughter-audio-1.1.0.skops"
+"""The newest trained artifact. The server's default stays 1.0.0 (`config.DEFAULT_AUDIO_MODEL`): at the fusion's
+0.5 threshold 1.0.0 has far fewer false positives on speech and screams; switch with --audio-model or ReloadModel."""
 
 TRUSTED_TYPES: tuple[str, ...] = (
     "sklearn.calibration.CalibratedClassifierCV",
@@ -152,13 +154,23 @@ class AudioLaughterDetector:
             raise ModelLoadError(
                 "audio model cannot be loaded from " + model_path.name + ": " + type(error).__name__
             ) from error
-        detector = cls(model, metadata, sha256)
+        try:
+            detector = cls(model, metadata, sha256)
+        except (KeyError, TypeError, ValueError) as error:
+            raise ModelLoadError(
+                "audio model metadata is incomplete or invalid: "
+                + metadata_path.name
+                + " ("
+                + str(error)
+                + ")"
+            ) from error
         log.info(
             "audio_model.loaded",
             name=detector.name,
             version=detector.version,
             sha256=sha256,
             estimator=metadata.get("chosen_estimator"),
+            feature_set=detector.settings.feature_set,
         )
         return detector
 

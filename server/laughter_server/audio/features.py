@@ -34,10 +34,19 @@ import scipy.fft
 import scipy.ndimage
 import scipy.signal
 
+from laughter_server.audio.cues import CUE_NAMES, compute_laughter_cues
+
 FloatArray = npt.NDArray[np.float32]
 
 _EPS = 1e-10
 _MEL_FLOOR = 1e-8
+
+LEGACY_FEATURE_SET = "mfcc-1"
+"""All pooled MFCC, delta and spectral statistics plus the rhythm cues (models 1.0.x)."""
+CUES_FEATURE_SET = "laughter-cues-2"
+"""``mfcc-1`` without the MFCC/delta columns (they mostly encode the recording chain), plus
+the repetition, aspiration and pitch cues of ``audio/cues.py`` (models 1.1.x)."""
+FEATURE_SETS = (LEGACY_FEATURE_SET, CUES_FEATURE_SET)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +74,7 @@ class FeatureSettings:
     modulation_total_hertz: tuple[float, float] = (1.0, 20.0)
     burst_prominence_db: float = 4.0
     burst_min_distance_s: float = 0.08
+    feature_set: str = "laughter-cues-2"
 
     @property
     def frame_rate_hertz(self) -> float:
@@ -98,6 +108,9 @@ class FeatureSettings:
             for key, value in values.items()
             if key in fields
         }
+        kwargs.setdefault("feature_set", LEGACY_FEATURE_SET)  # models saved before the field existed
+        if kwargs["feature_set"] not in FEATURE_SETS:
+            raise ValueError("unknown feature set: " + str(kwargs["feature_set"]))
         return cls(**kwargs)
 
 
@@ -112,7 +125,21 @@ class WindowFeatures:
 
 
 def feature_names(settings: FeatureSettings = FeatureSettings()) -> list[str]:
-    """Column names of the feature matrix, in order."""
+    """Column names of the feature matrix of ``settings.feature_set``, in order."""
+    names = _legacy_feature_names(settings)
+    if settings.feature_set == LEGACY_FEATURE_SET:
+        return names
+    return [names[index] for index in _kept_legacy_columns(settings)] + list(CUE_NAMES)
+
+
+@functools.lru_cache(maxsize=8)
+def _kept_legacy_columns(settings: FeatureSettings) -> tuple[int, ...]:
+    """Columns of the legacy matrix kept by the cues feature set (no MFCC or delta statistics)."""
+    names = _legacy_feature_names(settings)
+    return tuple(i for i, name in enumerate(names) if not name.startswith(("mfcc", "delta_mfcc")))
+
+
+def _legacy_feature_names(settings: FeatureSettings) -> list[str]:
     frame_names = _frame_feature_names(settings)
     names = [name + "_mean" for name in frame_names] + [name + "_std" for name in frame_names]
     return [
@@ -165,8 +192,30 @@ def compute_window_features(
     pooled = _pool_windows(frames, starts, settings)
     centers_s = starts * settings.frame_hop_samples / settings.sample_rate_hertz + settings.window_s / 2
     centers_s = centers_s - offset_s
-    features = np.nan_to_num(pooled.features, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
+    features = pooled.features
+    if settings.feature_set == CUES_FEATURE_SET:
+        features = np.concatenate(
+            [features[:, _kept_legacy_columns(settings)], _cues(frames, starts, settings)], axis=1
+        )
+    features = np.nan_to_num(features, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
     return WindowFeatures(centers_s.astype(np.float64), features, pooled.rms_dbfs, pooled.burst_rate_hertz)
+
+
+def _cues(frames: FloatArray, starts: npt.NDArray[np.int64], settings: FeatureSettings) -> Any:
+    """The laughter cues of ``audio/cues.py`` from the frame matrix of ``_frame_features``."""
+    names = _frame_feature_names(settings)
+    tracks = frames.astype(np.float64)
+    return compute_laughter_cues(
+        cepstra=tracks[:, : settings.mfcc_count],
+        log_rms_db=tracks[:, -3],
+        high_band_ratio=tracks[:, names.index("high_band_ratio")],
+        voiced=tracks[:, names.index("voiced")],
+        active=tracks[:, -2],
+        log2_f0=tracks[:, -1],
+        starts=starts,
+        frames_per_window=settings.frames_per_window,
+        frame_rate_hertz=settings.frame_rate_hertz,
+    )
 
 
 def pad_for_windows(signal: FloatArray, settings: FeatureSettings) -> tuple[FloatArray, float, int]:

@@ -19,7 +19,9 @@ log = structlog.get_logger(__name__)
 
 # scikit-learn's forests predict through joblib; called from the server's worker threads they warn on every
 # call that the thread-local sklearn configuration is not propagated (we set none), flooding the logs.
-warnings.filterwarnings("ignore", message="`sklearn.utils.parallel.delayed` should be used", category=UserWarning)
+warnings.filterwarnings(
+    "ignore", message="`sklearn.utils.parallel.delayed` should be used", category=UserWarning
+)
 
 SILENCE_DBFS = -60.0
 """Audio whose loudest 50 ms stays below this level is treated as silent (no audio evidence)."""

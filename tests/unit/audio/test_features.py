@@ -7,6 +7,8 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 from laughter_server.audio.features import (
+    CUES_FEATURE_SET,
+    LEGACY_FEATURE_SET,
     FeatureSettings,
     compute_window_features,
     extract_window_features,
@@ -62,12 +64,18 @@ class TestExtractWindowFeatures:
         assert centers_s.size == 0
         assert features.shape == (0, len(feature_names()))
 
-    def test_gain_leaves_spectral_features_alone(self, read_clip: Callable[[str], np.ndarray]) -> None:
+    @pytest.mark.parametrize(
+        ("feature_set", "name"), [(LEGACY_FEATURE_SET, "mfcc0_mean"), (CUES_FEATURE_SET, "centroid_mean")]
+    )
+    def test_gain_leaves_spectral_features_alone(
+        self, read_clip: Callable[[str], np.ndarray], feature_set: str, name: str
+    ) -> None:
         """Level-relative features barely move under a 20 dB gain change; the window level follows it."""
+        settings = FeatureSettings(feature_set=feature_set)
         samples = read_clip(CLIPS[0])
-        loud = compute_window_features(samples, FeatureSettings())
-        quiet = compute_window_features(samples * 0.1, FeatureSettings())
-        column = feature_names().index("mfcc0_mean")
+        loud = compute_window_features(samples, settings)
+        quiet = compute_window_features(samples * 0.1, settings)
+        column = feature_names(settings).index(name)
         audible = quiet.rms_dbfs > -45.0
         assert audible.sum() >= 5
         assert np.allclose(loud.features[audible, column], quiet.features[audible, column], atol=1.0)
@@ -78,3 +86,32 @@ class TestExtractWindowFeatures:
         samples = read_clip(CLIPS[1])
         centers_s, _ = extract_window_features(samples, window_s=2.0, hop_s=0.5)
         assert centers_s[:3] == pytest.approx([1.0, 1.5, 2.0])
+
+
+class TestFeatureSets:
+    """The legacy (1.0.x) and cues (1.1.x) feature sets."""
+
+    def test_legacy_matrix_is_unchanged(self, read_clip: Callable[[str], np.ndarray]) -> None:
+        """The legacy set keeps its 124 columns; the cues set shares its non-MFCC columns."""
+        samples = read_clip(CLIPS[0])
+        legacy_settings = FeatureSettings(feature_set=LEGACY_FEATURE_SET)
+        legacy = compute_window_features(samples, legacy_settings).features
+        cues = compute_window_features(samples, FeatureSettings()).features
+        legacy_names = feature_names(legacy_settings)
+        cue_names = feature_names(FeatureSettings())
+        assert legacy.shape[1] == len(legacy_names) == 124
+        assert cues.shape[1] == len(cue_names) == 50
+        for name in ("zcr_mean", "burst_rate_hertz", "harmonicity_p90"):
+            np.testing.assert_array_equal(legacy[:, legacy_names.index(name)], cues[:, cue_names.index(name)])
+
+    def test_metadata_without_feature_set_is_legacy(self) -> None:
+        """Settings saved before the field existed load as the legacy set; new ones round-trip."""
+        stored = FeatureSettings().to_dict()
+        del stored["feature_set"]
+        assert FeatureSettings.from_dict(stored).feature_set == LEGACY_FEATURE_SET
+        assert FeatureSettings.from_dict(FeatureSettings().to_dict()) == FeatureSettings()
+
+    def test_unknown_feature_set_refused(self) -> None:
+        """An unknown feature set name is refused."""
+        with pytest.raises(ValueError, match="unknown feature set"):
+            FeatureSettings.from_dict({"feature_set": "nope"})

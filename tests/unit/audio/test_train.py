@@ -69,6 +69,7 @@ class TestTrainingCommand:
         assert metadata["class_balance"]["positive_clips"] == 4
         estimators = {row["estimator"] for row in metadata["cross_validation"]["table"]}
         assert estimators == {"logistic_regression", "random_forest", "hist_gradient_boosting"}
+        assert metadata["feature_settings"]["feature_set"] == "laughter-cues-2"
         assert metadata["chosen_estimator"] in estimators
         assert metadata["artifact_sha256"] == detector.sha256
 
@@ -156,3 +157,17 @@ class TestLoadLabeledClips:
         shutil.copytree(subset_dir / "speech", tmp_path / "speech")
         with pytest.raises(TrainingDataError, match="laughter"):
             load_labeled_clips(tmp_path)
+
+
+class TestWindowWeights:
+    """window_weights."""
+
+    def test_examples_count_once_and_classes_balance(self) -> None:
+        """A long example weighs as much as a short one; both classes carry the same total weight."""
+        from laughter_server.audio.train import window_weights
+
+        labels = np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 0], np.int8)
+        weights = window_weights(labels, [2, 2, 6])
+        assert weights.mean() == pytest.approx(1.0)
+        assert weights[2:4].sum() == pytest.approx(weights[4:].sum())
+        assert weights[labels == 1].sum() == pytest.approx(weights[labels == 0].sum())
