@@ -105,7 +105,10 @@ def compute_laughter_cues(
         f0_high,
         f0_high - f0_low,
     ]
-    return np.nan_to_num(np.stack(columns, axis=1), nan=0.0, posinf=0.0, neginf=0.0)
+    stacked: npt.NDArray[np.float64] = np.nan_to_num(
+        np.stack(columns, axis=1), nan=0.0, posinf=0.0, neginf=0.0
+    )
+    return stacked
 
 
 def _window_sums(values: npt.NDArray[Any], starts: npt.NDArray[np.int64], length: int) -> Any:
