@@ -240,6 +240,20 @@ class TestBatchWithServer:
             "MEDIA_UNDECODABLE"
         ]
 
+    def test_deadline_expires_mid_batch(
+        self, server_address: str, tmp_path: pathlib.Path, sample_path: pathlib.Path, test_data: pathlib.Path
+    ) -> None:
+        """Files whose analysis outlives the deadline get a per-file DeadlineExceededError; the rest succeed."""
+        quick = [shutil.copy(test_data / "silence.wav", tmp_path / f"quiet-{i}.wav") for i in range(2)]
+        slow = [shutil.copy(sample_path, tmp_path / f"long-{i}.mp4") for i in range(2)]
+        with LaughterClient(server_address) as client:
+            items = list(client.analyze_files([*slow, *quick], concurrency=4, timeout_s=1.0))
+        by_path = {item.path: item for item in items}
+        for path in slow:
+            assert isinstance(by_path[str(path)].error, laughter.DeadlineExceededError), by_path[str(path)]
+        for path in quick:
+            assert by_path[str(path)].is_ok, by_path[str(path)].error
+
     def test_server_restarted_mid_batch(
         self, triton: Any, tmp_path: pathlib.Path, test_data: pathlib.Path
     ) -> None:
