@@ -62,6 +62,8 @@ class LiveFuser:
         self._count = 0
         self.audio_until_s: float | None = None
         self.video_until_s: float | None = None
+        self.audio_pending = False  # media received but not yet analysed
+        self.video_pending = False
 
     # evidence in ---------------------------------------------------------------------------------------
     def add_audio(self, scores: WindowScores) -> None:
@@ -99,21 +101,28 @@ class LiveFuser:
 
     # time advances ---------------------------------------------------------------------------------------
     def watermark_s(self) -> float:
-        """Media time up to which every carried modality has been processed."""
-        marks = [
-            m
-            for m in (
-                self.audio_until_s if self.has_audio else None,
-                self.video_until_s if self.has_video else None,
-            )
-            if m is not None
-        ]
-        if not marks:
+        """Media time up to which every carried modality has been processed.
+
+        A modality that still has media waiting (``video_pending`` / ``audio_pending``) is always waited for;
+        one that is idle but lags more than ``MAX_LAG_S`` behind the other (a camera that stopped sending,
+        a muted track) is not, so the other keeps producing events.
+        """
+        tracks = []
+        if self.has_audio:
+            tracks.append((self.audio_until_s, self.audio_pending))
+        if self.has_video:
+            tracks.append((self.video_until_s, self.video_pending))
+        known = [mark for mark, _ in tracks if mark is not None]
+        if not known:
             return 0.0
-        expected = int(self.has_audio) + int(self.has_video)
-        if len(marks) < expected:
-            return max(0.0, marks[0] - MAX_LAG_S)
-        return max(min(marks), max(marks) - MAX_LAG_S)
+        lead = max(known)
+        marks = []
+        for mark, pending in tracks:
+            if mark is None:
+                marks.append(0.0 if pending else max(0.0, lead - MAX_LAG_S))
+            else:
+                marks.append(mark if pending else max(mark, lead - MAX_LAG_S))
+        return min(marks)
 
     def advance(self, until_s: float | None = None) -> list[EventUpdate]:
         """Score the grid up to ``until_s`` (default: the watermark) and return the event updates."""

@@ -136,7 +136,7 @@ class AudioAccumulator:
     """
 
     CONTEXT_HOPS = 4
-    RIGHT_CONTEXT_HOPS = 2
+    RIGHT_CONTEXT_HOPS = 0
 
     def __init__(self, window_s: float, hop_s: float) -> None:
         self.window = round(window_s * AUDIO_SAMPLE_RATE_HERTZ)
@@ -347,6 +347,7 @@ class LiveSession:
             self._frames.popleft()
             self._drop("BACKLOG", frames=1)
         self._frames.append((offset_s, data))
+        self.fuser.video_pending = True
         self._frame_ready.set()
 
     async def push_audio(self, data: bytes, offset_s: float) -> None:
@@ -384,6 +385,7 @@ class LiveSession:
         if not self.use_audio:
             return
         self.accumulator.place(samples, None if start is None else round(start * AUDIO_SAMPLE_RATE_HERTZ))
+        self.fuser.audio_pending = self.accumulator.pending_s >= AUDIO_STEP_S
         self._audio_ready.set()
         if self.accumulator.pending_s > self.limits.max_audio_backlog_s:
             self._audio_drained.clear()
@@ -404,6 +406,8 @@ class LiveSession:
         video = self.spec.video
         while True:
             if not self._frames:
+                self.fuser.video_pending = False
+                self._emit_events(self.fuser.advance())
                 if self._input_closed.is_set():
                     return
                 self._frame_ready.clear()
@@ -444,6 +448,7 @@ class LiveSession:
         while True:
             final = self._input_closed.is_set()
             if not final and self.accumulator.pending_s < AUDIO_STEP_S:
+                self.fuser.audio_pending = False
                 self._audio_drained.set()
                 self._audio_ready.clear()
                 await self._audio_ready.wait()
