@@ -38,7 +38,7 @@ FPS = 15
 WIDTH, HEIGHT = 640, 480
 AUDIO_RATE_HERTZ = 16_000
 AUDIO_CHUNK_S = 0.1
-LOOKAHEAD_S = 0.5  # half an audio analysis window
+LOOKAHEAD_S = 0.6  # half an audio analysis window plus the 0.1 s of feature context after it
 LATENCY_LIMIT_MS = 500.0
 
 

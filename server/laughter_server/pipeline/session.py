@@ -131,12 +131,13 @@ class AudioAccumulator:
     """16 kHz audio placed by capture offset; hands out the windows not yet scored, on the detector's hop grid.
 
     Each clip it hands out carries up to ``CONTEXT_HOPS`` hops of already-scored audio before the new windows
-    and ``RIGHT_CONTEXT_HOPS`` after them, so the frame-level features of the new windows see the same
+    and ``RIGHT_CONTEXT_S`` after them, so the frame-level features of the new windows see the same
     neighbourhood as in whole-file analysis and both give the same probabilities.
     """
 
     CONTEXT_HOPS = 4
-    RIGHT_CONTEXT_HOPS = 0
+    RIGHT_CONTEXT_S = 0.1  # covers the STFT frame and delta reach beyond a window's end
+    BLOCK_WINDOWS = 2
 
     def __init__(self, window_s: float, hop_s: float) -> None:
         self.window = round(window_s * AUDIO_SAMPLE_RATE_HERTZ)
@@ -165,17 +166,16 @@ class AudioAccumulator:
         At the end of the stream (``final``) the last window may run past the audio, zero-padded, exactly as
         whole-file analysis pads its last window.
         """
-        right = self.RIGHT_CONTEXT_HOPS * self.hop
+        right = round(self.RIGHT_CONTEXT_S * AUDIO_SAMPLE_RATE_HERTZ)
+        # always BLOCK_WINDOWS windows per clip, so the clips (and the scores) do not depend on timing
+        last = self.next_window + self.BLOCK_WINDOWS - 1
         if final:
             if self.total <= self.next_window * self.hop:
                 return None
-            last = max(self.next_window, -(-(self.total - self.window) // self.hop))
-            stop = self.total
-        else:
-            last = (self.total - self.window - right) // self.hop
-            stop = last * self.hop + self.window + right
-        if last < self.next_window:
+            last = min(last, max(self.next_window, -(-(self.total - self.window) // self.hop)))
+        elif last * self.hop + self.window + right > self.total:
             return None
+        stop = min(last * self.hop + self.window + right, self.total)
         start = max(0, self.next_window - self.CONTEXT_HOPS) * self.hop
         clip = self._buffer[start - self._buffer_start : stop - self._buffer_start]
         half_s = self.window / 2 / AUDIO_SAMPLE_RATE_HERTZ
@@ -458,13 +458,14 @@ class LiveSession:
                 if tail.size:
                     self.accumulator.place(tail, None)
             taken = self.accumulator.take(final=final)
-            if taken is not None:
+            while taken is not None:
                 clip, first_s, last_s = taken
                 started = time.perf_counter()
                 scores = await asyncio.to_thread(self.audio_stage.detector.predict_windows, clip)
                 self.clock.add("audio", time.perf_counter() - started)
                 self.fuser.add_audio(_windows_between(scores, first_s, last_s))
                 self._emit_events(self.fuser.advance())
+                taken = self.accumulator.take(final=final)
             self._audio_drained.set()
             if final:
                 return
