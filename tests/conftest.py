@@ -101,7 +101,7 @@ class ServerThread:
             return
         self._ready.set()
         await self._stop.wait()
-        await self.running.stop(2.0)
+        await self.running.stop(self.settings.shutdown_grace_s)
 
     def stop(self) -> None:
         if self._loop is not None and self._stop is not None:

@@ -335,8 +335,8 @@ class LiveSession:
             return
         self._last_frame_s = offset_s
         if not self.use_video or offset_s + 1e-6 < self._next_sample_s:
-            if not self._frames and self.faces.frames_analyzed:
-                self.fuser.note_video_until(offset_s)  # nothing waits: video is known up to here
+            if not self.fuser.video_pending and self.faces.frames_analyzed:
+                self.fuser.note_video_until(offset_s)  # nothing waits or runs: video is known up to here
             return  # above the analysis rate: not analysed by design, not a drop
         self._next_sample_s = max(self._next_sample_s + self.period_s, offset_s + self.period_s * 0.5)
         if self.spec.backlog_policy == "block":
