@@ -163,6 +163,7 @@ class RunningServer:
     health: health.aio.HealthServicer
     services: Services
     watcher: asyncio.Task[None]
+    servicer: LaughterServicer
 
     async def stop(self, grace_s: float) -> None:
         """Refuse new calls, let open ones finish within ``grace_s``, then release everything."""
@@ -170,8 +171,11 @@ class RunningServer:
         self.watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.watcher
-        stopping = asyncio.create_task(self.server.stop(grace_s))  # no new calls from here on
-        await self.services.registry.drain(grace_s)
+        started = asyncio.get_running_loop().time()
+        await self.servicer.drain(grace_s)  # new analyses get UNAVAILABLE (retryable), running ones finish
+        remaining_s = max(0.5, grace_s - (asyncio.get_running_loop().time() - started))
+        stopping = asyncio.create_task(self.server.stop(remaining_s))  # no new calls from here on
+        await self.services.registry.drain(remaining_s)
         await stopping
         await self.services.close()
 
@@ -226,7 +230,7 @@ async def start_server(services: Services, listen: str | None = None) -> Running
     await _set_health(health_servicer, await services.face_models.is_ready())
     watcher = asyncio.create_task(_watch_health(services, health_servicer), name="health-watch")
     log.info("server.started", port=port, listen=listen or settings.listen)
-    return RunningServer(server, port, health_servicer, services, watcher)
+    return RunningServer(server, port, health_servicer, services, watcher, servicer)
 
 
 async def serve(settings: Settings) -> None:

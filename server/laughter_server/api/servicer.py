@@ -31,6 +31,7 @@ from laughter_server.errors import (
     SessionClosedError,
     SessionConfigError,
     SessionExistsError,
+    ShuttingDownError,
 )
 from laughter_server.inference.models import FaceModels
 from laughter_server.observability.metrics import Metrics
@@ -71,6 +72,21 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
         self.metrics = metrics
         self._slots = asyncio.Semaphore(settings.max_concurrent_analyses)
         self._waiting = 0
+        self._running = 0
+        self.is_draining = False
+
+    async def drain(self, timeout_s: float) -> None:
+        """Refuse new analyses with UNAVAILABLE (retryable) and wait up to ``timeout_s`` for running ones."""
+        self.is_draining = True
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while (self._running or self._waiting) and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110 - a short poll at shutdown only
+            await asyncio.sleep(0.05)
+
+    def _refuse_when_draining(self) -> None:
+        if self.is_draining:
+            raise ShuttingDownError(
+                "the server is shutting down; retry in a few seconds or on another replica"
+            )
 
     @contextlib.asynccontextmanager
     async def _rpc(self, method: str, context: Context) -> AsyncIterator[str]:
@@ -92,6 +108,7 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
 
     @contextlib.asynccontextmanager
     async def _analysis_slot(self) -> AsyncIterator[None]:
+        self._refuse_when_draining()
         if self._slots.locked() and self._waiting >= self.settings.max_concurrent_analyses * QUEUE_FACTOR:
             raise CapacityExceededError(
                 f"the server is already analysing {self.settings.max_concurrent_analyses} files with "
@@ -104,9 +121,11 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
         finally:
             self._waiting -= 1
         self.metrics.analyses_in_flight.inc()
+        self._running += 1
         try:
             yield
         finally:
+            self._running -= 1
             self.metrics.analyses_in_flight.dec()
             self._slots.release()
 
