@@ -1,7 +1,8 @@
 """``laughter-train`` and ``laughter-eval``: build and check the models shipped with the service.
 
 laughter-train audio --data DIR [--manifest CSV] --out DIR [--version V] [--seed N] [--quick] [--no-augment]
-laughter-eval audio --data DIR [--manifest CSV] --model PATH [--report out.json]
+laughter-eval audio --data DIR [--manifest CSV] --model PATH [--threshold T] [--report out.json]
+                    [--segments CSV] [--onset-tolerance S] [--pr-curve out.png | --no-pr-curve]
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from laughter_server.errors import LaughterError
 
@@ -64,32 +66,124 @@ def eval_main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``laughter-eval``."""
     parser = argparse.ArgumentParser(prog="laughter-eval", description="Evaluate a laughter model.")
     commands = parser.add_subparsers(dest="modality", required=True)
-    audio = commands.add_parser("audio", help="evaluate an audio laughter model on labelled clips")
+    audio = commands.add_parser(
+        "audio",
+        help="evaluate an audio laughter model on labelled clips",
+        description=(
+            "Clip-level precision/recall/F1/ROC AUC, a precision-recall curve, and segment-level F1 "
+            "(detected onsets within --onset-tolerance of true ones) on --segments annotations or, "
+            "without them, on scenes built from the clips with laughter at known onsets."
+        ),
+    )
     audio.add_argument(
         "--data", type=Path, required=True, help="folder with one subfolder per label, or a manifest CSV"
     )
     audio.add_argument("--manifest", type=Path, default=None, help="CSV with file,label,source_package")
     audio.add_argument("--model", type=Path, required=True, help="path of the .skops artifact")
-    audio.add_argument("--threshold", type=float, default=0.5, help="clip score threshold (default 0.5)")
+    audio.add_argument(
+        "--threshold",
+        type=float,
+        default=0.5,
+        help="clip score threshold (default 0.5); segments use the server's default event rules",
+    )
     audio.add_argument("--report", type=Path, default=None, help="write the full report as JSON here")
+    audio.add_argument(
+        "--segments",
+        type=Path,
+        default=None,
+        help=(
+            "CSV file,start_s,end_s of laughter in audio files (file relative to the CSV or --data; "
+            "empty start_s/end_s: a file without laughter); only the files it names are used for the "
+            "segment figures. Default: scenes built from the clips"
+        ),
+    )
+    audio.add_argument(
+        "--onset-tolerance",
+        type=_seconds,
+        default=None,
+        help="a detected segment is a hit when its onset is within this many seconds (default 0.3)",
+    )
+    png = audio.add_mutually_exclusive_group()
+    png.add_argument(
+        "--pr-curve",
+        type=Path,
+        default=None,
+        help="write the clip-level precision-recall curve as PNG here (default with --report: <report>-pr.png)",
+    )
+    png.add_argument("--no-pr-curve", action="store_true", help="write no precision-recall PNG")
     args = parser.parse_args(argv)
 
     from laughter_server.audio.dataset import load_labeled_clips
     from laughter_server.audio.detector import AudioLaughterDetector
-    from laughter_server.audio.evaluate import evaluate_detector
+    from laughter_server.audio.evaluate import (
+        DEFAULT_ONSET_TOLERANCE_S,
+        SceneSettings,
+        build_scenes,
+        describe_scenes,
+        evaluate_detector,
+        evaluate_segments,
+        load_segment_annotations,
+    )
+    from laughter_server.audio.plots import require_matplotlib, write_pr_curve_png
 
+    tolerance_s = DEFAULT_ONSET_TOLERANCE_S if args.onset_tolerance is None else args.onset_tolerance
+    png_path: Path | None = args.pr_curve
+    if png_path is None and args.report is not None and not args.no_pr_curve:
+        png_path = args.report.with_name(args.report.stem + "-pr.png")
+    for output in (args.report, png_path):
+        if output is not None and not output.parent.is_dir():
+            sys.stderr.write("laughter-eval: output folder not found: " + str(output.parent) + "\n")
+            return 2
     try:
+        if png_path is not None:
+            require_matplotlib()
+        data_dir = args.data.parent if args.data.is_file() else args.data
+        annotated = None if args.segments is None else load_segment_annotations(args.segments, data_dir)
+        clips = load_labeled_clips(args.data, args.manifest)
         detector = AudioLaughterDetector.load(args.model)
-        report = evaluate_detector(detector, load_labeled_clips(args.data, args.manifest), args.threshold)
+        report = evaluate_detector(detector, clips, args.threshold)
+        construction = None
+        if annotated is None:
+            settings = SceneSettings()
+            files = build_scenes(clips, settings)
+            construction = describe_scenes(settings, files, clips)
+        else:
+            files = annotated
+        report["segments"] = {
+            "source": "scenes" if annotated is None else str(args.segments),
+            **evaluate_segments(detector, files, tolerance_s),
+        }
+        report["scene_construction"] = construction
+        report["pr_curve_png"] = None if png_path is None else str(png_path)
+        if png_path is not None:
+            write_pr_curve_png(report, png_path)
     except LaughterError as error:
         sys.stderr.write("laughter-eval: " + error.message + "\n")
         return 2
+    _write_eval(report)
+    if args.report is not None:
+        args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("'" + text + "' is not a number of seconds") from None
+    if not 0.0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError("must be a number of seconds >= 0")
+    return value
+
+
+def _write_eval(report: dict[str, Any]) -> None:
     out = sys.stdout
     out.write(
-        report["model"] + "  clips=" + str(report["clips"]) + "  threshold=" + str(args.threshold) + "\n"
+        report["model"] + "  clips=" + str(report["clips"]) + "  threshold=" + str(report["threshold"]) + "\n"
     )
     for key in ("precision", "recall", "f1", "roc_auc", "realtime_factor"):
-        out.write("  " + key.ljust(16) + str(report[key]) + "\n")
+        out.write("  " + key.ljust(18) + str(report[key]) + "\n")
+    out.write("  " + "average_precision".ljust(18) + str(report["pr_curve"]["average_precision"]) + "\n")
     out.write("  false-positive rate by negative class:\n")
     for label, row in report["false_positive_rate_by_class"].items():
         out.write(
@@ -102,9 +196,50 @@ def eval_main(argv: Sequence[str] | None = None) -> int:
             + str(row["rate"])
             + ")\n"
         )
-    if args.report is not None:
-        args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    return 0
+    segments = report["segments"]
+    construction = report["scene_construction"]
+    if construction is None:
+        source = "annotations " + segments["source"] + ", " + str(segments["files"]) + " files"
+    else:
+        source = (
+            str(construction["laughter_scenes"])
+            + " scenes with laughter + "
+            + str(construction["negative_scenes"])
+            + " without, built from the clips (seed "
+            + str(construction["seed"])
+            + ")"
+        )
+    out.write(
+        "segment level, onset tolerance "
+        + f"{segments['onset_tolerance_s']:g}"
+        + " s ("
+        + source
+        + ", "
+        + str(segments["audio_seconds"])
+        + " s of audio):\n"
+    )
+    for key in ("precision", "recall", "f1", "true_positives", "false_positives", "misses"):
+        out.write("  " + key.ljust(18) + str(segments[key]) + "\n")
+    lag = segments["overlapping_detection_onset_error_s"]
+    if lag["median"] is not None:
+        out.write(
+            "  onset error of detections overlapping a laugh: median "
+            + f"{lag['median']:+.2f}"
+            + " s ("
+            + str(lag["true_segments_overlapped"])
+            + " of "
+            + str(segments["true_segments"])
+            + " laughs overlapped)\n"
+        )
+    out.write(
+        "  f1 by onset tolerance: "
+        + ", ".join(
+            f"{row['onset_tolerance_s']:g} s {row['f1']}" for row in segments["f1_by_onset_tolerance"]
+        )
+        + "\n"
+    )
+    if report["pr_curve_png"] is not None:
+        out.write("precision-recall curve: " + report["pr_curve_png"] + "\n")
 
 
 def _write_table(metadata: dict[str, object]) -> None:

@@ -1,13 +1,21 @@
-"""Clip-level metrics for the audio laughter model (used by training and by ``laughter-eval``)."""
+"""Metrics of the audio laughter model: clip level (training and ``laughter-eval``) and segment level."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
+from sklearn.metrics import (
+    average_precision_score,
+    f1_score,
+    precision_recall_curve,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+)
 
 from laughter_server.audio.dataset import POSITIVE_LABEL
 
@@ -40,3 +48,84 @@ def false_positive_rates(
             "rate": round(positives / int(mask.sum()), 4),
         }
     return result
+
+
+ONSET_SLACK_S = 1e-9
+"""Added to the onset tolerance so that a difference of exactly the tolerance counts despite float rounding."""
+
+
+@dataclasses.dataclass(frozen=True)
+class OnsetMatch:
+    """One-to-one pairing of detected segments with true ones; ``pairs`` are (truth index, detection index)."""
+
+    pairs: tuple[tuple[int, int], ...]
+    true_count: int
+    detected_count: int
+
+    @property
+    def true_positives(self) -> int:
+        """Detections paired with a true segment."""
+        return len(self.pairs)
+
+    @property
+    def false_positives(self) -> int:
+        """Detections left without a true segment."""
+        return self.detected_count - len(self.pairs)
+
+    @property
+    def misses(self) -> int:
+        """True segments left without a detection."""
+        return self.true_count - len(self.pairs)
+
+
+def match_onsets(
+    truth_onsets_s: Sequence[float], detected_onsets_s: Sequence[float], tolerance_s: float
+) -> OnsetMatch:
+    """Pair detections with true segments, closest onsets first, each used at most once.
+
+    A pair is allowed when the onsets differ by at most ``tolerance_s``; ties are broken by the
+    earlier true segment, then the earlier detection.
+    """
+    candidates = sorted(
+        (abs(detected - truth), i, j)
+        for i, truth in enumerate(truth_onsets_s)
+        for j, detected in enumerate(detected_onsets_s)
+        if abs(detected - truth) <= tolerance_s + ONSET_SLACK_S
+    )
+    used_truth: set[int] = set()
+    used_detected: set[int] = set()
+    pairs = []
+    for _, i, j in candidates:
+        if i not in used_truth and j not in used_detected:
+            used_truth.add(i)
+            used_detected.add(j)
+            pairs.append((i, j))
+    return OnsetMatch(tuple(sorted(pairs)), len(truth_onsets_s), len(detected_onsets_s))
+
+
+def segment_metrics(true_positives: int, false_positives: int, misses: int) -> dict[str, float]:
+    """Segment precision, recall and F1 from match counts (0.0 where a ratio has no denominator)."""
+    detected = true_positives + false_positives
+    actual = true_positives + misses
+    precision = true_positives / detected if detected else 0.0
+    recall = true_positives / actual if actual else 0.0
+    f1 = 2.0 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
+def precision_recall_points(truth: npt.NDArray[Any], scores: npt.NDArray[Any]) -> dict[str, Any]:
+    """The clip-level precision-recall curve (scikit-learn's points) and its average precision.
+
+    ``thresholds[k]`` gives ``precision[k]`` and ``recall[k]``; the last point (precision 1, recall 0)
+    has no threshold.
+    """
+    truth = np.asarray(truth).astype(int)
+    scores = np.asarray(scores, dtype=np.float64)
+    precision, recall, thresholds = precision_recall_curve(truth, scores)
+    return {
+        "average_precision": round(float(average_precision_score(truth, scores)), 4),
+        "positive_share": round(float(truth.mean()), 4) if truth.size else 0.0,
+        "precision": [round(float(v), 4) for v in precision],
+        "recall": [round(float(v), 4) for v in recall],
+        "thresholds": [round(float(v), 4) for v in thresholds],
+    }
