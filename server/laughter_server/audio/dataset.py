@@ -56,18 +56,45 @@ class LabeledClip:
         return len(self.samples) / TARGET_SAMPLE_RATE_HERTZ
 
 
-def load_labeled_clips(data_dir: Path, manifest: Path | None = None) -> list[LabeledClip]:
-    """Load every audio clip of a label-folder tree or of a manifest, sorted by path."""
+def load_labeled_clips(data: Path | Sequence[Path], manifest: Path | None = None) -> list[LabeledClip]:
+    """Load every audio clip of one or more sets, sorted by path.
+
+    ``data`` is a label-folder tree or a manifest CSV (or, with ``manifest``, the folder that the
+    manifest's paths are relative to); a sequence of those loads several sets together, which
+    must not share a relative path. Together they need both laughter and negative clips.
+    """
+    sources = [data] if isinstance(data, Path) else list(data)
+    if manifest is not None and len(sources) != 1:
+        raise TrainingDataError("--manifest goes with exactly one --data folder; pass CSV files as --data")
+    clips: list[LabeledClip] = []
+    seen: dict[str, Path] = {}
+    for source in sources:
+        for clip in _load_set(source, manifest):
+            if clip.relative_path in seen:
+                raise TrainingDataError(
+                    "two data sets hold "
+                    + clip.relative_path
+                    + " ("
+                    + str(seen[clip.relative_path])
+                    + " and "
+                    + str(source)
+                    + "); rename one of them"
+                )
+            seen[clip.relative_path] = source
+            clips.append(clip)
+    labels = {clip.is_laughter for clip in clips}
+    if labels != {True, False}:
+        raise TrainingDataError("the data needs both '" + POSITIVE_LABEL + "' clips and negative clips")
+    return sorted(clips, key=lambda clip: clip.relative_path)
+
+
+def _load_set(data_dir: Path, manifest: Path | None) -> list[LabeledClip]:
     if manifest is None and data_dir.is_file() and data_dir.suffix.lower() == ".csv":
         manifest, data_dir = data_dir, data_dir.parent
     entries = _manifest_entries(manifest, data_dir) if manifest is not None else _folder_entries(data_dir)
     if not entries:
         raise TrainingDataError("no audio files found under " + str(manifest or data_dir))
-    clips = [_read_clip(path, relative, label, group) for path, relative, label, group in entries]
-    labels = {clip.is_laughter for clip in clips}
-    if labels != {True, False}:
-        raise TrainingDataError("the data needs both '" + POSITIVE_LABEL + "' clips and negative clips")
-    return sorted(clips, key=lambda clip: clip.relative_path)
+    return [_read_clip(path, relative, label, group) for path, relative, label, group in entries]
 
 
 def fingerprint_clips(clips: Sequence[LabeledClip]) -> str:

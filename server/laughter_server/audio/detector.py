@@ -19,7 +19,12 @@ import skops.io
 import structlog
 
 from laughter_server.audio.features import FeatureSettings, compute_window_features
-from laughter_server.audio.scores import CLIP_AGGREGATES, WindowScores, aggregate_clip_score
+from laughter_server.audio.scores import (
+    CLIP_AGGREGATES,
+    WindowScores,
+    aggregate_clip_score,
+    remap_operating_point,
+)
 from laughter_server.errors import InvalidMediaError, ModelLoadError
 from laughter_server.media.types import AudioClip
 
@@ -116,6 +121,9 @@ class AudioLaughterDetector:
         self.sha256 = sha256
         self.settings = FeatureSettings.from_dict(metadata["feature_settings"])
         self.clip_aggregate: str = str(metadata.get("clip_aggregate", "max"))
+        self.operating_threshold = float(metadata.get("operating_threshold", 0.5))
+        if not 0.0 < self.operating_threshold < 1.0:
+            raise ValueError("operating_threshold must lie strictly between 0 and 1")
 
     @classmethod
     def load(cls, path: Path | str) -> AudioLaughterDetector:
@@ -175,7 +183,10 @@ class AudioLaughterDetector:
         return detector
 
     def predict_windows(self, clip: AudioClip) -> WindowScores:
-        """Laughter probability, RMS level and burst rate of every window of ``clip`` (media times).
+        """Laughter score, RMS level and burst rate of every window of ``clip`` (media times).
+
+        The score is the calibrated probability with the model's ``operating_threshold`` (chosen
+        in cross-validation, stored in the metadata; 0.5 when absent) mapped to 0.5.
 
         Windows quieter than ``settings.silence_floor_dbfs`` get probability 0 (the features are
         level-relative, so near-silence would otherwise be scored like any other sound).
@@ -193,6 +204,8 @@ class AudioLaughterDetector:
             probabilities = np.zeros(0, np.float32)
         else:
             probabilities = self._model.predict_proba(windows.features)[:, 1].astype(np.float32)
+            if self.operating_threshold != 0.5:
+                probabilities = remap_operating_point(probabilities, self.operating_threshold)
             probabilities[windows.rms_dbfs < self.settings.silence_floor_dbfs] = 0.0
         return WindowScores(
             centers_s=windows.centers_s + clip.start_s,

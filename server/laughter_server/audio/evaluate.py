@@ -24,7 +24,9 @@ from laughter_server.audio.metrics import (
     clip_metrics,
     false_positive_rates,
     match_onsets,
+    metrics_against,
     precision_recall_points,
+    roc_auc_by_class,
     segment_metrics,
 )
 from laughter_server.fusion.events import GRID_STEP_S, fuse_events
@@ -65,6 +67,8 @@ def evaluate_detector(
         "clips": len(clips),
         **clip_metrics(truth, scores, threshold),
         "false_positive_rate_by_class": false_positive_rates([c.label for c in clips], scores, threshold),
+        "roc_auc_by_class": roc_auc_by_class([c.label for c in clips], scores),
+        "against_speech_and_screams": metrics_against([c.label for c in clips], scores, threshold),
         "missed_laughter": missed,
         "false_alarms": false_alarms,
         "audio_seconds": round(audio_s, 1),

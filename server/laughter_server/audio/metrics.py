@@ -50,6 +50,38 @@ def false_positive_rates(
     return result
 
 
+TARGET_NEGATIVES = ("speech", "scream")
+"""The negative classes of the product's clip-level targets (laughter against speech and screams)."""
+
+
+def metrics_against(
+    labels: Sequence[str],
+    scores: npt.NDArray[Any],
+    threshold: float,
+    negatives: Sequence[str] = TARGET_NEGATIVES,
+) -> dict[str, Any]:
+    """Clip metrics on the laughter clips and the clips of ``negatives`` only (the others left out)."""
+    keep = np.array([label == POSITIVE_LABEL or label in negatives for label in labels])
+    truth = np.array([label == POSITIVE_LABEL for label in labels], dtype=int)[keep]
+    return {
+        "negatives": list(negatives),
+        "clips": int(keep.sum()),
+        **clip_metrics(truth, np.asarray(scores)[keep], threshold),
+    }
+
+
+def roc_auc_by_class(labels: Sequence[str], scores: npt.NDArray[Any]) -> dict[str, float]:
+    """ROC AUC of the laughter clips against each negative class on its own."""
+    values = np.asarray(scores)
+    positive = np.array([label == POSITIVE_LABEL for label in labels])
+    result: dict[str, float] = {}
+    for label in sorted(set(labels) - {POSITIVE_LABEL}):
+        mask = positive | np.array([item == label for item in labels])
+        if positive.any():
+            result[label] = round(float(roc_auc_score(positive[mask].astype(int), values[mask])), 4)
+    return result
+
+
 ONSET_SLACK_S = 1e-9
 """Added to the onset tolerance so that a difference of exactly the tolerance counts despite float rounding."""
 

@@ -8,8 +8,25 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-CLIP_AGGREGATES = ("max", "top3_mean")
+CLIP_AGGREGATES = ("max", "top3_mean", "top_half_mean")
 """Ways to turn window probabilities into one clip score."""
+
+
+def remap_operating_point(
+    probabilities: npt.NDArray[np.floating[Any]], threshold: float
+) -> npt.NDArray[np.float32]:
+    """Monotone piecewise-linear map that sends ``threshold`` to 0.5 (0 and 1 stay put).
+
+    A model's operating point (the clip threshold chosen in cross-validation) then sits at 0.5,
+    where the fusion's enter threshold and ``laughter-eval``'s default threshold are.
+    """
+    values = np.clip(np.asarray(probabilities, dtype=np.float32), 0.0, 1.0)
+    if not 0.0 < threshold < 1.0:
+        raise ValueError("an operating threshold must lie strictly between 0 and 1")
+    below = values * np.float32(0.5 / threshold)
+    above = np.float32(0.5) + (values - np.float32(threshold)) * np.float32(0.5 / (1.0 - threshold))
+    remapped: npt.NDArray[np.float32] = np.where(values < threshold, below, above).astype(np.float32)
+    return remapped
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,7 +62,11 @@ class WindowScores:
 
 
 def aggregate_clip_score(probabilities: npt.NDArray[np.floating[Any]], method: str) -> float:
-    """One clip score from window probabilities: ``max`` or ``top3_mean`` (0.0 when there are no windows)."""
+    """One clip score from window probabilities (0.0 when there are no windows).
+
+    ``max``: the highest window; ``top3_mean``: mean of the three highest; ``top_half_mean``: mean of
+    the highest half (rounded up), which a single laughter-like window in a long clip cannot carry.
+    """
     values = np.asarray(probabilities, dtype=np.float64)
     if values.size == 0:
         return 0.0
@@ -53,4 +74,6 @@ def aggregate_clip_score(probabilities: npt.NDArray[np.floating[Any]], method: s
         return float(values.max())
     if method == "top3_mean":
         return float(np.sort(values)[-3:].mean())
+    if method == "top_half_mean":
+        return float(np.sort(values)[-((values.size + 1) // 2) :].mean())
     raise ValueError("unknown clip aggregate: " + method)

@@ -5,8 +5,10 @@ never on both sides of a split, and augmentation happens inside each training fo
 fold's clips only (augmented copies never reach a test fold). Candidates: logistic
 regression on standardised features, random forest and histogram gradient boosting, each
 with a sigmoid calibration fitted on grouped inner splits. The clip score is an aggregate
-of window probabilities (``max`` or ``top3_mean``); the (estimator, aggregate) pair with the
-best out-of-fold ROC AUC + F1 at 0.5 wins, is refitted on all clips and saved with skops.
+of window probabilities (``CLIP_AGGREGATES``); the (estimator, aggregate) pair with the best
+out-of-fold ROC AUC (then F1 at its best threshold) wins. Its operating threshold is the clip
+threshold with the best out-of-fold F1; the detector maps it to 0.5. The winner is refitted on
+all clips and saved with skops.
 """
 
 from __future__ import annotations
@@ -45,7 +47,12 @@ from laughter_server.audio.detector import (
     artifact_types,
 )
 from laughter_server.audio.features import FeatureSettings, compute_window_features, feature_names
-from laughter_server.audio.metrics import clip_metrics, false_positive_rates
+from laughter_server.audio.metrics import (
+    clip_metrics,
+    false_positive_rates,
+    metrics_against,
+    roc_auc_by_class,
+)
 from laughter_server.errors import ModelLoadError
 
 log = structlog.get_logger()
@@ -138,7 +145,7 @@ def _train(clips: Sequence[LabeledClip], out_dir: Path, config: TrainConfig) -> 
                 scores[name][i] = [aggregate_clip_score(probabilities, a) for a in CLIP_AGGREGATES]
         log.info("training.fold_done", fold=fold_index, train_windows=int(labels.size))
     table = _cv_table(clips, scores)
-    best = max(table, key=lambda row: (row["roc_auc"] + row["f1"], row["f1"]))
+    best = max(table, key=lambda row: (row["roc_auc"], row["best_f1"]))
     best_scores = scores[best["estimator"]][:, CLIP_AGGREGATES.index(best["aggregate"])]
     features, labels, groups, weights = _training_windows(clips, config, config.seed + 1000)
     model = _fit(
@@ -224,8 +231,44 @@ def _cv_table(clips: Sequence[LabeledClip], scores: dict[str, Any]) -> list[dict
     for name, matrix in scores.items():
         for column, aggregate in enumerate(CLIP_AGGREGATES):
             metrics = clip_metrics(truth, matrix[:, column], CLIP_THRESHOLD)
-            table.append({"estimator": name, "aggregate": aggregate, **metrics})
+            threshold = best_f1_threshold(truth, matrix[:, column])
+            at_best = clip_metrics(truth, matrix[:, column], threshold)
+            table.append(
+                {
+                    "estimator": name,
+                    "aggregate": aggregate,
+                    **metrics,
+                    "best_threshold": round(threshold, 4),
+                    "best_precision": at_best["precision"],
+                    "best_recall": at_best["recall"],
+                    "best_f1": at_best["f1"],
+                }
+            )
     return table
+
+
+def best_f1_threshold(
+    truth: npt.NDArray[Any], scores: npt.NDArray[Any], bounds: tuple[float, float] = (0.05, 0.95)
+) -> float:
+    """The clip threshold with the highest F1, halfway between the two scores it separates.
+
+    Clamped to ``bounds``; ties go to the higher threshold (fewer false alarms). 0.5 when the
+    scores cannot separate anything (no positives or no negatives).
+    """
+    truth = np.asarray(truth).astype(int)
+    values = np.asarray(scores, dtype=np.float64)
+    if truth.min(initial=1) == truth.max(initial=0):
+        return 0.5
+    order = np.argsort(-values, kind="stable")
+    ranked, hits = values[order], truth[order]
+    true_positives = np.cumsum(hits)
+    predicted = np.arange(1, ranked.size + 1)
+    f1 = 2.0 * true_positives / (predicted + hits.sum())
+    distinct = np.append(ranked[1:] < ranked[:-1], True)  # cut only between different scores
+    f1 = np.where(distinct, f1, -1.0)
+    best = int(np.flatnonzero(f1 == f1.max())[0])
+    lower = ranked[best + 1] if best + 1 < ranked.size else 0.0
+    return float(np.clip((ranked[best] + lower) / 2.0, *bounds))
 
 
 def _metadata(
@@ -261,11 +304,16 @@ def _metadata(
             "clip_threshold": CLIP_THRESHOLD,
             "table": table,
             "chosen_false_positive_rate_by_class": false_positive_rates(
-                [c.label for c in clips], best_scores, CLIP_THRESHOLD
+                [c.label for c in clips], best_scores, best["best_threshold"]
+            ),
+            "chosen_roc_auc_by_class": roc_auc_by_class([c.label for c in clips], best_scores),
+            "chosen_against_speech_and_screams": metrics_against(
+                [c.label for c in clips], best_scores, best["best_threshold"]
             ),
         },
         "chosen_estimator": best["estimator"],
         "clip_aggregate": best["aggregate"],
+        "operating_threshold": best["best_threshold"],
         "calibration": "CalibratedClassifierCV(method=sigmoid, grouped inner splits, ensemble=False)",
         "seed": config.seed,
         "is_quick": config.is_quick,

@@ -6,7 +6,6 @@ import csv
 import json
 import pathlib
 import shutil
-import time
 
 import numpy as np
 import pytest
@@ -48,10 +47,8 @@ def fixture_subset_dir(audio_dev_dir: pathlib.Path, tmp_path_factory: pytest.Tem
 def fixture_quick_model(subset_dir: pathlib.Path, tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     """A model trained with --quick on the subset."""
     out = tmp_path_factory.mktemp("model")
-    started = time.perf_counter()
     code = main(["audio", "--data", str(subset_dir), "--out", str(out), "--version", "0.0.1", "--quick"])
     assert code == 0
-    assert time.perf_counter() - started < 60.0
     return out / "laughter-audio-0.0.1.skops"
 
 

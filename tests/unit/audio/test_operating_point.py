@@ -1,0 +1,169 @@
+"""Operating threshold, clip aggregates, the 1.2.x augmentation recipe and training on several sets."""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import shutil
+
+import numpy as np
+import pytest
+from laughter_server.audio.augment import AugmentSettings, build_examples
+from laughter_server.audio.dataset import LabeledClip, TrainingDataError, load_labeled_clips
+from laughter_server.audio.detector import AudioLaughterDetector, default_model_path
+from laughter_server.audio.scores import aggregate_clip_score, remap_operating_point
+from laughter_server.audio.train import best_f1_threshold
+from laughter_server.media.types import AudioClip
+
+from tests.unit.audio.test_train import fixture_subset_dir
+
+__all__ = ["fixture_subset_dir"]
+
+
+class TestRemapOperatingPoint:
+    """remap_operating_point."""
+
+    @pytest.mark.parametrize("threshold", [0.1, 0.3, 0.5, 0.8])
+    def test_threshold_goes_to_half_and_ends_stay(self, threshold: float) -> None:
+        """The threshold maps to 0.5, 0 to 0 and 1 to 1, and the map is increasing."""
+        values = np.array([0.0, threshold, 1.0], np.float32)
+        np.testing.assert_allclose(remap_operating_point(values, threshold), [0.0, 0.5, 1.0], atol=1e-6)
+        grid = np.linspace(0.0, 1.0, 101, dtype=np.float32)
+        assert np.all(np.diff(remap_operating_point(grid, threshold)) > 0)
+
+    def test_decisions_at_threshold_equal_decisions_at_half(self) -> None:
+        """Scores at or above the threshold are exactly those at or above 0.5 after the map."""
+        values = np.random.default_rng(3).random(1000).astype(np.float32)
+        remapped = remap_operating_point(values, 0.27)
+        np.testing.assert_array_equal(values >= np.float32(0.27), remapped >= 0.5)
+
+    @pytest.mark.parametrize("threshold", [0.0, 1.0, -0.2])
+    def test_threshold_outside_the_open_interval_refused(self, threshold: float) -> None:
+        """0, 1 and negative thresholds would collapse or invert the map."""
+        with pytest.raises(ValueError, match="strictly between"):
+            remap_operating_point(np.zeros(3, np.float32), threshold)
+
+
+class TestTopHalfMean:
+    """The top_half_mean clip aggregate."""
+
+    def test_mean_of_the_highest_half(self) -> None:
+        """Odd counts round the half up."""
+        assert aggregate_clip_score(np.array([0.1, 0.9, 0.5, 0.7]), "top_half_mean") == pytest.approx(0.8)
+        assert aggregate_clip_score(np.array([0.2, 0.4, 0.6]), "top_half_mean") == pytest.approx(0.5)
+
+    def test_one_high_window_in_a_long_clip_stays_low(self) -> None:
+        """A single laughter-like window among 20 low ones does not carry the clip, unlike max."""
+        values = np.array([0.95] + [0.05] * 20)
+        assert aggregate_clip_score(values, "max") == pytest.approx(0.95)
+        assert aggregate_clip_score(values, "top_half_mean") < 0.15
+
+    def test_no_windows_is_zero(self) -> None:
+        """An empty clip scores 0."""
+        assert aggregate_clip_score(np.zeros(0), "top_half_mean") == 0.0
+
+
+class TestBestF1Threshold:
+    """best_f1_threshold."""
+
+    def test_separable_scores_cut_halfway(self) -> None:
+        """With a clean gap the threshold sits halfway between the lowest positive and highest negative."""
+        truth = np.array([1, 1, 0, 0, 0])
+        scores = np.array([0.9, 0.6, 0.4, 0.2, 0.1])
+        assert best_f1_threshold(truth, scores) == pytest.approx(0.5)
+
+    def test_best_cut_is_chosen_over_the_first(self) -> None:
+        """Taking one more negative to catch two more positives beats stopping early."""
+        truth = np.array([1, 0, 1, 1, 0, 0])
+        scores = np.array([0.9, 0.8, 0.7, 0.6, 0.3, 0.2])
+        threshold = best_f1_threshold(truth, scores)
+        assert 0.3 < threshold < 0.6
+        assert threshold == pytest.approx(0.45)
+
+    def test_tied_scores_are_not_split(self) -> None:
+        """A threshold never falls between equal scores."""
+        truth = np.array([1, 0, 1, 0])
+        scores = np.array([0.7, 0.7, 0.7, 0.1])
+        threshold = best_f1_threshold(truth, scores)
+        assert threshold == pytest.approx(0.4)
+
+    def test_clamped_and_degenerate(self) -> None:
+        """Thresholds stay inside the bounds; one class only gives 0.5."""
+        assert best_f1_threshold(np.array([1, 0]), np.array([0.02, 0.01])) == pytest.approx(0.05)
+        assert best_f1_threshold(np.array([1, 1]), np.array([0.3, 0.2])) == 0.5
+
+
+class TestDetectorOperatingThreshold:
+    """The detector applies the operating threshold stored in the metadata."""
+
+    def test_windows_are_remapped_and_clip_decisions_follow(self, read_clip) -> None:  # type: ignore[no-untyped-def]
+        """The same estimator with threshold t gives remap(p, t) for every window."""
+        base = AudioLaughterDetector.load(default_model_path())
+        metadata = dict(base.metadata, operating_threshold=0.5)
+        plain = AudioLaughterDetector(base._model, metadata, base.sha256)
+        shifted = AudioLaughterDetector(base._model, dict(metadata, operating_threshold=0.2), base.sha256)
+        clip = AudioClip(read_clip("audio/laughter/trackballs-data__sfx_crazylaugh.wav"))
+        raw = plain.predict_windows(clip).probabilities
+        moved = shifted.predict_windows(clip).probabilities
+        np.testing.assert_allclose(moved, remap_operating_point(raw, 0.2), atol=1e-6)
+        assert not np.allclose(moved, raw)
+
+    def test_invalid_threshold_in_metadata_refused(self) -> None:
+        """A threshold of 1 in the metadata is refused when the detector is built."""
+        base = AudioLaughterDetector.load(default_model_path())
+        with pytest.raises(ValueError, match="operating_threshold"):
+            AudioLaughterDetector(base._model, dict(base.metadata, operating_threshold=1.0), base.sha256)
+
+
+def _clip(label: str, seconds: float, group: str) -> LabeledClip:
+    samples = (0.1 * np.sin(np.arange(int(seconds * 16_000)) * 0.05)).astype(np.float32)
+    return LabeledClip(label + ".wav", label, group, samples, "0" * 64)
+
+
+class TestAugmentRecipe:
+    """The default (1.2.x) augmentation."""
+
+    def test_only_laughs_get_copies(self) -> None:
+        """Each laugh gets four speed copies and one telephone copy; negatives stay single."""
+        clips = [_clip("laughter", 2.0, "a"), _clip("speech", 6.0, "b")]
+        examples = build_examples(clips, np.random.default_rng(0), AugmentSettings())
+        by_label = [e.source_label for e in examples]
+        assert by_label.count("speech") == 1
+        assert by_label.count("laughter") == 1 + 4 + 1
+        assert all(e.laughter is not None for e in examples if e.source_label == "laughter")
+
+    def test_mixing_and_negative_copies_still_available(self) -> None:
+        """The older recipe (mixes, negative copies) is reachable through the settings."""
+        clips = [_clip("laughter", 2.0, "a"), _clip("speech", 6.0, "b")]
+        settings = dataclasses.replace(AugmentSettings(), mixes_per_positive=2, augment_negatives=True)
+        examples = build_examples(clips, np.random.default_rng(0), settings)
+        assert [e.source_label for e in examples].count("speech") >= 2
+        assert [e.source_label for e in examples].count("laughter") == 1 + 2 + 4 + 1
+
+
+class TestSeveralSets:
+    """load_labeled_clips over several data sets."""
+
+    def test_sets_are_joined_and_classes_checked_on_the_union(
+        self, subset_dir: pathlib.Path, tmp_path: pathlib.Path
+    ) -> None:
+        """A set of negatives only is accepted next to a set with laughs."""
+        extra = tmp_path / "extra"
+        (extra / "scream").mkdir(parents=True)
+        source = next((subset_dir / "speech").iterdir())
+        shutil.copy(source, extra / "scream" / ("other-pkg__" + source.name))
+        clips = load_labeled_clips([subset_dir, extra])
+        assert len(clips) == len(load_labeled_clips(subset_dir)) + 1
+        assert "scream" in {c.label for c in clips}
+        with pytest.raises(TrainingDataError, match="laughter"):
+            load_labeled_clips([extra])
+
+    def test_same_relative_path_in_two_sets_refused(self, subset_dir: pathlib.Path) -> None:
+        """Two sets holding the same relative path would make the data fingerprint ambiguous."""
+        with pytest.raises(TrainingDataError, match="two data sets"):
+            load_labeled_clips([subset_dir, subset_dir])
+
+    def test_manifest_with_several_sets_refused(self, subset_dir: pathlib.Path) -> None:
+        """--manifest belongs to exactly one --data."""
+        with pytest.raises(TrainingDataError, match="exactly one"):
+            load_labeled_clips([subset_dir, subset_dir], subset_dir / "manifest.csv")
