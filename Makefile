@@ -66,7 +66,8 @@ test-unit: $(STAMP) ## unit tests only
 test-integration: $(STAMP) ## integration tests only
 	$(PY) -m pytest -m integration $(PYTEST_ARGS)
 
-bench: $(STAMP) ## benchmarks: whole-file RTF/stages/faces/memory; sustained live streams with and without batching
+bench: $(STAMP) ## benchmarks: audio detector speed; whole-file RTF/stages/faces/memory; live streams; batch
+	$(PY) bench/bench_audio.py
 	$(PY) bench/bench_whole_file.py
 	$(PY) bench/bench_streaming.py
 	$(PY) bench/bench_batch.py --files 15

@@ -303,9 +303,11 @@ def _write_table(metadata: dict[str, object]) -> None:
         + str(metadata["chosen_estimator"])
         + " / "
         + str(metadata["clip_aggregate"])
-        + ", operating threshold "
+        + ", clip threshold "
+        + str(metadata["clip_threshold"])
+        + ", window (event) threshold "
         + str(metadata["operating_threshold"])
-        + " (mapped to 0.5)\n"
+        + " (each mapped to 0.5)\n"
     )
 
 

@@ -244,15 +244,16 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
                 raise InvalidOptionError(
                     "model_name", f"only the audio model '{current.name}' can be reloaded (got {name!r})"
                 )
-            version = request.version
-            if not version or "/" in version or "\\" in version or version.startswith("."):
-                raise InvalidOptionError("version", "version must be a plain version string such as 1.0.0")
             models_dir = pathlib.Path(self.settings.audio_model).parent
+            available = sorted(
+                (p.stem.removeprefix(name + "-") for p in models_dir.glob(name + "-*.skops")),
+                key=version_sort_key,
+            )
+            version = request.version or (available[-1] if available else "")
+            if not version or "/" in version or "\\" in version or version.startswith("."):
+                raise InvalidOptionError("version", "version must be a plain version string such as 1.2.0")
             path = models_dir / f"{name}-{version}.skops"
             if not path.is_file():
-                available = sorted(
-                    p.stem.removeprefix(name + "-") for p in models_dir.glob(name + "-*.skops")
-                )
                 raise InvalidOptionError(
                     "version",
                     f"no version {version!r} of {name}; available: {', '.join(available) or 'none'}",
@@ -419,3 +420,9 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
                 events=[convert.event_to_proto(e) for e in final.events],
             )
         raise AssertionError("unreachable: translate_errors aborts the call")
+
+
+def version_sort_key(version: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key of version strings: numeric parts compare as numbers (1.10.0 after 1.2.0)."""
+    parts = version.replace("-", ".").split(".")
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in parts)

@@ -7,6 +7,7 @@ checks the file's sha256 against the metadata and lets skops build only the type
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -18,7 +19,7 @@ import numpy as np
 import skops.io
 import structlog
 
-from laughter_server.audio.features import FeatureSettings, compute_window_features
+from laughter_server.audio.features import FeatureSettings, compute_window_features, window_level_weights
 from laughter_server.audio.scores import (
     CLIP_AGGREGATES,
     WindowScores,
@@ -38,9 +39,8 @@ __all__ = [
 
 log = structlog.get_logger()
 
-DEFAULT_MODEL_FILE = "laughter-audio-1.1.0.skops"
-"""The newest trained artifact. The server's default stays 1.0.0 (`config.DEFAULT_AUDIO_MODEL`): at the fusion's
-0.5 threshold 1.0.0 has far fewer false positives on speech and screams; switch with --audio-model or ReloadModel."""
+DEFAULT_MODEL_FILE = "laughter-audio-1.2.0.skops"
+"""The newest trained artifact, also the server's default (`config.DEFAULT_AUDIO_MODEL`)."""
 
 TRUSTED_TYPES: tuple[str, ...] = (
     "sklearn.calibration.CalibratedClassifierCV",
@@ -122,8 +122,13 @@ class AudioLaughterDetector:
         self.settings = FeatureSettings.from_dict(metadata["feature_settings"])
         self.clip_aggregate: str = str(metadata.get("clip_aggregate", "max"))
         self.operating_threshold = float(metadata.get("operating_threshold", 0.5))
-        if not 0.0 < self.operating_threshold < 1.0:
-            raise ValueError("operating_threshold must lie strictly between 0 and 1")
+        self.clip_threshold = float(metadata.get("clip_threshold", 0.5))
+        for key, value in (
+            ("operating_threshold", self.operating_threshold),
+            ("clip_threshold", self.clip_threshold),
+        ):
+            if not 0.0 < value < 1.0:
+                raise ValueError(key + " must lie strictly between 0 and 1")
 
     @classmethod
     def load(cls, path: Path | str) -> AudioLaughterDetector:
@@ -131,13 +136,13 @@ class AudioLaughterDetector:
         model_path = Path(path)
         metadata_path = model_path.with_suffix(".json")
         if not model_path.is_file():
-            raise ModelLoadError("audio model not found: " + str(model_path))
+            raise ModelLoadError("audio model not found: " + model_path.name)
         if not metadata_path.is_file():
-            raise ModelLoadError("audio model metadata not found: " + str(metadata_path))
+            raise ModelLoadError("audio model metadata not found: " + metadata_path.name)
         try:
             metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as error:
-            raise ModelLoadError("audio model metadata is unreadable: " + str(metadata_path)) from error
+            raise ModelLoadError("audio model metadata is unreadable: " + metadata_path.name) from error
         raw = model_path.read_bytes()
         sha256 = hashlib.sha256(raw).hexdigest()
         expected = metadata.get("artifact_sha256")
@@ -185,12 +190,31 @@ class AudioLaughterDetector:
     def predict_windows(self, clip: AudioClip) -> WindowScores:
         """Laughter score, RMS level and burst rate of every window of ``clip`` (media times).
 
-        The score is the calibrated probability with the model's ``operating_threshold`` (chosen
-        in cross-validation, stored in the metadata; 0.5 when absent) mapped to 0.5.
+        The score is the calibrated probability with the model's ``operating_threshold`` mapped to
+        0.5: the window-level operating point chosen in cross-validation (stored in the metadata;
+        0.5 when absent), where the fusion's enter threshold sits.
 
-        Windows quieter than ``settings.silence_floor_dbfs`` get probability 0 (the features are
-        level-relative, so near-silence would otherwise be scored like any other sound).
+        Windows quieter than ``settings.silence_floor_dbfs`` get probability 0, and from 1.2.0 on,
+        windows between that floor and ``settings.quiet_full_weight_dbfs`` a proportionally lower one
+        (``features.window_level_weights``): the features are level-relative, so faint background
+        would otherwise be scored like any other sound.
         """
+        scores = self._raw_windows(clip)
+        if self.operating_threshold != 0.5:
+            scores = dataclasses.replace(
+                scores, probabilities=remap_operating_point(scores.probabilities, self.operating_threshold)
+            )
+        return scores
+
+    def score_clip(self, clip: AudioClip) -> float:
+        """One laughter score for a whole clip: the calibrated window probabilities aggregated as chosen
+        at training time, with the model's ``clip_threshold`` mapped to 0.5."""
+        raw = aggregate_clip_score(self._raw_windows(clip).probabilities, self.clip_aggregate)
+        if self.clip_threshold == 0.5:
+            return raw
+        return float(remap_operating_point(np.array([raw]), self.clip_threshold)[0])
+
+    def _raw_windows(self, clip: AudioClip) -> WindowScores:
         if clip.sample_rate_hertz != self.settings.sample_rate_hertz:
             raise InvalidMediaError(
                 "audio must be resampled to "
@@ -204,9 +228,7 @@ class AudioLaughterDetector:
             probabilities = np.zeros(0, np.float32)
         else:
             probabilities = self._model.predict_proba(windows.features)[:, 1].astype(np.float32)
-            if self.operating_threshold != 0.5:
-                probabilities = remap_operating_point(probabilities, self.operating_threshold)
-            probabilities[windows.rms_dbfs < self.settings.silence_floor_dbfs] = 0.0
+            probabilities *= window_level_weights(windows.rms_dbfs, self.settings)
         return WindowScores(
             centers_s=windows.centers_s + clip.start_s,
             probabilities=np.clip(probabilities, 0.0, 1.0),
@@ -215,7 +237,3 @@ class AudioLaughterDetector:
             window_s=self.settings.window_s,
             hop_s=self.settings.hop_s,
         )
-
-    def score_clip(self, clip: AudioClip) -> float:
-        """One laughter score for a whole clip, aggregated as chosen at training time."""
-        return aggregate_clip_score(self.predict_windows(clip).probabilities, self.clip_aggregate)

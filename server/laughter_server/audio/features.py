@@ -69,6 +69,7 @@ class FeatureSettings:
     pitch_max_hertz: float = 700.0
     voicing_threshold: float = 0.45
     silence_floor_dbfs: float = -60.0
+    quiet_full_weight_dbfs: float | None = -40.0
     gate_below_local_max_db: float = 35.0
     modulation_band_hertz: tuple[float, float] = (3.0, 8.0)
     modulation_total_hertz: tuple[float, float] = (1.0, 20.0)
@@ -109,6 +110,7 @@ class FeatureSettings:
             if key in fields
         }
         kwargs.setdefault("feature_set", LEGACY_FEATURE_SET)  # models saved before the field existed
+        kwargs.setdefault("quiet_full_weight_dbfs", None)  # models before 1.2.0: no quiet-window ramp
         if kwargs["feature_set"] not in FEATURE_SETS:
             raise ValueError("unknown feature set: " + str(kwargs["feature_set"]))
         return cls(**kwargs)
@@ -468,3 +470,21 @@ def _modulation(
     ratio = spectrum[:, band].sum(axis=1) / total
     peak = freqs[total_band][np.argmax(spectrum[:, total_band], axis=1)]
     return ratio, peak
+
+
+def window_level_weights(rms_dbfs: FloatArray, settings: FeatureSettings) -> FloatArray:
+    """Weight of each window's laughter probability by its level.
+
+    0 at or below ``silence_floor_dbfs``; when ``quiet_full_weight_dbfs`` is set, rising linearly to 1
+    at that level, so faint background (room hiss after speech, say) cannot outvote louder sound: the
+    features are level-relative and would otherwise score a -50 dBFS hiss like a loud sound. Without
+    it (models before 1.2.0) the weight steps from 0 to 1 at the floor.
+    """
+    rms = np.asarray(rms_dbfs, dtype=np.float32)
+    floor = np.float32(settings.silence_floor_dbfs)
+    if settings.quiet_full_weight_dbfs is None:
+        return (rms >= floor).astype(np.float32)
+    span = np.float32(max(settings.quiet_full_weight_dbfs - settings.silence_floor_dbfs, 1e-6))
+    weights: FloatArray = np.clip((rms - floor) / span, 0.0, 1.0).astype(np.float32)
+    weights[rms < floor] = 0.0
+    return weights

@@ -6,8 +6,10 @@ fold's clips only (augmented copies never reach a test fold). Candidates: logist
 regression on standardised features, random forest and histogram gradient boosting, each
 with a sigmoid calibration fitted on grouped inner splits. The clip score is an aggregate
 of window probabilities (``CLIP_AGGREGATES``); the (estimator, aggregate) pair with the best
-out-of-fold ROC AUC (then F1 at its best threshold) wins. Its operating threshold is the clip
-threshold with the best out-of-fold F1; the detector maps it to 0.5. The winner is refitted on
+out-of-fold ROC AUC (then F1 at its best threshold) wins. Two thresholds come from its
+out-of-fold scores, each where F1 (smoothed over neighbouring thresholds) is best: the clip
+threshold for its clip aggregate, and the window (event) threshold for the ``max`` aggregate, since
+one window over the threshold is enough to start an event. The detector maps each to 0.5. The winner is refitted on
 all clips and saved with skops.
 """
 
@@ -46,7 +48,12 @@ from laughter_server.audio.detector import (
     aggregate_clip_score,
     artifact_types,
 )
-from laughter_server.audio.features import FeatureSettings, compute_window_features, feature_names
+from laughter_server.audio.features import (
+    FeatureSettings,
+    compute_window_features,
+    feature_names,
+    window_level_weights,
+)
 from laughter_server.audio.metrics import (
     clip_metrics,
     false_positive_rates,
@@ -65,7 +72,7 @@ class TrainConfig:
     """What to train and how; ``is_quick`` shrinks folds, augmentation and model sizes."""
 
     name: str = "laughter-audio"
-    version: str = "1.1.0"
+    version: str = "1.2.0"
     seed: int = 20240601
     folds: int = 5
     is_quick: bool = False
@@ -88,10 +95,12 @@ def candidate_estimators(seed: int, is_quick: bool) -> dict[str, Callable[[], Ba
 
     Forest and boosting get per-window sample weights (``window_weights``); the logistic
     regression pipeline cannot take them through the calibration wrapper and balances its
-    classes with ``class_weight`` instead.
+    classes with ``class_weight`` instead. Boosting is kept shallow and strongly regularised
+    (3 leaves, at least 60 windows per leaf): on unseen sources it ranked clips better than
+    deeper trees (grouped-CV ROC AUC 0.86 against 0.83 with 7 leaves and 20 windows per leaf).
     """
     trees = 30 if is_quick else 150
-    iterations = 30 if is_quick else 100
+    iterations = 30 if is_quick else 300
     return {
         "logistic_regression": lambda: make_pipeline(
             StandardScaler(), LogisticRegression(C=0.05, class_weight="balanced", max_iter=3000)
@@ -105,10 +114,10 @@ def candidate_estimators(seed: int, is_quick: bool) -> dict[str, Callable[[], Ba
         ),
         "hist_gradient_boosting": lambda: HistGradientBoostingClassifier(
             max_iter=iterations,
-            learning_rate=0.05,
-            max_leaf_nodes=7,
-            min_samples_leaf=20,
-            l2_regularization=1.0,
+            learning_rate=0.03,
+            max_leaf_nodes=3,
+            min_samples_leaf=60,
+            l2_regularization=2.0,
             random_state=seed,
         ),
     }
@@ -141,7 +150,7 @@ def _train(clips: Sequence[LabeledClip], out_dir: Path, config: TrainConfig) -> 
             model = _fit(name, factory(), features, labels, groups, weights, config.seed)
             for i in test_index:
                 probabilities = model.predict_proba(test_windows[i].features)[:, 1]
-                probabilities[test_windows[i].rms_dbfs < config.features.silence_floor_dbfs] = 0.0
+                probabilities *= window_level_weights(test_windows[i].rms_dbfs, config.features)
                 scores[name][i] = [aggregate_clip_score(probabilities, a) for a in CLIP_AGGREGATES]
         log.info("training.fold_done", fold=fold_index, train_windows=int(labels.size))
     table = _cv_table(clips, scores)
@@ -248,27 +257,30 @@ def _cv_table(clips: Sequence[LabeledClip], scores: dict[str, Any]) -> list[dict
 
 
 def best_f1_threshold(
-    truth: npt.NDArray[Any], scores: npt.NDArray[Any], bounds: tuple[float, float] = (0.05, 0.95)
+    truth: npt.NDArray[Any],
+    scores: npt.NDArray[Any],
+    bounds: tuple[float, float] = (0.05, 0.95),
+    smoothing: float = 0.05,
 ) -> float:
-    """The clip threshold with the highest F1, halfway between the two scores it separates.
+    """The clip threshold where F1, averaged over thresholds within ``smoothing`` of it, is highest.
 
-    Clamped to ``bounds``; ties go to the higher threshold (fewer false alarms). 0.5 when the
-    scores cannot separate anything (no positives or no negatives).
+    Thresholds are tried every 0.01 within ``bounds``. Averaging over neighbours picks the middle of
+    a broad good region rather than a lone spike that a few clips happen to make (out-of-fold scores
+    of a few dozen laughs are coarse). Ties go to the middle of the tied thresholds. 0.5 when there
+    are no positives or no negatives.
     """
     truth = np.asarray(truth).astype(int)
     values = np.asarray(scores, dtype=np.float64)
     if truth.min(initial=1) == truth.max(initial=0):
         return 0.5
-    order = np.argsort(-values, kind="stable")
-    ranked, hits = values[order], truth[order]
-    true_positives = np.cumsum(hits)
-    predicted = np.arange(1, ranked.size + 1)
-    f1 = 2.0 * true_positives / (predicted + hits.sum())
-    distinct = np.append(ranked[1:] < ranked[:-1], True)  # cut only between different scores
-    f1 = np.where(distinct, f1, -1.0)
-    best = int(np.flatnonzero(f1 == f1.max())[0])
-    lower = ranked[best + 1] if best + 1 < ranked.size else 0.0
-    return float(np.clip((ranked[best] + lower) / 2.0, *bounds))
+    grid = np.round(np.arange(bounds[0], bounds[1] + 1e-9, 0.01), 2)
+    predicted = values[None, :] >= grid[:, None]
+    true_positives = (predicted & (truth[None, :] == 1)).sum(axis=1)
+    f1 = 2.0 * true_positives / (predicted.sum(axis=1) + truth.sum())
+    reach = round(smoothing / 0.01)
+    smoothed = np.array([f1[max(0, i - reach) : i + reach + 1].mean() for i in range(grid.size)])
+    best = np.flatnonzero(np.isclose(smoothed, smoothed.max()))
+    return float(grid[best[best.size // 2]])
 
 
 def _metadata(
@@ -280,6 +292,7 @@ def _metadata(
     labels: npt.NDArray[np.int8],
 ) -> dict[str, Any]:
     clip_labels = Counter(c.label for c in clips)
+    event_row = next(r for r in table if r["estimator"] == best["estimator"] and r["aggregate"] == "max")
     return {
         "name": config.name,
         "version": config.version,
@@ -307,13 +320,18 @@ def _metadata(
                 [c.label for c in clips], best_scores, best["best_threshold"]
             ),
             "chosen_roc_auc_by_class": roc_auc_by_class([c.label for c in clips], best_scores),
+            "chosen_out_of_fold_scores": [
+                {"file": c.relative_path, "label": c.label, "group": c.group, "score": round(float(v), 4)}
+                for c, v in zip(clips, best_scores, strict=True)
+            ],
             "chosen_against_speech_and_screams": metrics_against(
                 [c.label for c in clips], best_scores, best["best_threshold"]
             ),
         },
         "chosen_estimator": best["estimator"],
         "clip_aggregate": best["aggregate"],
-        "operating_threshold": best["best_threshold"],
+        "operating_threshold": event_row["best_threshold"],
+        "clip_threshold": best["best_threshold"],
         "calibration": "CalibratedClassifierCV(method=sigmoid, grouped inner splits, ensemble=False)",
         "seed": config.seed,
         "is_quick": config.is_quick,

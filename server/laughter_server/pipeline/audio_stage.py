@@ -63,19 +63,35 @@ class AudioStage:
         scores = self._detector.predict_windows(clip)
         return scores if scores.count else None
 
+    def snapshot(self) -> AudioStage:
+        """A stage fixed to the model in use now, unaffected by later reloads: one analysis scores and
+        reports with the same model."""
+        with self._lock:
+            return AudioStage(self._detector, self._path)
+
     def reload(self, path: str | pathlib.Path) -> ModelDescription:
-        """Load another model version and switch to it once loaded; the current one serves meanwhile."""
+        """Load another model version and switch to it once loaded; the current one serves meanwhile.
+
+        Raises ModelLoadError, with the current model still in use, when the new one cannot be loaded.
+        """
         model_path = pathlib.Path(path)
         detector = AudioLaughterDetector.load(model_path)
         with self._lock:
             previous = self._detector
             self._detector, self._path = detector, model_path
         log.info("audio_model.swapped", previous=previous.version, current=detector.version)
-        return self.describe()
+        return _description(detector)
 
     def describe(self) -> ModelDescription:
         """Name, version and checksum of the model in use."""
-        d = self._detector
-        return ModelDescription(
-            name=d.name, version=d.version, role="audio_laughter", backend="scikit-learn", sha256=d.sha256
-        )
+        return _description(self._detector)
+
+
+def _description(detector: AudioLaughterDetector) -> ModelDescription:
+    return ModelDescription(
+        name=detector.name,
+        version=detector.version,
+        role="audio_laughter",
+        backend="scikit-learn",
+        sha256=detector.sha256,
+    )

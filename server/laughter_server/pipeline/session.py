@@ -197,7 +197,7 @@ class LiveSession:
     ) -> None:
         self.spec = spec
         self.limits = limits
-        self.audio_stage = audio
+        self.audio_stage = audio.snapshot()  # one model for the whole session, across reloads
         self.face_models = face_models
         self.opened_at = time.monotonic()
         self.last_chunk_at = self.opened_at

@@ -89,7 +89,8 @@ class WholeFileAnalyzer:
         elif not options.use_audio:
             notices.append(Notice.AUDIO_DISABLED)
 
-        audio_task = asyncio.create_task(self._audio(content, clock)) if want_audio else None
+        audio = self.audio.snapshot()  # scores and the reported version come from one model across a reload
+        audio_task = asyncio.create_task(self._audio(audio, content, clock)) if want_audio else None
         faces = FaceStage(
             self.face_models, detection_threshold=options.detection_threshold, max_faces=options.max_faces
         )
@@ -154,16 +155,19 @@ class WholeFileAnalyzer:
             frame_rate_hertz=options.frame_rate_hertz,
             stage_seconds=dict(clock.seconds),
             processing_s=processing_s,
-            models=(*self.face_models.describe(), self.audio.describe()),
+            models=(*self.face_models.describe(), audio.describe()),
         )
 
-    async def _audio(self, content: bytes, clock: StageClock) -> tuple[AudioClip | None, WindowScores | None]:
+    @staticmethod
+    async def _audio(
+        audio: AudioStage, content: bytes, clock: StageClock
+    ) -> tuple[AudioClip | None, WindowScores | None]:
         started = time.perf_counter()
         clip = await asyncio.to_thread(decode_audio, content)
         clock.add("decode", time.perf_counter() - started)
         if clip is None:
             return None, None
         started = time.perf_counter()
-        track = await asyncio.to_thread(self.audio.track, clip)
+        track = await asyncio.to_thread(audio.track, clip)
         clock.add("audio", time.perf_counter() - started)
         return clip, track

@@ -1,15 +1,18 @@
-"""is_silent: telling silent audio from audio worth scoring."""
+"""is_silent: telling silent audio from audio worth scoring; reload and snapshot: swapping the model."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pytest
+from laughter_server.errors import ModelLoadError
 from laughter_server.media.decode import decode_audio
 from laughter_server.media.types import AUDIO_SAMPLE_RATE_HERTZ, AudioClip
-from laughter_server.pipeline.audio_stage import SILENCE_DBFS, is_silent
+from laughter_server.pipeline.audio_stage import SILENCE_DBFS, AudioStage, is_silent
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DATA_DIR = REPO_ROOT / "tests" / "data"
@@ -84,3 +87,93 @@ class TestIsSilent:
             assert audio is not None
             assert not is_silent(audio), name
             assert is_silent(AudioClip(samples=(audio.samples * 1e-5).astype(np.float32))), name
+
+
+MODELS_DIR = REPO_ROOT / "server" / "laughter_server" / "models" / "audio"
+
+
+def copy_model(version: str, folder: Path, as_version: str | None = None) -> Path:
+    """Copy a shipped audio model (.skops and .json) into ``folder``, optionally under another version."""
+    target = as_version or version
+    model = folder / f"laughter-audio-{target}.skops"
+    shutil.copyfile(MODELS_DIR / f"laughter-audio-{version}.skops", model)
+    metadata = json.loads((MODELS_DIR / f"laughter-audio-{version}.json").read_text())
+    metadata["version"] = target
+    model.with_suffix(".json").write_text(json.dumps(metadata))
+    return model
+
+
+def shipped_sha256(version: str) -> str:
+    metadata = json.loads((MODELS_DIR / f"laughter-audio-{version}.json").read_text())
+    return str(metadata["artifact_sha256"])
+
+
+def speech_clip() -> AudioClip:
+    audio = decode_audio((DATA_DIR / "audio_only.wav").read_bytes())
+    assert audio is not None
+    return audio
+
+
+def flip_byte(path: Path) -> None:
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    path.write_bytes(bytes(raw))
+
+
+class TestReload:
+    """AudioStage.reload swaps models only once the new one has loaded; snapshots keep their model."""
+
+    @pytest.fixture
+    def stage(self, tmp_path: Path) -> AudioStage:
+        return AudioStage.load(copy_model("1.2.0", tmp_path))
+
+    def test_reload_switches_and_describes_the_new_model(self, stage: AudioStage, tmp_path: Path) -> None:
+        """The returned description and describe() both name the loaded version and its checksum."""
+        described = stage.reload(copy_model("1.1.0", tmp_path))
+        assert (described.version, described.sha256) == ("1.1.0", shipped_sha256("1.1.0"))
+        assert stage.describe() == described
+
+    @pytest.mark.parametrize(
+        ("damage", "message"),
+        [
+            ("flip_byte", "sha256 mismatch"),
+            ("no_metadata", "metadata not found"),
+            ("bad_metadata", "metadata is unreadable"),
+        ],
+    )
+    def test_failed_reload_keeps_the_old_model(
+        self, stage: AudioStage, tmp_path: Path, damage: str, message: str
+    ) -> None:
+        """A model that cannot be loaded raises ModelLoadError; the old one keeps scoring as before."""
+        clip = speech_clip()
+        before, described = stage.track(clip), stage.describe()
+        assert before is not None
+        broken = copy_model("1.1.0", tmp_path, as_version="9.9.9")
+        if damage == "flip_byte":
+            flip_byte(broken)
+        elif damage == "no_metadata":
+            broken.with_suffix(".json").unlink()
+        else:
+            broken.with_suffix(".json").write_text("{not json")
+        with pytest.raises(ModelLoadError, match=message):
+            stage.reload(broken)
+        assert stage.describe() == described
+        after = stage.track(clip)
+        assert after is not None
+        np.testing.assert_array_equal(after.probabilities, before.probabilities)
+
+    def test_snapshot_keeps_its_model_across_a_reload(self, stage: AudioStage, tmp_path: Path) -> None:
+        """A snapshot taken before a reload scores and reports with the model of that moment."""
+        clip = speech_clip()
+        before = stage.track(clip)
+        assert before is not None
+        snapshot = stage.snapshot()
+        stage.reload(copy_model("1.1.0", tmp_path))
+        assert snapshot.describe().version == "1.2.0"
+        assert stage.describe().version == "1.1.0"
+        scored = snapshot.track(clip)
+        assert scored is not None
+        np.testing.assert_array_equal(scored.probabilities, before.probabilities)
+        reloaded = stage.track(clip)
+        assert reloaded is not None
+        assert not np.array_equal(reloaded.probabilities, before.probabilities)

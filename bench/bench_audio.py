@@ -1,0 +1,72 @@
+"""Audio laughter detector speed on one core (``make bench``).
+
+Features + classification of a 60 s, 16 kHz mono clip (the bundled sample's soundtrack, repeated), one
+thread, best of several runs, for every shipped model version. Printed next to a reference measured in
+the same run: the 20-band MFCC matrix alone (librosa), the least any MFCC-based detector must compute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import sys
+import time
+
+import librosa
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from laughter_server.audio.detector import AudioLaughterDetector, default_model_path  # noqa: E402
+from laughter_server.media.decode import decode_audio  # noqa: E402
+from laughter_server.media.types import AudioClip  # noqa: E402
+
+SAMPLE = REPO / "samples" / "sample.mp4"
+
+
+def best_of(runs: int, action: object) -> float:
+    """Shortest wall time of ``runs`` calls of ``action``."""
+    assert callable(action)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=60.0, help="clip length (default 60)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per figure, best kept (default 5)")
+    args = parser.parse_args()
+
+    decoded = decode_audio(SAMPLE.read_bytes())
+    assert decoded is not None
+    rate = decoded.sample_rate_hertz
+    repeats = int(np.ceil(args.seconds * rate / decoded.samples.size))
+    samples = np.tile(decoded.samples, repeats)[: int(args.seconds * rate)].astype(np.float32)
+    clip = AudioClip(samples)
+
+    with threadpool_limits(limits=1):
+        reference_s = best_of(args.runs, lambda: librosa.feature.mfcc(y=samples, sr=rate, n_mfcc=20))
+        print(f"audio clip: {args.seconds:.0f} s, one thread, best of {args.runs}")
+        print(
+            f"  reference, MFCC matrix only: {reference_s * 1000:.1f} ms ({args.seconds / reference_s:.0f}x real time)"
+        )
+        for path in sorted(default_model_path().parent.glob("laughter-audio-*.skops")):
+            detector = AudioLaughterDetector.load(path)
+            detector.predict_windows(clip)  # warm-up
+            elapsed_s = best_of(args.runs, lambda d=detector: d.predict_windows(clip))
+            print(
+                f"  {detector.name}-{detector.version} ({detector.metadata.get('chosen_estimator')}): "
+                f"{elapsed_s * 1000:.1f} ms, {args.seconds / elapsed_s:.0f}x real time, "
+                f"{elapsed_s / reference_s:.1f}x the MFCC-only time"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
