@@ -193,14 +193,8 @@ def _write_eval(report: dict[str, Any]) -> None:
     out.write(
         "  laughter against speech and screams only ("
         + str(target["clips"])
-        + " clips): precision "
-        + str(target["precision"])
-        + ", recall "
-        + str(target["recall"])
-        + ", f1 "
-        + str(target["f1"])
-        + ", roc_auc "
-        + str(target["roc_auc"])
+        + " clips): "
+        + _metrics_line(target)
         + "\n"
     )
     out.write("  false-positive rate and ROC AUC by negative class:\n")
@@ -286,16 +280,9 @@ def _write_table(metadata: dict[str, object]) -> None:
             + "".join(str(row[c]).ljust(16) for c in columns)
             + "\n"
         )
-    target = cv["chosen_against_speech_and_screams"]
     out.write(
-        "chosen, laughter against speech and screams only: precision "
-        + str(target["precision"])
-        + ", recall "
-        + str(target["recall"])
-        + ", f1 "
-        + str(target["f1"])
-        + ", roc_auc "
-        + str(target["roc_auc"])
+        "chosen, laughter against speech and screams only: "
+        + _metrics_line(cv["chosen_against_speech_and_screams"])
         + "\n"
     )
     out.write(
@@ -308,6 +295,13 @@ def _write_table(metadata: dict[str, object]) -> None:
         + ", window (event) threshold "
         + str(metadata["operating_threshold"])
         + " (each mapped to 0.5)\n"
+    )
+
+
+def _metrics_line(metrics: dict[str, Any]) -> str:
+    return ", ".join(
+        key.replace("roc_auc", "ROC AUC") + " " + str(metrics[key])
+        for key in ("precision", "recall", "f1", "roc_auc")
     )
 
 

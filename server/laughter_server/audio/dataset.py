@@ -105,6 +105,32 @@ def fingerprint_clips(clips: Sequence[LabeledClip]) -> str:
     return digest.hexdigest()
 
 
+SILENT_PEAK_DBFS = -55.0
+"""A laughter clip whose peak stays below this level is refused as silent (it would teach nothing)."""
+
+
+def check_label(raw: str, where: str) -> str:
+    """The label as used for training, or TrainingDataError when it is empty or a misspelt positive.
+
+    Labels are case-sensitive class names; ``laughter`` is the positive class and every other
+    label a negative class. A label that reads like laughter but is not exactly ``laughter``
+    (``Laughter``, ``laughs``, ``laugh``...) would silently become a negative class, so it is refused.
+    """
+    label = raw.strip()
+    if not label:
+        raise TrainingDataError(where + ": empty label")
+    if label != POSITIVE_LABEL and label.lower().startswith(("laugh", "laught")):
+        raise TrainingDataError(
+            where
+            + ": label '"
+            + label
+            + "' looks like laughter; the positive class is spelt '"
+            + POSITIVE_LABEL
+            + "'"
+        )
+    return label
+
+
 def group_of_file_name(name: str) -> str:
     """CV group of a file in the folder layout: the name part before ``__``, else the stem."""
     stem = Path(name).stem
@@ -119,7 +145,8 @@ def _folder_entries(data_dir: Path) -> list[tuple[Path, str, str, str]]:
         for path in sorted(label_dir.iterdir()):
             if path.suffix.lower() in AUDIO_SUFFIXES:
                 relative = path.relative_to(data_dir).as_posix()
-                entries.append((path, relative, label_dir.name, group_of_file_name(path.name)))
+                label = check_label(label_dir.name, "folder " + str(label_dir))
+                entries.append((path, relative, label, group_of_file_name(path.name)))
     return entries
 
 
@@ -135,15 +162,16 @@ def _manifest_entries(manifest: Path, data_dir: Path) -> list[tuple[Path, str, s
             )
         rows = list(reader)
     entries = []
-    for row in rows:
-        relative = row["file"].strip()
+    for line, row in enumerate(rows, start=2):
+        relative = (row["file"] or "").strip()
         if Path(relative).suffix.lower() not in AUDIO_SUFFIXES:
             continue
         candidates = [manifest.parent / relative, data_dir / relative, data_dir / Path(relative).name]
         path = next((c for c in candidates if c.is_file()), None)
         if path is None:
             raise TrainingDataError("manifest " + str(manifest) + " lists a missing audio file: " + relative)
-        entries.append((path, relative, row["label"].strip(), row["source_package"].strip() or relative))
+        label = check_label(row["label"] or "", "manifest " + str(manifest) + " line " + str(line))
+        entries.append((path, relative, label, (row["source_package"] or "").strip() or relative))
     return entries
 
 
@@ -158,4 +186,10 @@ def _read_clip(path: Path, relative: str, label: str, group: str) -> LabeledClip
         divisor = np.gcd(int(rate), TARGET_SAMPLE_RATE_HERTZ)
         mono = scipy.signal.resample_poly(mono, TARGET_SAMPLE_RATE_HERTZ // divisor, int(rate) // divisor)
     clipped = np.clip(mono, -1.0, 1.0).astype(np.float32)
+    peak = float(np.max(np.abs(clipped))) if clipped.size else 0.0
+    if label == POSITIVE_LABEL and peak < 10.0 ** (SILENT_PEAK_DBFS / 20.0):
+        raise TrainingDataError(
+            "laughter clip " + relative + " is silent (peak below " + str(SILENT_PEAK_DBFS) + " dBFS); "
+            "remove it or relabel it"
+        )
     return LabeledClip(relative, label, group, clipped, hashlib.sha256(raw).hexdigest())

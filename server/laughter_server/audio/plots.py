@@ -73,7 +73,8 @@ def write_pr_curve_png(report: dict[str, Any], path: Path) -> None:
     axes.set_xlabel("recall (laughter clips found)")
     axes.set_ylabel("precision (detections that are laughter)")
     axes.set_title(
-        f"{report['model']}: clip-level precision-recall ({report['clips']} clips, {report['clip_aggregate']})"
+        f"{report['model']}: clip-level precision-recall\n({report['clips']} clips, clip score {report['clip_aggregate']})",
+        fontsize=11,
     )
     axes.grid(True, alpha=0.3)
     axes.legend(loc="lower left")

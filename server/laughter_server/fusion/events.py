@@ -212,6 +212,26 @@ def fuse_events(
     return events, timeline
 
 
+def audio_edges_s(span: Span, timeline: FusedTimeline, rules: LaughterRules) -> tuple[float, float]:
+    """How far the event cut from ``span`` extends before its start and after its end.
+
+    ``rules.audio_edge_s`` (at most half the merge gap, so widened events never overlap) on a side
+    where the audio score alone held the event there: at the first grid point at or above the enter
+    threshold, at the last one at or above the exit threshold. A side timed by a laughing face (frames
+    have no window lag) or with no audio stays as it is.
+    """
+    if timeline.audio is None:
+        return 0.0, 0.0
+    in_span = np.flatnonzero((timeline.times_s >= span.start_s) & (timeline.times_s < span.end_s))
+    if in_span.size == 0:
+        return 0.0, 0.0
+    edge = min(rules.audio_edge_s, rules.max_gap_s / 2.0)
+    first, last = timeline.audio[in_span[0]], timeline.audio[in_span[-1]]
+    before = edge if not np.isnan(first) and first >= rules.enter_threshold else 0.0
+    after = edge if not np.isnan(last) and last >= rules.exit_threshold else 0.0
+    return before, after
+
+
 def make_event(
     event_id: str,
     span: Span,
@@ -225,14 +245,16 @@ def make_event(
     evidence, face_id = _evidence(span, timeline, audio, tracks, frame_times_s, rules)
     in_span = (timeline.times_s >= span.start_s) & (timeline.times_s < span.end_s)
     mean_score = float(np.mean(timeline.fused[in_span])) if in_span.any() else span.peak_score
-    end_s = min(span.end_s, float(timeline.times_s[-1]) + GRID_STEP_S)
+    before_s, after_s = audio_edges_s(span, timeline, rules)
+    start_s = max(0.0, span.start_s - before_s)
+    end_s = min(span.end_s + after_s, float(timeline.times_s[-1]) + GRID_STEP_S)
     return LaughterEvent(
         event_id=event_id,
-        start_s=round(span.start_s, 3),
+        start_s=round(start_s, 3),
         end_s=round(end_s, 3),
         peak_s=round(span.peak_s, 3),
         confidence=float(np.clip(0.5 * span.peak_score + 0.5 * mean_score, 0.0, 1.0)),
-        laughter_type=classify_type(evidence, end_s - span.start_s, rules),
+        laughter_type=classify_type(evidence, end_s - start_s, rules),
         face_id=face_id,
         evidence=evidence,
     )

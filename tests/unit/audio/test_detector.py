@@ -11,8 +11,9 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 from laughter_server.audio.detector import AudioLaughterDetector, default_model_path
-from laughter_server.audio.segments import segment_laughter
 from laughter_server.errors import InvalidMediaError, ModelLoadError
+from laughter_server.fusion.events import fuse_events
+from laughter_server.fusion.rules import DEFAULT_RULES
 from laughter_server.media.types import AudioClip
 
 LAUGHTER = [
@@ -65,9 +66,6 @@ class TestAudioLaughterDetector:
         Windows over the laugh score above the speech-only windows, and the server's segmenter (fusion
         rules, audio only) cuts one event that overlaps the laugh and starts after the speech-only part.
         """
-        from laughter_server.fusion.events import fuse_events
-        from laughter_server.fusion.rules import DEFAULT_RULES
-
         speech = read_clip(SPEECH[0]) * 0.3
         laugh = read_clip(LAUGHTER[0])
         onset = 4 * 16_000
@@ -101,7 +99,8 @@ class TestAudioLaughterDetector:
         onset = 4 * 16_000
         mixture = speech.copy()
         mixture[onset : onset + laugh.size] += laugh
-        segments = segment_laughter(detector.predict_windows(AudioClip(mixture)))
+        clip = AudioClip(mixture)
+        segments, _ = fuse_events(detector.predict_windows(clip), (), np.zeros(0), clip.duration_s, 0.2)
         assert segments, "no laughter segment found"
         first = min(segments, key=lambda s: abs(s.start_s - 4.0))
         assert abs(first.start_s - 4.0) <= 0.5

@@ -156,6 +156,76 @@ class TestLoadLabeledClips:
             load_labeled_clips(tmp_path)
 
 
+class TestBadData:
+    """Corrupted or mislabelled sets fail with a message naming the problem; documented cases load."""
+
+    @staticmethod
+    def _manifest(
+        tmp_path: pathlib.Path, rows: list[str], header: str = "file,label,source_package"
+    ) -> pathlib.Path:
+        manifest = tmp_path / "manifest.csv"
+        manifest.write_text(header + "\n" + "\n".join(rows) + "\n")
+        return manifest
+
+    def test_manifest_without_label_column(self, subset_dir: pathlib.Path, tmp_path: pathlib.Path) -> None:
+        """A manifest lacking a required column names it."""
+        manifest = self._manifest(
+            tmp_path, ["laughter/btanks-data__sounds_laugh01.wav,btanks"], "file,source_package"
+        )
+        with pytest.raises(TrainingDataError, match=r"lacks column.*label"):
+            load_labeled_clips(subset_dir, manifest)
+
+    @pytest.mark.parametrize("label", ["Laughter", "laughs", "laugh", " laughter-ish"])
+    def test_misspelt_positive_label_refused(
+        self, subset_dir: pathlib.Path, tmp_path: pathlib.Path, label: str
+    ) -> None:
+        """A label that reads like laughter but is not 'laughter' is refused with its line number."""
+        manifest = self._manifest(
+            tmp_path,
+            [
+                "speech/redeclipse-data__voice_thanks.wav,speech,pkg-b",
+                "laughter/btanks-data__sounds_laugh01.wav," + label + ",pkg-a",
+            ],
+        )
+        with pytest.raises(TrainingDataError, match=r"line 3.*spelt 'laughter'"):
+            load_labeled_clips(subset_dir, manifest)
+
+    def test_misspelt_label_folder_refused(self, subset_dir: pathlib.Path, tmp_path: pathlib.Path) -> None:
+        """The same check applies to label folders."""
+        shutil.copytree(subset_dir / "speech", tmp_path / "speech")
+        shutil.copytree(subset_dir / "laughter", tmp_path / "Laughter")
+        with pytest.raises(TrainingDataError, match="Laughter"):
+            load_labeled_clips(tmp_path)
+
+    def test_empty_label_refused(self, subset_dir: pathlib.Path, tmp_path: pathlib.Path) -> None:
+        """An empty label names its line."""
+        manifest = self._manifest(tmp_path, ["laughter/btanks-data__sounds_laugh01.wav,,pkg-a"])
+        with pytest.raises(TrainingDataError, match="line 2: empty label"):
+            load_labeled_clips(subset_dir, manifest)
+
+    def test_corrupted_audio_file_named(self, subset_dir: pathlib.Path, tmp_path: pathlib.Path) -> None:
+        """A file that is not audio fails with its path."""
+        shutil.copytree(subset_dir, tmp_path / "set")
+        (tmp_path / "set" / "speech" / "broken__clip.wav").write_bytes(b"RIFF\x00\x00not a wave file")
+        with pytest.raises(TrainingDataError, match=r"cannot read audio file speech/broken__clip\.wav"):
+            load_labeled_clips(tmp_path / "set")
+
+    def test_silent_laughter_refused_silent_negative_kept(
+        self, subset_dir: pathlib.Path, tmp_path: pathlib.Path
+    ) -> None:
+        """A silent laughter clip would teach nothing and is refused; silence as a negative is a valid example."""
+        import soundfile
+
+        shutil.copytree(subset_dir, tmp_path / "set")
+        silence = np.zeros(16_000, np.float32)
+        soundfile.write(tmp_path / "set" / "noise" / "room__silence.wav", silence, 16_000)
+        clips = load_labeled_clips(tmp_path / "set")
+        assert "noise/room__silence.wav" in {c.relative_path for c in clips}
+        soundfile.write(tmp_path / "set" / "laughter" / "room__silent-laugh.wav", silence, 16_000)
+        with pytest.raises(TrainingDataError, match=r"laughter/room__silent-laugh\.wav is silent"):
+            load_labeled_clips(tmp_path / "set")
+
+
 class TestWindowWeights:
     """window_weights."""
 

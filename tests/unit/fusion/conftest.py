@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import numpy.typing as npt
 from laughter_server.audio.scores import WindowScores
+from laughter_server.fusion.rules import DEFAULT_RULES
 from laughter_server.fusion.types import BoundingBox, FaceObservation
 
 WINDOW_S = 0.5
@@ -23,12 +24,17 @@ def make_audio(
     laugh_dbfs: float = -20.0,
     base_dbfs: float = -30.0,
 ) -> WindowScores:
-    """Window scores at ``base`` probability, with ``(start_s, end_s, probability)`` stretches of laughter."""
+    """Window scores at ``base`` probability, with ``(start_s, end_s, probability)`` stretches of laughter.
+
+    As the detector gives them: a window scores high once it is mostly laughter, so only windows centred
+    at least ``DEFAULT_RULES.audio_edge_s`` inside a stretch get its probability.
+    """
     centers = np.arange(WINDOW_S / 2, duration_s - WINDOW_S / 2 + 1e-9, HOP_S)
     probabilities = np.full(centers.shape, base, dtype=np.float32)
     rms = np.full(centers.shape, base_dbfs, dtype=np.float32)
     for start_s, end_s, probability in laughs:
-        inside = (centers >= start_s) & (centers < end_s)
+        edge_s = DEFAULT_RULES.audio_edge_s
+        inside = (centers >= start_s + edge_s) & (centers < end_s - edge_s)
         probabilities[inside] = probability
         rms[inside] = laugh_dbfs
     bursts = np.full(centers.shape, 3.0, dtype=np.float32)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
@@ -147,3 +148,50 @@ class TestReferenceDbfs:
         """Only silence gives the floor level."""
         audio = make_audio(DURATION_S, base_dbfs=-90.0)
         assert reference_dbfs(audio) == -50.0
+
+
+class TestAudioEdges:
+    """Events carried by audio are widened by audio_edge_s; face-carried ones and lone spikes are not."""
+
+    def test_audio_event_widened_on_both_sides(self) -> None:
+        """Windows high over 2.2-3.8 s (a 2-4 s laugh as the detector sees it) give an event near 2-4 s,
+        0.2 s wider on each side than without the edge."""
+        audio = make_audio(DURATION_S, [(2.0, 4.0, 0.9)])
+        (plain,), _ = fuse_events(
+            audio,
+            [],
+            FRAME_TIMES_S,
+            DURATION_S,
+            FRAME_PERIOD_S,
+            dataclasses.replace(DEFAULT_RULES, audio_edge_s=0.0),
+        )
+        (event,) = fuse(audio, [])
+        assert event.start_s == pytest.approx(plain.start_s - 0.2, abs=1e-6)
+        assert event.end_s == pytest.approx(plain.end_s + 0.2, abs=1e-6)
+        assert abs(event.start_s - 2.0) < abs(plain.start_s - 2.0)
+
+    def test_face_only_event_not_widened(self) -> None:
+        """Without audio the face timing stands as it is."""
+        faces = two_faces(2.0, 4.0)
+        (plain,), _ = fuse_events(
+            None,
+            faces,
+            FRAME_TIMES_S,
+            DURATION_S,
+            FRAME_PERIOD_S,
+            dataclasses.replace(DEFAULT_RULES, audio_edge_s=0.0),
+        )
+        (event,), _ = fuse_events(None, faces, FRAME_TIMES_S, DURATION_S, FRAME_PERIOD_S)
+        assert (event.start_s, event.end_s) == (plain.start_s, plain.end_s)
+
+    def test_lone_high_window_stays_below_the_minimum_duration(self) -> None:
+        """One window over the threshold is too short for an event; widening comes after that check."""
+        audio = make_audio(DURATION_S)
+        probabilities = audio.probabilities.copy()
+        probabilities[np.argmin(np.abs(audio.centers_s - 5.0))] = 0.6
+        assert fuse(dataclasses.replace(audio, probabilities=probabilities), []) == []
+
+    def test_widened_events_stay_inside_the_media(self) -> None:
+        """An audio laugh at the very start is not widened before 0 s."""
+        (event,) = fuse(make_audio(DURATION_S, [(0.0, 2.0, 0.9)]), [])
+        assert event.start_s >= 0.0
