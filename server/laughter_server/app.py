@@ -69,6 +69,7 @@ async def build_services(settings: Settings, metrics: Metrics | None = None) -> 
     is tied to it by PR_SET_PDEATHSIG): call this from the event loop's thread.
     """
     audio = await asyncio.to_thread(AudioStage.load, settings.audio_model)
+    warm_up = asyncio.ensure_future(asyncio.to_thread(audio.warm_up))  # overlaps Triton's start
     triton = None
     url = settings.triton_url
     if not url:
@@ -125,6 +126,7 @@ async def build_services(settings: Settings, metrics: Metrics | None = None) -> 
         max_sessions=settings.max_sessions,
         metrics=metrics,
     )
+    await warm_up
     return Services(settings, face_models, audio, analyzer, metrics, triton, registry, live_models)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pathlib
 import threading
+import time
 import warnings
 
 import numpy as np
@@ -55,6 +56,16 @@ class AudioStage:
     @property
     def detector(self) -> AudioLaughterDetector:
         return self._detector
+
+    def warm_up(self) -> float:
+        """Score 2 s of quiet noise once, so the first request does not pay the feature code's one-off
+        start-up cost (about 1 s on a small CPU); returns the seconds it took."""
+        started = time.perf_counter()
+        noise = np.random.default_rng(0).normal(0.0, 0.05, 2 * 16_000).astype(np.float32)
+        self._detector.predict_windows(AudioClip(noise))
+        elapsed = time.perf_counter() - started
+        log.info("audio_model.warmed_up", seconds=round(elapsed, 3))
+        return elapsed
 
     def track(self, clip: AudioClip) -> WindowScores | None:
         """Window scores for ``clip``; None when the clip is silent or shorter than one window."""

@@ -177,3 +177,23 @@ class TestReload:
         reloaded = stage.track(clip)
         assert reloaded is not None
         assert not np.array_equal(reloaded.probabilities, before.probabilities)
+
+
+class TestWarmUp:
+    """AudioStage.warm_up, run at server start."""
+
+    def test_warm_up_leaves_the_model_and_its_scores_unchanged(self) -> None:
+        """Warming up scores throw-away noise only: the model in use and its scores stay the same."""
+        from laughter_server.config import DEFAULT_AUDIO_MODEL
+
+        stage = AudioStage.load(DEFAULT_AUDIO_MODEL)
+        samples = decode_audio((REPO_ROOT / "samples" / "sample.mp4").read_bytes())
+        assert samples is not None
+        before = stage.track(samples)
+        description = stage.describe()
+        assert stage.warm_up() > 0.0
+        after = stage.track(samples)
+        assert before is not None
+        assert after is not None
+        np.testing.assert_array_equal(before.probabilities, after.probabilities)
+        assert stage.describe() == description
