@@ -1,7 +1,7 @@
 """``laughter-train`` and ``laughter-eval``: build and check the models shipped with the service.
 
 laughter-train audio --data DIR|CSV [--data DIR|CSV ...] [--manifest CSV] --out DIR [--version V] [--seed N]
-                     [--quick] [--no-augment]
+                     [--quick] [--augment laughs|mix|none]
 laughter-eval audio --data DIR [--manifest CSV] --model PATH [--threshold T] [--report out.json]
                     [--segments CSV] [--onset-tolerance S] [--pr-curve out.png | --no-pr-curve]
 """
@@ -42,10 +42,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     audio.add_argument("--seed", type=int, default=20240601, help="random seed (default 20240601)")
     audio.add_argument("--quick", action="store_true", help="small models and few folds, for smoke tests")
     audio.add_argument(
-        "--no-augment", action="store_true", help="train on the original clips only (no augmented copies)"
+        "--augment",
+        choices=("laughs", "mix", "none"),
+        default="laughs",
+        help="laughs: speed and telephone-band copies of the laughs (default); mix: also laughs mixed into "
+        "the other clips at 0-20 dB SNR and copies of the negatives; none: the original clips only",
     )
+    audio.add_argument("--no-augment", action="store_true", help="same as --augment none")
     args = parser.parse_args(argv)
 
+    from laughter_server.audio.augment import MIX_AUGMENT, AugmentSettings
     from laughter_server.audio.dataset import load_labeled_clips
     from laughter_server.audio.train import TrainConfig, train_audio_model
 
@@ -56,7 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             version=args.version,
             seed=args.seed,
             is_quick=args.quick,
-            is_augmented=not args.no_augment,
+            is_augmented=not args.no_augment and args.augment != "none",
+            augment=MIX_AUGMENT if args.augment == "mix" else AugmentSettings(),
         )
         result = train_audio_model(clips, args.out, config)
     except LaughterError as error:

@@ -52,6 +52,12 @@ class AugmentSettings:
     activity_floor_dbfs: float = -55.0
 
 
+MIX_AUGMENT = AugmentSettings(mixes_per_positive=4, augment_negatives=True, telephone_probability=0.25)
+"""``laughter-train audio --augment mix``: the laugh copies plus laughs mixed into other clips at
+0/5/10/20 dB SNR, speed-changed crops of the negatives, negatives mixed with each other, and a
+telephone band on a quarter of the copies."""
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainingExample:
     """A mixture and the laughter it contains (aligned, or ``None``)."""

@@ -231,6 +231,10 @@ def _calibrated(
         return CalibratedClassifierCV(estimator, method="sigmoid", cv=3, ensemble=False)
     splitter = StratifiedGroupKFold(n_splits=splits, shuffle=True, random_state=seed)
     inner = list(splitter.split(np.zeros(labels.size), labels, groups))
+    if not all(np.unique(labels[part]).size == 2 for split in inner for part in split):
+        # a small set whose groups cannot put both classes on both sides of every split
+        log.warning("training.calibration_ungrouped", reason="too few groups for grouped inner splits")
+        return CalibratedClassifierCV(estimator, method="sigmoid", cv=3, ensemble=False)
     return CalibratedClassifierCV(estimator, method="sigmoid", cv=inner, ensemble=False)
 
 

@@ -49,6 +49,10 @@ class LaughterRules:
     joyful_loud_db: float = 3.0
     chuckle_max_s: float = 0.8
     chuckle_quiet_db: float = -6.0
+    # Between those lengths and levels, the laugh's syllable rate decides (dev laughs: median 4 bursts/s,
+    # 10th-90th percentile 1-6): a rapid "ha-ha-ha" is joyful, one or two slow exhalations a chuckle.
+    joyful_burst_hertz: float = 5.0
+    chuckle_burst_hertz: float = 2.0
 
 
 DEFAULT_RULES = LaughterRules()
@@ -99,7 +103,8 @@ def classify_type(
     """The laughter type of an event from its evidence; first matching rule wins.
 
     With a face: surprised, nervous, joyful, then polite or mild amusement by happy level and length.
-    Without a face: joyful for long or loud laughs, soft chuckle for short or quiet ones, polite otherwise.
+    Without a face: joyful for long or loud laughs, soft chuckle for short or quiet ones; between those,
+    joyful for a rapid burst rate, soft chuckle for a slow one, polite otherwise.
     """
     has_face = evidence.source is not EvidenceSource.AUDIO and evidence.face_coverage > 0.0
     if has_face:
@@ -127,5 +132,9 @@ def _audio_type(
     if duration_s >= rules.joyful_min_s or loud >= rules.joyful_loud_db:
         return LaughterType.JOYFUL
     if duration_s <= rules.chuckle_max_s or loud <= rules.chuckle_quiet_db:
+        return LaughterType.SOFT_CHUCKLE
+    if evidence.burst_rate_hertz >= rules.joyful_burst_hertz:
+        return LaughterType.JOYFUL
+    if evidence.burst_rate_hertz <= rules.chuckle_burst_hertz:
         return LaughterType.SOFT_CHUCKLE
     return quiet_default

@@ -238,3 +238,56 @@ class TestWindowWeights:
         assert weights.mean() == pytest.approx(1.0)
         assert weights[2:4].sum() == pytest.approx(weights[4:].sum())
         assert weights[labels == 1].sum() == pytest.approx(weights[labels == 0].sum())
+
+
+class TestAugmentChoice:
+    """laughter-train audio --augment."""
+
+    def test_mix_recipe_recorded_and_trains(self, subset_dir: pathlib.Path, tmp_path: pathlib.Path) -> None:
+        """--augment mix trains a loadable model and records the mixing settings in its metadata."""
+        code = main(
+            [
+                "audio",
+                "--data",
+                str(subset_dir),
+                "--out",
+                str(tmp_path),
+                "--version",
+                "0.0.2",
+                "--quick",
+                "--augment",
+                "mix",
+            ]
+        )
+        assert code == 0
+        metadata = json.loads((tmp_path / "laughter-audio-0.0.2.json").read_text())
+        assert metadata["is_augmented"] is True
+        assert metadata["augment_settings"]["mixes_per_positive"] == 4
+        assert metadata["augment_settings"]["augment_negatives"] is True
+        AudioLaughterDetector.load(tmp_path / "laughter-audio-0.0.2.skops")
+
+    def test_none_means_no_copies(
+        self, subset_dir: pathlib.Path, tmp_path: pathlib.Path, quick_model: pathlib.Path
+    ) -> None:
+        """--augment none trains on the original clips only: fewer positive windows than with laugh copies."""
+        code = main(
+            [
+                "audio",
+                "--data",
+                str(subset_dir),
+                "--out",
+                str(tmp_path),
+                "--version",
+                "0.0.3",
+                "--quick",
+                "--augment",
+                "none",
+            ]
+        )
+        assert code == 0
+        plain = json.loads((tmp_path / "laughter-audio-0.0.3.json").read_text())
+        copies = json.loads(quick_model.with_suffix(".json").read_text())
+        assert plain["is_augmented"] is False
+        assert copies["is_augmented"] is True
+        plain_positive = plain["class_balance"]["training_windows_positive"]
+        assert copies["class_balance"]["training_windows_positive"] > 2 * plain_positive

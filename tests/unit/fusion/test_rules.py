@@ -135,8 +135,9 @@ def face_evidence(
     fear: float = 0.0,
     loudness_db: float = 0.0,
     coverage: float = 1.0,
+    burst_rate_hertz: float = 4.0,
 ) -> EventEvidence:
-    """Evidence with a face seen over the whole event."""
+    """Evidence with a face seen over the whole event (audio, where there is some, at 4 bursts/s)."""
     return EventEvidence(
         source=source,
         audio_probability=0.8 if source is not EvidenceSource.FACE else 0.0,
@@ -146,12 +147,18 @@ def face_evidence(
         face_neutral=max(0.0, 1.0 - happy - surprise - fear),
         face_coverage=coverage,
         relative_loudness_db=loudness_db,
+        burst_rate_hertz=burst_rate_hertz if source is not EvidenceSource.FACE else 0.0,
     )
 
 
-def audio_evidence(loudness_db: float) -> EventEvidence:
-    """Evidence from audio alone."""
-    return EventEvidence(source=EvidenceSource.AUDIO, audio_probability=0.8, relative_loudness_db=loudness_db)
+def audio_evidence(loudness_db: float, burst_rate_hertz: float = 4.0) -> EventEvidence:
+    """Evidence from audio alone (4 bursts/s: a typical laugh's syllable rate)."""
+    return EventEvidence(
+        source=EvidenceSource.AUDIO,
+        audio_probability=0.8,
+        relative_loudness_db=loudness_db,
+        burst_rate_hertz=burst_rate_hertz,
+    )
 
 
 BOTH = EvidenceSource.AUDIO_AND_FACE
@@ -196,6 +203,10 @@ CLASSIFY_TABLE = [
     (audio_evidence(0.0), 0.5, LaughterType.SOFT_CHUCKLE, "audio only, short"),
     (audio_evidence(-8.0), 1.0, LaughterType.SOFT_CHUCKLE, "audio only, quiet"),
     (audio_evidence(0.0), 1.0, LaughterType.POLITE, "audio only, medium length and level"),
+    (audio_evidence(0.0, 6.0), 1.0, LaughterType.JOYFUL, "audio only, medium, rapid bursts"),
+    (audio_evidence(0.0, 1.5), 1.0, LaughterType.SOFT_CHUCKLE, "audio only, medium, slow bursts"),
+    (audio_evidence(0.0, 1.5), 2.0, LaughterType.JOYFUL, "long beats slow bursts"),
+    (audio_evidence(-8.0, 6.0), 1.0, LaughterType.SOFT_CHUCKLE, "quiet beats rapid bursts"),
 ]
 
 
