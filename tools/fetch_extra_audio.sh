@@ -36,6 +36,11 @@ PACKAGES=(
   "wordwarvi-sound=1.0.4-2"
 )
 
+if ! apt-cache show "${PACKAGES[0]%%=*}" >/dev/null 2>&1; then
+  echo "error: apt does not know ${PACKAGES[0]%%=*}; run 'apt-get update' (Debian bookworm main in the sources) first" >&2
+  exit 1
+fi
+
 mkdir -p "$OUT/debs" "$OUT/pkgs"
 OUT=$(cd "$OUT" && pwd)
 (cd "$OUT/debs" && apt-get download "${PACKAGES[@]}")
