@@ -94,7 +94,7 @@ def _load_set(data_dir: Path, manifest: Path | None) -> list[LabeledClip]:
     entries = _manifest_entries(manifest, data_dir) if manifest is not None else _folder_entries(data_dir)
     if not entries:
         raise TrainingDataError("no audio files found under " + str(manifest or data_dir))
-    return [_read_clip(path, relative, label, group) for path, relative, label, group in entries]
+    return [read_labeled_clip(path, relative, label, group) for path, relative, label, group in entries]
 
 
 def fingerprint_clips(clips: Sequence[LabeledClip]) -> str:
@@ -175,7 +175,12 @@ def _manifest_entries(manifest: Path, data_dir: Path) -> list[tuple[Path, str, s
     return entries
 
 
-def _read_clip(path: Path, relative: str, label: str, group: str) -> LabeledClip:
+def read_labeled_clip(path: Path, relative: str, label: str, group: str) -> LabeledClip:
+    """Read one audio file as 16 kHz mono float32 with its label and group.
+
+    Raises TrainingDataError naming ``relative`` when the file is not readable audio, or when a
+    laughter clip is silent.
+    """
     raw = path.read_bytes()
     try:
         samples, rate = soundfile.read(path, dtype="float32", always_2d=True)

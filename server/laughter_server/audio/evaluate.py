@@ -18,7 +18,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from laughter_server.audio.dataset import TARGET_SAMPLE_RATE_HERTZ, LabeledClip, TrainingDataError, _read_clip
+from laughter_server.audio.dataset import (
+    TARGET_SAMPLE_RATE_HERTZ,
+    LabeledClip,
+    TrainingDataError,
+    read_labeled_clip,
+)
 from laughter_server.audio.detector import AudioLaughterDetector
 from laughter_server.audio.metrics import (
     clip_metrics,
@@ -256,7 +261,7 @@ def load_segment_annotations(csv_path: Path, data_dir: Path) -> list[EvalFile]:
                 + " and ".join(str(c.parent) for c in candidates)
                 + ")"
             )
-        samples = _read_clip(path, name, "", name).samples
+        samples = read_labeled_clip(path, name, "", name).samples
         duration_s = len(samples) / TARGET_SAMPLE_RATE_HERTZ
         for start_s, _ in segments[name]:
             if start_s >= duration_s:
