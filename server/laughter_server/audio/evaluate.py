@@ -314,12 +314,14 @@ def evaluate_segments(
     for item in files:
         detected = detect_segments(detector, item.samples, rules)
         truth_onsets, detected_onsets = [s for s, _ in item.laughter], [s for s, _ in detected]
-        for tolerance in tolerances:
-            other = match_onsets(truth_onsets, detected_onsets, tolerance)
+        matches = {
+            tolerance: match_onsets(truth_onsets, detected_onsets, tolerance) for tolerance in tolerances
+        }
+        for tolerance, other in matches.items():
             counts[tolerance][0] += other.true_positives
             counts[tolerance][1] += other.false_positives
             counts[tolerance][2] += other.misses
-        match = match_onsets(truth_onsets, detected_onsets, tolerance_s)
+        match = matches[tolerance_s]
         onset_errors.extend(detected[j][0] - item.laughter[i][0] for i, j in match.pairs)
         for start_s, end_s in item.laughter:
             overlapping = [d_start for d_start, d_end in detected if d_start < end_s and d_end > start_s]

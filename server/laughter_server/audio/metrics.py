@@ -75,10 +75,11 @@ def roc_auc_by_class(labels: Sequence[str], scores: npt.NDArray[Any]) -> dict[st
     values = np.asarray(scores)
     positive = np.array([label == POSITIVE_LABEL for label in labels])
     result: dict[str, float] = {}
+    if not positive.any():
+        return result
     for label in sorted(set(labels) - {POSITIVE_LABEL}):
         mask = positive | np.array([item == label for item in labels])
-        if positive.any():
-            result[label] = round(float(roc_auc_score(positive[mask].astype(int), values[mask])), 4)
+        result[label] = round(float(roc_auc_score(positive[mask].astype(int), values[mask])), 4)
     return result
 
 

@@ -160,7 +160,7 @@ def _train(clips: Sequence[LabeledClip], out_dir: Path, config: TrainConfig) -> 
     model = _fit(
         best["estimator"], candidates[best["estimator"]](), features, labels, groups, weights, config.seed
     )
-    metadata = _metadata(clips, config, table, best, best_scores, labels)
+    metadata = _metadata(clips, config, len(folds), table, best, best_scores, labels)
     metadata["training_seconds"] = round(time.perf_counter() - started, 1)
     return _save(model, metadata, out_dir, config)
 
@@ -227,15 +227,14 @@ def _calibrated(
 ) -> CalibratedClassifierCV:
     """Sigmoid calibration on grouped inner splits; one refitted estimator (``ensemble=False``)."""
     splits = min(3, len(set(groups[labels == 1])))
-    if splits < 2:
-        return CalibratedClassifierCV(estimator, method="sigmoid", cv=3, ensemble=False)
-    splitter = StratifiedGroupKFold(n_splits=splits, shuffle=True, random_state=seed)
-    inner = list(splitter.split(np.zeros(labels.size), labels, groups))
-    if not all(np.unique(labels[part]).size == 2 for split in inner for part in split):
+    if splits >= 2:
+        splitter = StratifiedGroupKFold(n_splits=splits, shuffle=True, random_state=seed)
+        inner = list(splitter.split(np.zeros(labels.size), labels, groups))
+        if all(np.unique(labels[part]).size == 2 for split in inner for part in split):
+            return CalibratedClassifierCV(estimator, method="sigmoid", cv=inner, ensemble=False)
         # a small set whose groups cannot put both classes on both sides of every split
         log.warning("training.calibration_ungrouped", reason="too few groups for grouped inner splits")
-        return CalibratedClassifierCV(estimator, method="sigmoid", cv=3, ensemble=False)
-    return CalibratedClassifierCV(estimator, method="sigmoid", cv=inner, ensemble=False)
+    return CalibratedClassifierCV(estimator, method="sigmoid", cv=3, ensemble=False)
 
 
 def _cv_table(clips: Sequence[LabeledClip], scores: dict[str, Any]) -> list[dict[str, Any]]:
@@ -290,6 +289,7 @@ def best_f1_threshold(
 def _metadata(
     clips: Sequence[LabeledClip],
     config: TrainConfig,
+    folds: int,
     table: list[dict[str, Any]],
     best: dict[str, Any],
     best_scores: Any,
@@ -317,7 +317,7 @@ def _metadata(
         },
         "cross_validation": {
             "splitter": "StratifiedGroupKFold by source package, augmentation inside training folds",
-            "folds": len(_split_clips(clips, config)),
+            "folds": folds,
             "clip_threshold": CLIP_THRESHOLD,
             "table": table,
             "chosen_false_positive_rate_by_class": false_positive_rates(

@@ -212,21 +212,21 @@ def fuse_events(
     return events, timeline
 
 
-def audio_edges_s(span: Span, timeline: FusedTimeline, rules: LaughterRules) -> tuple[float, float]:
-    """How far the event cut from ``span`` extends before its start and after its end.
+def audio_edges_s(
+    in_span: npt.NDArray[np.bool_], timeline: FusedTimeline, rules: LaughterRules
+) -> tuple[float, float]:
+    """How far the event whose grid points are ``in_span`` extends before its start and after its end.
 
     ``rules.audio_edge_s`` (at most half the merge gap, so widened events never overlap) on a side
     where the audio score alone held the event there: at the first grid point at or above the enter
     threshold, at the last one at or above the exit threshold. A side timed by a laughing face (frames
     have no window lag) or with no audio stays as it is.
     """
-    if timeline.audio is None:
-        return 0.0, 0.0
-    in_span = np.flatnonzero((timeline.times_s >= span.start_s) & (timeline.times_s < span.end_s))
-    if in_span.size == 0:
+    points = np.flatnonzero(in_span)
+    if timeline.audio is None or points.size == 0:
         return 0.0, 0.0
     edge = min(rules.audio_edge_s, rules.max_gap_s / 2.0)
-    first, last = timeline.audio[in_span[0]], timeline.audio[in_span[-1]]
+    first, last = timeline.audio[points[0]], timeline.audio[points[-1]]
     before = edge if not np.isnan(first) and first >= rules.enter_threshold else 0.0
     after = edge if not np.isnan(last) and last >= rules.exit_threshold else 0.0
     return before, after
@@ -245,7 +245,7 @@ def make_event(
     evidence, face_id = _evidence(span, timeline, audio, tracks, frame_times_s, rules)
     in_span = (timeline.times_s >= span.start_s) & (timeline.times_s < span.end_s)
     mean_score = float(np.mean(timeline.fused[in_span])) if in_span.any() else span.peak_score
-    before_s, after_s = audio_edges_s(span, timeline, rules)
+    before_s, after_s = audio_edges_s(in_span, timeline, rules)
     start_s = max(0.0, span.start_s - before_s)
     end_s = min(span.end_s + after_s, float(timeline.times_s[-1]) + GRID_STEP_S)
     return LaughterEvent(

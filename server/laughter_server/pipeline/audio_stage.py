@@ -14,7 +14,7 @@ import structlog
 from laughter_server.audio.detector import AudioLaughterDetector
 from laughter_server.audio.scores import WindowScores
 from laughter_server.inference.models import ModelDescription
-from laughter_server.media.types import AudioClip
+from laughter_server.media.types import AUDIO_SAMPLE_RATE_HERTZ, AudioClip
 
 log = structlog.get_logger(__name__)
 
@@ -61,7 +61,7 @@ class AudioStage:
         """Score 2 s of quiet noise once, so the first request does not pay the feature code's one-off
         start-up cost (about 1 s on a small CPU); returns the seconds it took."""
         started = time.perf_counter()
-        noise = np.random.default_rng(0).normal(0.0, 0.05, 2 * 16_000).astype(np.float32)
+        noise = np.random.default_rng(0).normal(0.0, 0.05, 2 * AUDIO_SAMPLE_RATE_HERTZ).astype(np.float32)
         self._detector.predict_windows(AudioClip(noise))
         elapsed = time.perf_counter() - started
         log.info("audio_model.warmed_up", seconds=round(elapsed, 3))

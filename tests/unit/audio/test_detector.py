@@ -34,6 +34,16 @@ SPEECH = [
 Reader = Callable[[str], np.ndarray]
 
 
+def laugh_in_speech(read_clip: Reader) -> tuple[AudioClip, float]:
+    """The first laugh added at 4.0 s into the first speech clip (at 0.3 gain), and where the laugh ends."""
+    speech = read_clip(SPEECH[0]) * 0.3
+    laugh = read_clip(LAUGHTER[0])
+    onset = 4 * 16_000
+    mixture = speech.copy()
+    mixture[onset : onset + laugh.size] += laugh
+    return AudioClip(mixture), 4.0 + laugh.size / 16_000
+
+
 @pytest.fixture(scope="module", name="detector")
 def fixture_detector() -> AudioLaughterDetector:
     """The shipped model."""
@@ -66,14 +76,8 @@ class TestAudioLaughterDetector:
         Windows over the laugh score above the speech-only windows, and the server's segmenter (fusion
         rules, audio only) cuts one event that overlaps the laugh and starts after the speech-only part.
         """
-        speech = read_clip(SPEECH[0]) * 0.3
-        laugh = read_clip(LAUGHTER[0])
-        onset = 4 * 16_000
-        mixture = speech.copy()
-        mixture[onset : onset + laugh.size] += laugh
-        clip = AudioClip(mixture)
+        clip, end_s = laugh_in_speech(read_clip)
         scores = detector.predict_windows(clip)
-        end_s = 4.0 + laugh.size / 16_000
         inside = (scores.centers_s > 4.5) & (scores.centers_s < end_s - 0.5)
         before = scores.centers_s < 3.0
         assert np.median(scores.probabilities[inside]) > np.max(scores.probabilities[before]) + 0.1
@@ -94,12 +98,7 @@ class TestAudioLaughterDetector:
 
     def test_laugh_in_speech_onset(self, detector: AudioLaughterDetector, read_clip: Reader) -> None:
         """A laugh mixed into speech at 4.0 s yields a segment starting within 0.5 s of it."""
-        speech = read_clip(SPEECH[0]) * 0.3
-        laugh = read_clip(LAUGHTER[0])
-        onset = 4 * 16_000
-        mixture = speech.copy()
-        mixture[onset : onset + laugh.size] += laugh
-        clip = AudioClip(mixture)
+        clip, _ = laugh_in_speech(read_clip)
         segments, _ = fuse_events(detector.predict_windows(clip), (), np.zeros(0), clip.duration_s, 0.2)
         assert segments, "no laughter segment found"
         first = min(segments, key=lambda s: abs(s.start_s - 4.0))

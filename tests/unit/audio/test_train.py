@@ -43,12 +43,16 @@ def fixture_subset_dir(audio_dev_dir: pathlib.Path, tmp_path_factory: pytest.Tem
     return root
 
 
+def train_quick(data: pathlib.Path, out: pathlib.Path, version: str, *options: str) -> int:
+    """``laughter-train audio --quick`` on ``data`` into ``out``; returns the exit code."""
+    return main(["audio", "--data", str(data), "--out", str(out), "--version", version, "--quick", *options])
+
+
 @pytest.fixture(scope="module", name="quick_model")
 def fixture_quick_model(subset_dir: pathlib.Path, tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     """A model trained with --quick on the subset."""
     out = tmp_path_factory.mktemp("model")
-    code = main(["audio", "--data", str(subset_dir), "--out", str(out), "--version", "0.0.1", "--quick"])
-    assert code == 0
+    assert train_quick(subset_dir, out, "0.0.1") == 0
     return out / "laughter-audio-0.0.1.skops"
 
 
@@ -74,12 +78,7 @@ class TestTrainingCommand:
         self, quick_model: pathlib.Path, subset_dir: pathlib.Path, tmp_path: pathlib.Path
     ) -> None:
         """A second run with the same seed predicts exactly the same probabilities."""
-        assert (
-            main(
-                ["audio", "--data", str(subset_dir), "--out", str(tmp_path), "--version", "0.0.1", "--quick"]
-            )
-            == 0
-        )
+        assert train_quick(subset_dir, tmp_path, "0.0.1") == 0
         first = AudioLaughterDetector.load(quick_model)
         second = AudioLaughterDetector.load(tmp_path / quick_model.name)
         samples = load_labeled_clips(subset_dir)[0].samples
@@ -245,21 +244,7 @@ class TestAugmentChoice:
 
     def test_mix_recipe_recorded_and_trains(self, subset_dir: pathlib.Path, tmp_path: pathlib.Path) -> None:
         """--augment mix trains a loadable model and records the mixing settings in its metadata."""
-        code = main(
-            [
-                "audio",
-                "--data",
-                str(subset_dir),
-                "--out",
-                str(tmp_path),
-                "--version",
-                "0.0.2",
-                "--quick",
-                "--augment",
-                "mix",
-            ]
-        )
-        assert code == 0
+        assert train_quick(subset_dir, tmp_path, "0.0.2", "--augment", "mix") == 0
         metadata = json.loads((tmp_path / "laughter-audio-0.0.2.json").read_text())
         assert metadata["is_augmented"] is True
         assert metadata["augment_settings"]["mixes_per_positive"] == 4
@@ -270,21 +255,7 @@ class TestAugmentChoice:
         self, subset_dir: pathlib.Path, tmp_path: pathlib.Path, quick_model: pathlib.Path
     ) -> None:
         """--augment none trains on the original clips only: fewer positive windows than with laugh copies."""
-        code = main(
-            [
-                "audio",
-                "--data",
-                str(subset_dir),
-                "--out",
-                str(tmp_path),
-                "--version",
-                "0.0.3",
-                "--quick",
-                "--augment",
-                "none",
-            ]
-        )
-        assert code == 0
+        assert train_quick(subset_dir, tmp_path, "0.0.3", "--augment", "none") == 0
         plain = json.loads((tmp_path / "laughter-audio-0.0.3.json").read_text())
         copies = json.loads(quick_model.with_suffix(".json").read_text())
         assert plain["is_augmented"] is False
