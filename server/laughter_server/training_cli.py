@@ -1,7 +1,7 @@
 """``laughter-train`` and ``laughter-eval``: build and check the models shipped with the service.
 
 laughter-train audio --data DIR|CSV [--data DIR|CSV ...] [--manifest CSV] --out DIR [--version V] [--seed N]
-                     [--quick] [--augment laughs|mix|none]
+                     [--quick] [--augment laughs|mix|none] [--hard-negatives LABELS] [--hard-negative-weight W]
 laughter-eval audio --data DIR [--manifest CSV] --model PATH [--threshold T] [--report out.json]
                     [--segments CSV] [--onset-tolerance S] [--pr-curve out.png | --no-pr-curve]
 """
@@ -49,11 +49,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         "the other clips at 0-20 dB SNR and copies of the negatives; none: the original clips only",
     )
     audio.add_argument("--no-augment", action="store_true", help="same as --augment none")
+    audio.add_argument(
+        "--hard-negatives",
+        type=_label_list,
+        default=None,
+        metavar="LABELS",
+        help="comma-separated negative labels whose clips weigh more in training (default speech,scream; "
+        "an empty string weighs every clip the same)",
+    )
+    audio.add_argument(
+        "--hard-negative-weight",
+        type=_positive_float,
+        default=None,
+        metavar="W",
+        help="weight of a hard-negative clip against any other clip (default 1: off; see docs/audio-model.md)",
+    )
     args = parser.parse_args(argv)
 
     from laughter_server.audio.augment import MIX_AUGMENT, AugmentSettings
     from laughter_server.audio.dataset import load_labeled_clips
-    from laughter_server.audio.train import TrainConfig, train_audio_model
+    from laughter_server.audio.train import (
+        HARD_NEGATIVE_LABELS,
+        HARD_NEGATIVE_WEIGHT,
+        TrainConfig,
+        train_audio_model,
+    )
 
     try:
         clips = load_labeled_clips(args.data, args.manifest)
@@ -64,6 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             is_quick=args.quick,
             is_augmented=not args.no_augment and args.augment != "none",
             augment=MIX_AUGMENT if args.augment == "mix" else AugmentSettings(),
+            hard_negative_labels=HARD_NEGATIVE_LABELS if args.hard_negatives is None else args.hard_negatives,
+            hard_negative_weight=(
+                HARD_NEGATIVE_WEIGHT if args.hard_negative_weight is None else args.hard_negative_weight
+            ),
         )
         result = train_audio_model(clips, args.out, config)
     except LaughterError as error:
@@ -72,6 +96,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     _write_table(result.metadata)
     sys.stdout.write("saved " + str(result.model_path) + "\n")
     return 0
+
+
+def _label_list(text: str) -> tuple[str, ...]:
+    """``speech,scream`` -> ``("speech", "scream")``; refuses ``laughter`` (it is the positive class)."""
+    labels = tuple(part.strip() for part in text.split(",") if part.strip())
+    if "laughter" in labels:
+        raise argparse.ArgumentTypeError("laughter is the positive class, it cannot be a hard negative")
+    return labels
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("not a number: " + repr(text)) from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a finite number above 0, got " + text)
+    return value
 
 
 def eval_main(argv: Sequence[str] | None = None) -> int:

@@ -66,6 +66,18 @@ log = structlog.get_logger()
 
 CLIP_THRESHOLD = 0.5
 
+HARD_NEGATIVE_LABELS: tuple[str, ...] = ("speech", "scream")
+"""Negative classes a laugh is most often taken for (``--hard-negatives``)."""
+HARD_NEGATIVE_WEIGHT = 1.0
+"""Weight of a hard-negative clip against any other clip (``--hard-negative-weight``); 1 is off.
+
+Off in the shipped recipe: in grouped cross-validation on dev + extra clips, weights 2/4/8 raised
+the ROC AUC against speech and screams from 0.898 to 0.906/0.913/0.915, but lowered it against
+applause (0.61 to 0.54/0.46/0.39), cheering and noise, so ROC AUC over all negatives stayed at
+0.85 and F1 against speech and screams at the clip threshold at 0.69. It suits deployments whose
+negatives are mostly talk (meetings, calls).
+"""
+
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
@@ -79,6 +91,8 @@ class TrainConfig:
     is_augmented: bool = True
     features: FeatureSettings = dataclasses.field(default_factory=FeatureSettings)
     augment: AugmentSettings = dataclasses.field(default_factory=AugmentSettings)
+    hard_negative_labels: tuple[str, ...] = HARD_NEGATIVE_LABELS
+    hard_negative_weight: float = HARD_NEGATIVE_WEIGHT
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,23 +196,42 @@ def _training_windows(
     augment = config.augment
     if config.is_quick:
         augment = dataclasses.replace(augment, mixes_per_positive=2, speed_factors=(1.1,))
-    features, labels, groups, sizes = [], [], [], []
+    features, labels, groups, sizes, example_weights = [], [], [], [], []
     for example in build_examples(clips, rng, augment, is_augmented=config.is_augmented):
         window_features, window_labels = label_windows(example, config.features, augment, rng)
         features.append(window_features)
         labels.append(window_labels)
         groups.extend([example.group] * window_labels.size)
         sizes.append(window_labels.size)
+        is_hard = example.laughter is None and example.source_label in config.hard_negative_labels
+        example_weights.append(config.hard_negative_weight if is_hard else 1.0)
     all_labels = np.concatenate(labels)
-    return np.concatenate(features), all_labels, np.array(groups), window_weights(all_labels, sizes)
+    weights = window_weights(all_labels, sizes, example_weights)
+    return np.concatenate(features), all_labels, np.array(groups), weights
 
 
-def window_weights(labels: npt.NDArray[np.int8], example_sizes: Sequence[int]) -> npt.NDArray[np.float64]:
+def window_weights(
+    labels: npt.NDArray[np.int8],
+    example_sizes: Sequence[int],
+    example_weights: Sequence[float] | None = None,
+) -> npt.NDArray[np.float64]:
     """Sample weights: every example counts once (a 30 s clip no more than a 1 s one), classes weigh the same.
 
-    ``example_sizes`` are the window counts of consecutive examples; the weights average 1.
+    ``example_sizes`` are the window counts of consecutive examples; ``example_weights`` (default
+    all 1) scale whole examples, e.g. hard negatives, before the classes are balanced. The weights
+    average 1.
     """
-    weights = np.concatenate([np.full(size, 1.0 / size) for size in example_sizes if size > 0])
+    if example_weights is None:
+        example_weights = [1.0] * len(example_sizes)
+    if len(example_weights) != len(example_sizes):
+        raise ValueError("one weight per example is needed")
+    weights = np.concatenate(
+        [
+            np.full(size, weight / size)
+            for size, weight in zip(example_sizes, example_weights, strict=True)
+            if size > 0
+        ]
+    )
     positive = labels == 1
     if positive.any() and (~positive).any():
         weights[positive] *= weights[~positive].sum() / weights[positive].sum()
@@ -340,8 +373,11 @@ def _metadata(
         "seed": config.seed,
         "is_quick": config.is_quick,
         "is_augmented": config.is_augmented,
-        "sample_weights": "each example's windows share weight 1; classes balanced (random_forest, "
-        "hist_gradient_boosting); logistic_regression uses class_weight=balanced",
+        "sample_weights": "each example's windows share weight 1, hard negatives' the hard-negative "
+        "weight; classes balanced (random_forest, hist_gradient_boosting); logistic_regression uses "
+        "class_weight=balanced",
+        "hard_negative_labels": list(config.hard_negative_labels),
+        "hard_negative_weight": config.hard_negative_weight,
         "sklearn_version": sklearn.__version__,
         "skops_version": skops.__version__,
         "numpy_version": np.__version__,

@@ -238,6 +238,74 @@ class TestWindowWeights:
         assert weights[2:4].sum() == pytest.approx(weights[4:].sum())
         assert weights[labels == 1].sum() == pytest.approx(weights[labels == 0].sum())
 
+    def test_example_weights_scale_whole_examples(self) -> None:
+        """A hard negative weighs ``w`` times another negative of any length; classes still balance."""
+        from laughter_server.audio.train import window_weights
+
+        labels = np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 0], np.int8)
+        weights = window_weights(labels, [2, 2, 6], [1.0, 8.0, 1.0])
+        assert weights.mean() == pytest.approx(1.0)
+        assert weights[2:4].sum() == pytest.approx(8.0 * weights[4:].sum())
+        assert weights[labels == 1].sum() == pytest.approx(weights[labels == 0].sum())
+
+    def test_one_weight_per_example(self) -> None:
+        from laughter_server.audio.train import window_weights
+
+        with pytest.raises(ValueError, match="one weight per example"):
+            window_weights(np.array([1, 0], np.int8), [1, 1], [1.0])
+
+
+class TestHardNegatives:
+    """laughter-train audio --hard-negatives / --hard-negative-weight."""
+
+    def test_default_recorded(self, quick_model: pathlib.Path) -> None:
+        """By default every clip weighs the same (the shipped recipe), and the metadata says so."""
+        metadata = json.loads(quick_model.with_suffix(".json").read_text())
+        assert metadata["hard_negative_labels"] == ["speech", "scream"]
+        assert metadata["hard_negative_weight"] == 1.0
+
+    def test_weighting_changes_the_model(
+        self, subset_dir: pathlib.Path, tmp_path: pathlib.Path, quick_model: pathlib.Path
+    ) -> None:
+        """Weight 8 on speech trains a different model, recorded as such, under which speech scores lower."""
+        options = ("--hard-negatives", "speech", "--hard-negative-weight", "8")
+        assert train_quick(subset_dir, tmp_path, "0.0.4", *options) == 0
+        metadata = json.loads((tmp_path / "laughter-audio-0.0.4.json").read_text())
+        assert metadata["hard_negative_labels"] == ["speech"]
+        assert metadata["hard_negative_weight"] == 8.0
+        weighted = AudioLaughterDetector.load(tmp_path / "laughter-audio-0.0.4.skops")
+        plain = AudioLaughterDetector.load(quick_model)
+        speech = [c for c in load_labeled_clips(subset_dir) if c.label == "speech"]
+        plain_windows = np.concatenate(
+            [plain.predict_windows(AudioClip(c.samples)).probabilities for c in speech]
+        )
+        weighted_windows = np.concatenate(
+            [weighted.predict_windows(AudioClip(c.samples)).probabilities for c in speech]
+        )
+        assert plain_windows.mean() > weighted_windows.mean()
+
+    @pytest.mark.parametrize(
+        ("options", "message"),
+        [
+            (("--hard-negative-weight", "0"), "must be a finite number above 0"),
+            (("--hard-negative-weight", "heavy"), "not a number"),
+            (("--hard-negatives", "speech,laughter"), "laughter is the positive class"),
+        ],
+    )
+    def test_bad_options_refused(
+        self,
+        subset_dir: pathlib.Path,
+        tmp_path: pathlib.Path,
+        capsys: pytest.CaptureFixture[str],
+        options: tuple[str, ...],
+        message: str,
+    ) -> None:
+        with pytest.raises(SystemExit) as exit_info:
+            train_quick(subset_dir, tmp_path, "0.0.5", *options)
+        assert exit_info.value.code == 2
+        assert message in capsys.readouterr().err
+        assert not list(tmp_path.glob("*.skops"))
+
 
 class TestAugmentChoice:
     """laughter-train audio --augment."""
