@@ -48,8 +48,8 @@ EXTRA_AUDIO := build/extra-audio
 $(EXTRA_AUDIO)/manifest.csv: tools/fetch_extra_audio.sh tools/extra_audio.sha256
 	tools/fetch_extra_audio.sh $(EXTRA_AUDIO)
 
-train-audio: $(STAMP) $(EXTRA_AUDIO)/manifest.csv ## retrain the audio model recipe (1.2.0): ../shared/data/dev + Debian extra clips
-	OMP_NUM_THREADS=1 $(VENV)/bin/laughter-train audio --data ../shared/data/dev/manifest.csv --data $(EXTRA_AUDIO)/manifest.csv --out server/laughter_server/models/audio --version 1.2.0
+train-audio: $(STAMP) $(EXTRA_AUDIO)/manifest.csv ## retrain the audio model recipe (1.3.0): ../shared/data/dev + Debian extra clips
+	OMP_NUM_THREADS=1 $(VENV)/bin/laughter-train audio --data ../shared/data/dev/manifest.csv --data $(EXTRA_AUDIO)/manifest.csv --out server/laughter_server/models/audio --version 1.3.0
 
 run: $(STAMP) ## run the server with the embedded local Triton (Ctrl-C stops both)
 	$(VENV)/bin/laughter-server

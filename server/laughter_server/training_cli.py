@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="CSV with file,label,source_package columns (paths relative to it)",
     )
     audio.add_argument("--out", type=Path, required=True, help="output folder for .skops + .json")
-    audio.add_argument("--version", default="1.2.0", help="model version (default 1.2.0)")
+    audio.add_argument("--version", default="1.3.0", help="model version (default 1.3.0)")
     audio.add_argument("--name", default="laughter-audio", help="model name (default laughter-audio)")
     audio.add_argument("--seed", type=int, default=20240601, help="random seed (default 20240601)")
     audio.add_argument("--quick", action="store_true", help="small models and few folds, for smoke tests")
@@ -54,15 +54,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=_label_list,
         default=None,
         metavar="LABELS",
-        help="comma-separated negative labels whose clips weigh more in training (default speech,scream; "
-        "an empty string weighs every clip the same)",
+        help="comma-separated negative labels that guarded_boosting's second member weighs more "
+        "(default speech,scream)",
     )
     audio.add_argument(
         "--hard-negative-weight",
         type=_positive_float,
         default=None,
         metavar="W",
-        help="weight of a hard-negative clip against any other clip (default 1: off; see docs/audio-model.md)",
+        help="weight of a hard-negative clip in guarded_boosting's second member (default 8; see "
+        "docs/audio-model.md)",
     )
     args = parser.parse_args(argv)
 

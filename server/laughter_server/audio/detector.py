@@ -39,7 +39,7 @@ __all__ = [
 
 log = structlog.get_logger()
 
-DEFAULT_MODEL_FILE = "laughter-audio-1.2.0.skops"
+DEFAULT_MODEL_FILE = "laughter-audio-1.3.0.skops"
 """The newest trained artifact, also the server's default (`config.DEFAULT_AUDIO_MODEL`)."""
 
 TRUSTED_TYPES: tuple[str, ...] = (
@@ -62,6 +62,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "sklearn.model_selection._split.StratifiedGroupKFold",
     "sklearn.utils._bunch.Bunch",
     "collections.OrderedDict",
+    "laughter_server.audio.ensemble.MinProbabilityEnsemble",
     "builtins.bool",
     "builtins.dict",
     "builtins.float",

@@ -48,6 +48,7 @@ from laughter_server.audio.detector import (
     aggregate_clip_score,
     artifact_types,
 )
+from laughter_server.audio.ensemble import MinProbabilityEnsemble
 from laughter_server.audio.features import (
     FeatureSettings,
     compute_window_features,
@@ -68,14 +69,13 @@ CLIP_THRESHOLD = 0.5
 
 HARD_NEGATIVE_LABELS: tuple[str, ...] = ("speech", "scream")
 """Negative classes a laugh is most often taken for (``--hard-negatives``)."""
-HARD_NEGATIVE_WEIGHT = 1.0
-"""Weight of a hard-negative clip against any other clip (``--hard-negative-weight``); 1 is off.
+HARD_NEGATIVE_WEIGHT = 8.0
+"""Weight of a hard-negative clip in the second member of ``guarded_boosting`` (``--hard-negative-weight``).
 
-Off in the shipped recipe: in grouped cross-validation on dev + extra clips, weights 2/4/8 raised
-the ROC AUC against speech and screams from 0.898 to 0.906/0.913/0.915, but lowered it against
-applause (0.61 to 0.54/0.46/0.39), cheering and noise, so ROC AUC over all negatives stayed at
-0.85 and F1 against speech and screams at the clip threshold at 0.69. It suits deployments whose
-negatives are mostly talk (meetings, calls).
+Weighting speech and screams in one model alone trades classes: in grouped cross-validation on dev +
+extra clips, weights 2/4/8 raised the ROC AUC against speech and screams from 0.898 to
+0.906/0.913/0.915 but lowered it against applause (0.61 to 0.54/0.46/0.39), cheering and noise. The
+minimum of a weighted and an unweighted model keeps both strengths (``audio/ensemble.py``).
 """
 
 
@@ -84,7 +84,7 @@ class TrainConfig:
     """What to train and how; ``is_quick`` shrinks folds, augmentation and model sizes."""
 
     name: str = "laughter-audio"
-    version: str = "1.2.0"
+    version: str = "1.3.0"
     seed: int = 20240601
     folds: int = 5
     is_quick: bool = False
@@ -93,6 +93,19 @@ class TrainConfig:
     augment: AugmentSettings = dataclasses.field(default_factory=AugmentSettings)
     hard_negative_labels: tuple[str, ...] = HARD_NEGATIVE_LABELS
     hard_negative_weight: float = HARD_NEGATIVE_WEIGHT
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingWindows:
+    """Training windows of one fold: features, labels, CV groups and two sets of sample weights."""
+
+    features: npt.NDArray[np.float32]
+    labels: npt.NDArray[np.int8]
+    groups: npt.NDArray[Any]
+    weights: npt.NDArray[np.float64]
+    """``window_weights`` with every example weighing 1."""
+    hard_weights: npt.NDArray[np.float64]
+    """The same with hard-negative examples weighing ``hard_negative_weight``."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,9 +125,22 @@ def candidate_estimators(seed: int, is_quick: bool) -> dict[str, Callable[[], Ba
     classes with ``class_weight`` instead. Boosting is kept shallow and strongly regularised
     (3 leaves, at least 60 windows per leaf): on unseen sources it ranked clips better than
     deeper trees (grouped-CV ROC AUC 0.86 against 0.83 with 7 leaves and 20 windows per leaf).
+    ``guarded_boosting`` fits the boosting factory twice, with the plain and with the
+    hard-negative weights, and keeps the lower probability (``_fit``).
     """
     trees = 30 if is_quick else 150
     iterations = 30 if is_quick else 300
+
+    def boosting() -> BaseEstimator:
+        return HistGradientBoostingClassifier(
+            max_iter=iterations,
+            learning_rate=0.03,
+            max_leaf_nodes=3,
+            min_samples_leaf=60,
+            l2_regularization=2.0,
+            random_state=seed,
+        )
+
     return {
         "logistic_regression": lambda: make_pipeline(
             StandardScaler(), LogisticRegression(C=0.05, class_weight="balanced", max_iter=3000)
@@ -126,14 +152,8 @@ def candidate_estimators(seed: int, is_quick: bool) -> dict[str, Callable[[], Ba
             max_features="sqrt",
             random_state=seed,
         ),
-        "hist_gradient_boosting": lambda: HistGradientBoostingClassifier(
-            max_iter=iterations,
-            learning_rate=0.03,
-            max_leaf_nodes=3,
-            min_samples_leaf=60,
-            l2_regularization=2.0,
-            random_state=seed,
-        ),
+        "hist_gradient_boosting": boosting,
+        "guarded_boosting": boosting,
     }
 
 
@@ -159,22 +179,20 @@ def _train(clips: Sequence[LabeledClip], out_dir: Path, config: TrainConfig) -> 
     scores = {name: np.zeros((len(clips), len(CLIP_AGGREGATES))) for name in candidates}
     for fold_index, (train_index, test_index) in enumerate(folds):
         train_clips = [clips[i] for i in train_index]
-        features, labels, groups, weights = _training_windows(train_clips, config, config.seed + fold_index)
+        windows = _training_windows(train_clips, config, config.seed + fold_index)
         for name, factory in candidates.items():
-            model = _fit(name, factory(), features, labels, groups, weights, config.seed)
+            model = _fit(name, factory, windows, config.seed)
             for i in test_index:
                 probabilities = model.predict_proba(test_windows[i].features)[:, 1]
                 probabilities *= window_level_weights(test_windows[i].rms_dbfs, config.features)
                 scores[name][i] = [aggregate_clip_score(probabilities, a) for a in CLIP_AGGREGATES]
-        log.info("training.fold_done", fold=fold_index, train_windows=int(labels.size))
+        log.info("training.fold_done", fold=fold_index, train_windows=int(windows.labels.size))
     table = _cv_table(clips, scores)
     best = max(table, key=lambda row: (row["roc_auc"], row["best_f1"]))
     best_scores = scores[best["estimator"]][:, CLIP_AGGREGATES.index(best["aggregate"])]
-    features, labels, groups, weights = _training_windows(clips, config, config.seed + 1000)
-    model = _fit(
-        best["estimator"], candidates[best["estimator"]](), features, labels, groups, weights, config.seed
-    )
-    metadata = _metadata(clips, config, len(folds), table, best, best_scores, labels)
+    windows = _training_windows(clips, config, config.seed + 1000)
+    model = _fit(best["estimator"], candidates[best["estimator"]], windows, config.seed)
+    metadata = _metadata(clips, config, len(folds), table, best, best_scores, windows.labels)
     metadata["training_seconds"] = round(time.perf_counter() - started, 1)
     return _save(model, metadata, out_dir, config)
 
@@ -188,9 +206,7 @@ def _split_clips(clips: Sequence[LabeledClip], config: TrainConfig) -> list[tupl
     return list(splitter.split(np.zeros(len(clips)), labels, groups))
 
 
-def _training_windows(
-    clips: Sequence[LabeledClip], config: TrainConfig, seed: int
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int8], npt.NDArray[Any], npt.NDArray[np.float64]]:
+def _training_windows(clips: Sequence[LabeledClip], config: TrainConfig, seed: int) -> TrainingWindows:
     """Window features, labels, CV groups and weights of the training set (deterministic for ``seed``)."""
     rng = np.random.default_rng(seed)
     augment = config.augment
@@ -206,8 +222,13 @@ def _training_windows(
         is_hard = example.laughter is None and example.source_label in config.hard_negative_labels
         example_weights.append(config.hard_negative_weight if is_hard else 1.0)
     all_labels = np.concatenate(labels)
-    weights = window_weights(all_labels, sizes, example_weights)
-    return np.concatenate(features), all_labels, np.array(groups), weights
+    return TrainingWindows(
+        features=np.concatenate(features),
+        labels=all_labels,
+        groups=np.array(groups),
+        weights=window_weights(all_labels, sizes),
+        hard_weights=window_weights(all_labels, sizes, example_weights),
+    )
 
 
 def window_weights(
@@ -240,19 +261,33 @@ def window_weights(
 
 
 def _fit(
-    name: str,
+    name: str, factory: Callable[[], BaseEstimator], windows: TrainingWindows, seed: int
+) -> BaseEstimator:
+    """Fit a fresh estimator inside its sigmoid calibration, with sample weights where the candidate takes them.
+
+    ``guarded_boosting``: two calibrated fits, plain and hard-negative weights, combined by
+    ``MinProbabilityEnsemble``.
+    """
+    if name == "guarded_boosting":
+        members = [
+            _fit_calibrated(factory(), windows, weights, seed)
+            for weights in (windows.weights, windows.hard_weights)
+        ]
+        return MinProbabilityEnsemble.from_fitted(members)
+    weights = windows.weights if name in WEIGHTED_ESTIMATORS else None
+    return _fit_calibrated(factory(), windows, weights, seed)
+
+
+def _fit_calibrated(
     estimator: BaseEstimator,
-    features: npt.NDArray[np.float32],
-    labels: npt.NDArray[np.int8],
-    groups: npt.NDArray[Any],
-    weights: npt.NDArray[np.float64],
+    windows: TrainingWindows,
+    weights: npt.NDArray[np.float64] | None,
     seed: int,
 ) -> CalibratedClassifierCV:
-    """Fit ``estimator`` inside its sigmoid calibration, with sample weights where the candidate takes them."""
-    model = _calibrated(estimator, groups, labels, seed)
-    if name in WEIGHTED_ESTIMATORS:
-        return model.fit(features, labels, sample_weight=weights)
-    return model.fit(features, labels)
+    model = _calibrated(estimator, windows.groups, windows.labels, seed)
+    if weights is None:
+        return model.fit(windows.features, windows.labels)
+    return model.fit(windows.features, windows.labels, sample_weight=weights)
 
 
 def _calibrated(
@@ -373,9 +408,9 @@ def _metadata(
         "seed": config.seed,
         "is_quick": config.is_quick,
         "is_augmented": config.is_augmented,
-        "sample_weights": "each example's windows share weight 1, hard negatives' the hard-negative "
-        "weight; classes balanced (random_forest, hist_gradient_boosting); logistic_regression uses "
-        "class_weight=balanced",
+        "sample_weights": "each example's windows share weight 1; classes balanced (random_forest, "
+        "hist_gradient_boosting, guarded_boosting); logistic_regression uses class_weight=balanced; "
+        "guarded_boosting's second member weighs hard-negative examples hard_negative_weight times more",
         "hard_negative_labels": list(config.hard_negative_labels),
         "hard_negative_weight": config.hard_negative_weight,
         "sklearn_version": sklearn.__version__,

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from laughter_server.audio.dataset import TrainingDataError, fingerprint_clips, load_labeled_clips
 from laughter_server.audio.detector import AudioLaughterDetector
+from laughter_server.audio.features import FeatureSettings, compute_window_features
 from laughter_server.media.types import AudioClip
 from laughter_server.training_cli import eval_main, main
 
@@ -69,7 +70,12 @@ class TestTrainingCommand:
         assert metadata["data_fingerprint"] == fingerprint_clips(load_labeled_clips(subset_dir))
         assert metadata["class_balance"]["positive_clips"] == 4
         estimators = {row["estimator"] for row in metadata["cross_validation"]["table"]}
-        assert estimators == {"logistic_regression", "random_forest", "hist_gradient_boosting"}
+        assert estimators == {
+            "logistic_regression",
+            "random_forest",
+            "hist_gradient_boosting",
+            "guarded_boosting",
+        }
         assert metadata["feature_settings"]["feature_set"] == "laughter-cues-2"
         assert metadata["chosen_estimator"] in estimators
         assert metadata["artifact_sha256"] == detector.sha256
@@ -259,30 +265,47 @@ class TestHardNegatives:
     """laughter-train audio --hard-negatives / --hard-negative-weight."""
 
     def test_default_recorded(self, quick_model: pathlib.Path) -> None:
-        """By default every clip weighs the same (the shipped recipe), and the metadata says so."""
+        """By default guarded_boosting weighs speech and screams 8 times more, and the metadata says so."""
         metadata = json.loads(quick_model.with_suffix(".json").read_text())
         assert metadata["hard_negative_labels"] == ["speech", "scream"]
-        assert metadata["hard_negative_weight"] == 1.0
+        assert metadata["hard_negative_weight"] == 8.0
 
-    def test_weighting_changes_the_model(
-        self, subset_dir: pathlib.Path, tmp_path: pathlib.Path, quick_model: pathlib.Path
-    ) -> None:
-        """Weight 8 on speech trains a different model, recorded as such, under which speech scores lower."""
-        options = ("--hard-negatives", "speech", "--hard-negative-weight", "8")
+    def test_options_recorded(self, subset_dir: pathlib.Path, tmp_path: pathlib.Path) -> None:
+        options = ("--hard-negatives", "speech,music", "--hard-negative-weight", "3")
         assert train_quick(subset_dir, tmp_path, "0.0.4", *options) == 0
         metadata = json.loads((tmp_path / "laughter-audio-0.0.4.json").read_text())
-        assert metadata["hard_negative_labels"] == ["speech"]
-        assert metadata["hard_negative_weight"] == 8.0
-        weighted = AudioLaughterDetector.load(tmp_path / "laughter-audio-0.0.4.skops")
-        plain = AudioLaughterDetector.load(quick_model)
-        speech = [c for c in load_labeled_clips(subset_dir) if c.label == "speech"]
-        plain_windows = np.concatenate(
-            [plain.predict_windows(AudioClip(c.samples)).probabilities for c in speech]
+        assert metadata["hard_negative_labels"] == ["speech", "music"]
+        assert metadata["hard_negative_weight"] == 3.0
+
+    def test_guarded_member_learns_the_hard_negatives(self, subset_dir: pathlib.Path) -> None:
+        """With weight 8 the second member scores speech lower than with weight 1; the pair takes the minimum."""
+        from laughter_server.audio.train import (
+            TrainConfig,
+            _fit,
+            _training_windows,
+            candidate_estimators,
         )
-        weighted_windows = np.concatenate(
-            [weighted.predict_windows(AudioClip(c.samples)).probabilities for c in speech]
+
+        clips = load_labeled_clips(subset_dir)
+        speech = np.concatenate(
+            [
+                compute_window_features(c.samples, FeatureSettings()).features
+                for c in clips
+                if c.label == "speech"
+            ]
         )
-        assert plain_windows.mean() > weighted_windows.mean()
+        factory = candidate_estimators(0, is_quick=True)["guarded_boosting"]
+        models = {}
+        for weight in (1.0, 8.0):
+            config = TrainConfig(is_quick=True, hard_negative_weight=weight)
+            models[weight] = _fit("guarded_boosting", factory, _training_windows(clips, config, 0), 0)
+        plain_member = models[1.0].members[1].predict_proba(speech)[:, 1]
+        weighted_member = models[8.0].members[1].predict_proba(speech)[:, 1]
+        assert weighted_member.mean() < plain_member.mean()
+        pair = models[8.0].predict_proba(speech)[:, 1]
+        np.testing.assert_array_equal(
+            pair, np.minimum(models[8.0].members[0].predict_proba(speech)[:, 1], weighted_member)
+        )
 
     @pytest.mark.parametrize(
         ("options", "message"),
