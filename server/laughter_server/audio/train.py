@@ -21,7 +21,7 @@ import hashlib
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -180,8 +180,9 @@ def _train(clips: Sequence[LabeledClip], out_dir: Path, config: TrainConfig) -> 
     for fold_index, (train_index, test_index) in enumerate(folds):
         train_clips = [clips[i] for i in train_index]
         windows = _training_windows(train_clips, config, config.seed + fold_index)
+        fitted: dict[str, BaseEstimator] = {}
         for name, factory in candidates.items():
-            model = _fit(name, factory, windows, config.seed)
+            model = fitted[name] = _fit(name, factory, windows, config.seed, fitted)
             for i in test_index:
                 probabilities = model.predict_proba(test_windows[i].features)[:, 1]
                 probabilities *= window_level_weights(test_windows[i].rms_dbfs, config.features)
@@ -261,19 +262,25 @@ def window_weights(
 
 
 def _fit(
-    name: str, factory: Callable[[], BaseEstimator], windows: TrainingWindows, seed: int
+    name: str,
+    factory: Callable[[], BaseEstimator],
+    windows: TrainingWindows,
+    seed: int,
+    fitted: Mapping[str, BaseEstimator] | None = None,
 ) -> BaseEstimator:
     """Fit a fresh estimator inside its sigmoid calibration, with sample weights where the candidate takes them.
 
     ``guarded_boosting``: two calibrated fits, plain and hard-negative weights, combined by
-    ``MinProbabilityEnsemble``.
+    ``MinProbabilityEnsemble``. Its plain member is the same factory, windows, weights and seed as
+    ``hist_gradient_boosting``, so when ``fitted`` (models already fitted on ``windows``) holds
+    that candidate it is reused instead of fitted again.
     """
     if name == "guarded_boosting":
-        members = [
-            _fit_calibrated(factory(), windows, weights, seed)
-            for weights in (windows.weights, windows.hard_weights)
-        ]
-        return MinProbabilityEnsemble.from_fitted(members)
+        plain = (fitted or {}).get("hist_gradient_boosting")
+        if plain is None:
+            plain = _fit_calibrated(factory(), windows, windows.weights, seed)
+        weighted = _fit_calibrated(factory(), windows, windows.hard_weights, seed)
+        return MinProbabilityEnsemble.from_fitted([plain, weighted])
     weights = windows.weights if name in WEIGHTED_ESTIMATORS else None
     return _fit_calibrated(factory(), windows, weights, seed)
 
