@@ -20,7 +20,7 @@ class MinProbabilityEnsemble(ClassifierMixin, BaseEstimator):  # type: ignore[mi
     """Binary classifier whose positive-class probability is the minimum over fitted members.
 
     It combines members that were fitted beforehand (each with its own sample weights, which one
-    ``fit`` call cannot pass), so it has no ``fit`` of its own: build it with ``from_fitted``.
+    ``fit`` call cannot pass), so it has no ``fit`` method: build it with ``from_fitted``.
     """
 
     def __init__(self, members: Sequence[Any] = ()) -> None:
@@ -38,10 +38,6 @@ class MinProbabilityEnsemble(ClassifierMixin, BaseEstimator):  # type: ignore[mi
         ensemble.classes_ = np.array([0, 1])
         ensemble.n_features_in_ = members[0].n_features_in_
         return ensemble
-
-    def fit(self, features: Any, labels: Any, sample_weight: Any = None) -> MinProbabilityEnsemble:
-        """Not supported: fit the members separately and use ``from_fitted``."""
-        raise NotImplementedError("fit the members separately and combine them with from_fitted")
 
     def predict_proba(self, features: Any) -> npt.NDArray[np.float64]:
         """``(n, 2)`` probabilities; column 1 is the lowest member probability of laughter."""

@@ -47,9 +47,10 @@ class TestMinProbabilityEnsemble:
             MinProbabilityEnsemble.from_fitted([LogisticRegression()])
 
     def test_has_no_fit_of_its_own(self) -> None:
+        """Members are fitted separately; the ensemble offers no fit that could ignore their weights."""
         ensemble = MinProbabilityEnsemble.from_fitted([_member(0.0)])
-        with pytest.raises(NotImplementedError, match="from_fitted"):
-            ensemble.fit(np.zeros((2, 1)), np.array([0, 1]))
+        with pytest.raises(AttributeError, match="fit"):
+            ensemble.fit(np.zeros((2, 1)), np.array([0, 1]))  # type: ignore[attr-defined]
 
     def test_saved_artifact_loads_with_the_trusted_types_only(self, tmp_path: pathlib.Path) -> None:
         """The detector's trusted list covers an ensemble artifact, and it predicts the same after loading."""

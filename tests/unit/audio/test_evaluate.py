@@ -189,15 +189,18 @@ class TestSegmentAnnotations:
             load_segment_annotations(annotations, tmp_path)
 
 
+def eval_shipped(data: pathlib.Path, *options: str) -> int:
+    """``laughter-eval audio --data DATA --model <shipped 1.0.0>`` with ``options``; returns the exit code."""
+    return eval_main(["audio", "--data", str(data), "--model", str(SHIPPED_MODEL), *options])
+
+
 class TestEvalCommand:
     """laughter-eval audio with the shipped 1.0.0 model on a few dev clips."""
 
     def test_png_and_report(self, subset_dir: pathlib.Path, tmp_path: pathlib.Path) -> None:
         """The default PNG lies next to the report; the JSON holds the segment figures and the curve."""
         report_path = tmp_path / "eval.json"
-        code = eval_main(
-            ["audio", "--data", str(subset_dir), "--model", str(SHIPPED_MODEL), "--report", str(report_path)]
-        )
+        code = eval_shipped(subset_dir, "--report", str(report_path))
         assert code == 0
         png = tmp_path / "eval-pr.png"
         assert png.read_bytes()[:8] == PNG_MAGIC
@@ -224,21 +227,15 @@ class TestEvalCommand:
         laugh, speech = "laughter/" + SUBSET["laughter"][0], "speech/" + SUBSET["speech"][0]
         annotations.write_text(f"file,start_s,end_s\n{laugh},0.0,5.5\n{speech},,\n")
         report_path = tmp_path / "eval.json"
-        code = eval_main(
-            [
-                "audio",
-                "--data",
-                str(subset_dir),
-                "--model",
-                str(SHIPPED_MODEL),
-                "--segments",
-                str(annotations),
-                "--onset-tolerance",
-                "0.5",
-                "--report",
-                str(report_path),
-                "--no-pr-curve",
-            ]
+        code = eval_shipped(
+            subset_dir,
+            "--segments",
+            str(annotations),
+            "--onset-tolerance",
+            "0.5",
+            "--report",
+            str(report_path),
+            "--no-pr-curve",
         )
         assert code == 0
         report = json.loads(report_path.read_text())
@@ -269,17 +266,7 @@ class TestEvalCommand:
         """Bad --segments rows end the command with status 2 and the reason on stderr."""
         annotations = tmp_path / "segments.csv"
         annotations.write_text("file,start_s,end_s\n" + rows)
-        code = eval_main(
-            [
-                "audio",
-                "--data",
-                str(subset_dir),
-                "--model",
-                str(SHIPPED_MODEL),
-                "--segments",
-                str(annotations),
-            ]
-        )
+        code = eval_shipped(subset_dir, "--segments", str(annotations))
         assert code == 2
         error = capsys.readouterr().err
         assert error.startswith("laughter-eval: segment annotations")
@@ -295,9 +282,7 @@ class TestEvalCommand:
         """Asking for a PNG without matplotlib fails at once and says what to install."""
         monkeypatch.setitem(sys.modules, "matplotlib", None)
         png = tmp_path / "curve.png"
-        code = eval_main(
-            ["audio", "--data", str(subset_dir), "--model", str(SHIPPED_MODEL), "--pr-curve", str(png)]
-        )
+        code = eval_shipped(subset_dir, "--pr-curve", str(png))
         assert code == 2
         assert "pip install 'laughter-server[train]'" in capsys.readouterr().err
         assert not png.exists()
