@@ -35,9 +35,10 @@ log = structlog.get_logger(__name__)
 
 SERVICE_NAME = laughter_service_pb2.DESCRIPTOR.services_by_name["LaughterAnalysisService"].full_name
 HEALTH_POLL_S = 1.0
-GRPC_SLACK_BYTES = 16 * 1024 * 1024
-"""gRPC's own hard limit sits above max_message_bytes so that the servicer can answer oversize media with
-its own actionable message; only messages beyond the slack get gRPC's generic RESOURCE_EXHAUSTED."""
+GRPC_SLACK_BYTES = 512 * 1024
+"""gRPC's own hard limit sits just above max_message_bytes, so that the servicer can answer media slightly
+over the limit with its own actionable message, while no message much above the documented limit (a
+streamed chunk included) is ever read into memory: those get gRPC's RESOURCE_EXHAUSTED."""
 
 
 @dataclasses.dataclass
@@ -122,6 +123,7 @@ async def build_services(settings: Settings, metrics: Metrics | None = None) -> 
             max_chunk_bytes=settings.max_chunk_bytes,
             idle_timeout_s=settings.session_idle_timeout_s,
             max_duration_s=settings.session_max_duration_s,
+            max_timestamp_jump_s=settings.session_max_timestamp_jump_s,
         ),
         max_sessions=settings.max_sessions,
         metrics=metrics,

@@ -98,6 +98,20 @@ class Settings:
     session_max_duration_s: float = dataclasses.field(
         default=4 * 3600.0, metadata={"help": "longest a live session may last (wall clock)"}
     )
+    session_max_timestamp_jump_s: float = dataclasses.field(
+        default=10.0,
+        metadata={
+            "help": "a live chunk whose capture offset lies more than this beyond the newest media received "
+            "is dropped with a TIMESTAMP_NOT_MONOTONIC warning (work stays bounded by the media received)"
+        },
+    )
+    max_event_duration_s: float = dataclasses.field(
+        default=300.0,
+        metadata={
+            "help": "a laughter event that lasts this long is ended there (notice EVENT_SPLIT) and laughter "
+            "that goes on starts a new event; bounds the state an open event holds"
+        },
+    )
     session_backlog_frames: int = dataclasses.field(
         default=8, metadata={"help": "frames a live session may have waiting; beyond, the oldest is dropped"}
     )
@@ -142,6 +156,7 @@ class Settings:
             "session_backlog_frames",
             "max_chunk_bytes",
             "max_upload_bytes",
+            "session_max_timestamp_jump_s",
         )
         for name in positive:
             if not getattr(self, name) > 0:  # also rejects NaN
@@ -149,6 +164,10 @@ class Settings:
         if self.default_frame_rate_hertz > self.max_frame_rate_hertz:
             raise InvalidOptionError(
                 "default_frame_rate_hertz", "default_frame_rate_hertz must not exceed max_frame_rate_hertz"
+            )
+        if not 1.0 <= self.max_event_duration_s <= 86_400.0:
+            raise InvalidOptionError(
+                "max_event_duration_s", "max_event_duration_s must be in [1, 86400] seconds"
             )
         if self.cross_stream_batching not in ("on", "off"):
             raise InvalidOptionError("cross_stream_batching", "cross_stream_batching must be on or off")

@@ -8,7 +8,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from laughter.v1 import analysis_pb2, laughter_service_pb2, laughter_service_pb2_grpc, model_pb2
+from laughter.v1 import analysis_pb2, laughter_service_pb2, laughter_service_pb2_grpc, media_pb2, model_pb2
 
 from tests.conftest import DATA, SAMPLE, ServerThread, make_settings, wait_serving
 from tests.integration.test_analyze_media import error_reason
@@ -63,7 +63,9 @@ class TestMessageLimit:
     """Media above --max-message-bytes is refused with RESOURCE_EXHAUSTED and an actionable message."""
 
     def test_too_large(self, triton) -> None:  # type: ignore[no-untyped-def]
-        server = ServerThread(make_settings(triton_url=triton.grpc_url, max_message_bytes=200_000)).start()
+        """Media a little over the limit gets the server's own message and reason; a message far over it
+        (a streamed chunk included) is refused by gRPC before it is read; small media still passes."""
+        server = ServerThread(make_settings(triton_url=triton.grpc_url, max_message_bytes=500_000)).start()
         try:
             wait_serving(server.address)
             with grpc.insecure_channel(server.address) as channel:
@@ -75,6 +77,12 @@ class TestMessageLimit:
                 assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
                 assert error_reason(caught.value) == "MEDIA_TOO_LARGE"
                 assert "max-message-bytes" in caught.value.details()
+                huge = laughter_service_pb2.StreamingAnalyzeRequest(
+                    chunk=media_pb2.MediaChunk(audio=media_pb2.AudioChunk(data=bytes(2_000_000)))
+                )
+                with pytest.raises(grpc.RpcError) as caught:
+                    list(stub.StreamingAnalyze(iter([huge]), timeout=30))
+                assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
                 small = stub.AnalyzeMedia(
                     laughter_service_pb2.AnalyzeMediaRequest(
                         content=(DATA / "video_no_audio.mp4").read_bytes()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from google.protobuf import duration_pb2
-from laughter.v1 import analysis_pb2, laughter_service_pb2, model_pb2, summary_pb2
+from laughter.v1 import analysis_pb2, model_pb2, summary_pb2
 
 from laughter_server.fusion.types import (
     EMOTIONS,
@@ -17,7 +17,7 @@ from laughter_server.fusion.types import (
 )
 from laughter_server.inference.models import ModelDescription
 from laughter_server.pipeline.options import AnalysisOptions, resolve_options
-from laughter_server.pipeline.whole_file import AnalysisResult
+from laughter_server.pipeline.result import AnalysisResult
 
 LAUGHTER_TYPES = {
     LaughterType.JOYFUL: analysis_pb2.LAUGHTER_TYPE_JOYFUL,
@@ -166,11 +166,10 @@ def _interval(value: Interval) -> summary_pb2.ConfidenceInterval:
     )
 
 
-def summary_to_proto(
-    summary: AnalysisSummary, events: tuple[LaughterEvent, ...]
-) -> summary_pb2.AnalysisSummary:
+def summary_to_proto(summary: AnalysisSummary) -> summary_pb2.AnalysisSummary:
     """The AnalysisSummary message, without the media/timing/model parts (see ``result_to_proto``)."""
     d = summary.durations
+    type_seconds = dict(summary.type_seconds)
     message = summary_pb2.AnalysisSummary(
         laughter_detected=summary.laughter_detected,
         dominant_laughter_type=LAUGHTER_TYPES[summary.dominant_laughter_type],
@@ -207,7 +206,7 @@ def summary_to_proto(
             summary_pb2.LaughterTypeCount(
                 laughter_type=LAUGHTER_TYPES[kind],
                 event_count=count,
-                total_duration=duration(sum(e.duration_s for e in events if e.laughter_type is kind)),
+                total_duration=duration(type_seconds.get(kind, 0.0)),
             )
             for kind, count in summary.type_counts
         ],
@@ -231,9 +230,10 @@ def summary_to_proto(
     return message
 
 
-def result_to_proto(result: AnalysisResult, request_id: str) -> summary_pb2.AnalysisResult:
-    """The full AnalysisResult message of a whole-file analysis."""
-    summary = summary_to_proto(result.summary, result.events)
+def full_summary_to_proto(result: AnalysisResult) -> summary_pb2.AnalysisSummary:
+    """The AnalysisSummary message of an analysis (whole file or live session), with media, timings and
+    models."""
+    summary = summary_to_proto(result.summary)
     info = result.media
     summary.media.CopyFrom(
         summary_pb2.MediaSummary(
@@ -260,14 +260,14 @@ def result_to_proto(result: AnalysisResult, request_id: str) -> summary_pb2.Anal
         for stage, seconds in sorted(result.stage_seconds.items())
     )
     summary.models.extend(model_to_proto(m) for m in result.models)
+    return summary
+
+
+def result_to_proto(result: AnalysisResult, request_id: str) -> summary_pb2.AnalysisResult:
+    """The full AnalysisResult message."""
     return summary_pb2.AnalysisResult(
         events=[event_to_proto(e) for e in result.events],
-        summary=summary,
+        summary=full_summary_to_proto(result),
         face_samples=[face_sample_to_proto(o) for o in result.face_samples],
         request_id=request_id,
     )
-
-
-def analyze_response(result: AnalysisResult, request_id: str) -> laughter_service_pb2.AnalyzeMediaResponse:
-    """The AnalyzeMedia response."""
-    return laughter_service_pb2.AnalyzeMediaResponse(result=result_to_proto(result, request_id))

@@ -1,14 +1,18 @@
-"""The laughter.v1 servicer: thin handlers that validate, call the pipeline, and convert.
+"""The laughter.v1 servicer: protobuf in, engine calls, protobuf out; nothing else.
 
-Live sessions are served twice over the same ``LiveSession`` code: ``StreamingAnalyze`` (bidirectional, for
-native clients) and ``CreateSession`` / ``AppendSessionMedia`` / ``WatchSession`` / ``EndSession`` (unary
-pushes plus a server stream, for browsers), so both transports emit identical updates.
+Admission control lives in ``api/admission.py``, upload reassembly in ``api/uploads.py``, model versions on
+disk in ``pipeline/model_versions.py``, metrics in ``observability/recording.py``, sessions in
+``pipeline/registry.py``. Live sessions are served twice over the same ``LiveSession``: ``StreamingAnalyze``
+(bidirectional, for native clients) and ``CreateSession`` / ``AppendSessionMedia`` / ``WatchSession`` /
+``EndSession`` (unary pushes plus a server stream, for browsers), so both transports emit identical updates.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import math
 import pathlib
 import time
 import uuid
@@ -20,25 +24,30 @@ import structlog
 from laughter.v1 import analysis_pb2, laughter_service_pb2, laughter_service_pb2_grpc, media_pb2, session_pb2
 
 from laughter_server.api import convert, session_convert
+from laughter_server.api.admission import Admission
 from laughter_server.api.status import translate_errors
+from laughter_server.api.uploads import reassemble
 from laughter_server.config import Settings
 from laughter_server.errors import (
     AnalysisTimeoutError,
-    CapacityExceededError,
     InvalidOptionError,
     MediaTooLargeError,
     ModelUnavailableError,
     SessionClosedError,
     SessionConfigError,
     SessionExistsError,
-    ShuttingDownError,
 )
 from laughter_server.inference.models import FaceModels
 from laughter_server.observability.metrics import Metrics
+from laughter_server.observability.recording import record_result
 from laughter_server.pipeline.audio_stage import AudioStage
+from laughter_server.pipeline.model_versions import resolve_version
+from laughter_server.pipeline.options import AnalysisOptions
 from laughter_server.pipeline.registry import SessionRegistry
-from laughter_server.pipeline.session import LiveSession, SessionSpec, SummaryUpdate, WarningUpdate
-from laughter_server.pipeline.whole_file import AnalysisResult, WholeFileAnalyzer
+from laughter_server.pipeline.result import AnalysisResult
+from laughter_server.pipeline.session import LiveSession, SummaryUpdate, WarningUpdate
+from laughter_server.pipeline.vocabulary import ErrorReason
+from laughter_server.pipeline.whole_file import WholeFileAnalyzer
 
 log = structlog.get_logger(__name__)
 
@@ -46,14 +55,20 @@ Context = grpc.aio.ServicerContext[Any, Any]
 
 DEADLINE_MARGIN_S = 0.2
 """Stop this long before the client's deadline so the client gets our DEADLINE_EXCEEDED, not a cut-off."""
-QUEUE_FACTOR = 4
 SESSION_DEADLINE_MARGIN_S = 1.0
 """A live session whose call deadline is this close ends itself, so the summary still reaches the client."""
-"""Whole-file requests beyond max_concurrent_analyses * QUEUE_FACTOR waiting are refused at once."""
+
+
+def _offset_s(value: Any) -> float:
+    """A capture offset in seconds (NaN for a Duration that is not valid, which the session refuses)."""
+    seconds, nanos = int(value.seconds), int(value.nanos)
+    if abs(nanos) > 999_999_999 or (seconds > 0 and nanos < 0) or (seconds < 0 and nanos > 0):
+        return math.nan
+    return seconds + nanos / 1e9
 
 
 class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer):
-    """Serves AnalyzeMedia, ListModels and ReloadModel."""
+    """Serves every laughter.v1 RPC."""
 
     def __init__(
         self,
@@ -70,23 +85,11 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
         self.face_models = face_models
         self.audio = audio
         self.metrics = metrics
-        self._slots = asyncio.Semaphore(settings.max_concurrent_analyses)
-        self._waiting = 0
-        self._running = 0
-        self.is_draining = False
+        self.admission = Admission(settings.max_concurrent_analyses, metrics)
 
     async def drain(self, timeout_s: float) -> None:
         """Refuse new analyses with UNAVAILABLE (retryable) and wait up to ``timeout_s`` for running ones."""
-        self.is_draining = True
-        deadline = asyncio.get_running_loop().time() + timeout_s
-        while (self._running or self._waiting) and asyncio.get_running_loop().time() < deadline:  # noqa: ASYNC110 - a short poll at shutdown only
-            await asyncio.sleep(0.05)
-
-    def _refuse_when_draining(self) -> None:
-        if self.is_draining:
-            raise ShuttingDownError(
-                "the server is shutting down; retry in a few seconds or on another replica"
-            )
+        await self.admission.drain(timeout_s)
 
     @contextlib.asynccontextmanager
     async def _rpc(self, method: str, context: Context) -> AsyncIterator[str]:
@@ -106,36 +109,24 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
                     self.metrics.rpc_errors.labels(method=method, code=getattr(code, "name", str(code))).inc()
                 log.info("rpc.finished", duration_s=round(elapsed, 3), code=getattr(code, "name", "OK"))
 
-    @contextlib.asynccontextmanager
-    async def _analysis_slot(self) -> AsyncIterator[None]:
-        self._refuse_when_draining()
-        if self._slots.locked() and self._waiting >= self.settings.max_concurrent_analyses * QUEUE_FACTOR:
-            raise CapacityExceededError(
-                f"the server is already analysing {self.settings.max_concurrent_analyses} files with "
-                f"{self._waiting} more waiting; retry later or lower your concurrency",
-                retry_after_s=5.0,
-            )
-        self._waiting += 1
-        try:
-            await self._slots.acquire()
-        finally:
-            self._waiting -= 1
-        self.metrics.analyses_in_flight.inc()
-        self._running += 1
-        try:
-            yield
-        finally:
-            self._running -= 1
-            self.metrics.analyses_in_flight.dec()
-            self._slots.release()
+    def _limited(self, options: AnalysisOptions) -> AnalysisOptions:
+        """The options with the server's bounds on them (the longest event)."""
+        rules = dataclasses.replace(
+            options.rules,
+            max_event_s=max(self.settings.max_event_duration_s, 2.0 * options.rules.min_event_s),
+        )
+        return dataclasses.replace(options, rules=rules)
 
+    # whole files -------------------------------------------------------------------------------------
     async def _analyze(
         self, content: bytes, options_message: analysis_pb2.AnalysisOptions, context: Context
     ) -> AnalysisResult:
-        options = convert.options_from_proto(
-            options_message,
-            default_frame_rate_hertz=self.settings.default_frame_rate_hertz,
-            max_frame_rate_hertz=self.settings.max_frame_rate_hertz,
+        options = self._limited(
+            convert.options_from_proto(
+                options_message,
+                default_frame_rate_hertz=self.settings.default_frame_rate_hertz,
+                max_frame_rate_hertz=self.settings.max_frame_rate_hertz,
+            )
         )
         if options.use_video and not await self.face_models.is_ready():
             raise ModelUnavailableError(
@@ -144,7 +135,7 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
             )
         remaining = context.time_remaining()
         budget_s = None if remaining is None else max(0.0, remaining - DEADLINE_MARGIN_S)
-        async with self._analysis_slot():
+        async with self.admission.slot():
             try:
                 async with asyncio.timeout(budget_s):
                     result = await self.analyzer.analyze(content, options)
@@ -153,7 +144,7 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
                     f"the analysis did not finish within the call's deadline ({remaining:.1f} s); allow "
                     "about a quarter of the media's duration, or lower options.analysis_frame_rate_hertz"
                 ) from None
-        self._record(result)
+        record_result(self.metrics, result)
         return result
 
     async def AnalyzeMedia(
@@ -169,7 +160,9 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
                     "AnalyzeMediaUpload, or raise --max-message-bytes on the server"
                 )
             result = await self._analyze(request.content, request.options, context)
-            return convert.analyze_response(result, request_id)
+            return laughter_service_pb2.AnalyzeMediaResponse(
+                result=convert.result_to_proto(result, request_id)
+            )
         raise AssertionError("unreachable: translate_errors aborts the call")
 
     async def AnalyzeMediaUpload(
@@ -179,47 +172,15 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
     ) -> laughter_service_pb2.AnalyzeMediaUploadResponse:
         """Whole-file analysis of a file sent in pieces: header first, then the bytes in order."""
         async with self._rpc("AnalyzeMediaUpload", context) as request_id:
-            limit = self.settings.max_upload_bytes
-            first = await anext(aiter(request_iterator), None)
-            if first is None or first.WhichOneof("request") != "header":
-                raise InvalidOptionError("header", "the first AnalyzeMediaUploadRequest must carry `header`")
-            header = first.header
-            if header.size_bytes > limit:
-                raise MediaTooLargeError(
-                    f"the file is {header.size_bytes / 1e6:.1f} MB, above this server's upload limit of "
-                    f"{limit / 1e6:.1f} MB (--max-upload-bytes)"
-                )
-            pieces: list[bytes] = []
-            received = 0
-            async for message in request_iterator:
-                if message.WhichOneof("request") != "content_chunk":
-                    raise InvalidOptionError("header", "`header` is only valid in the first message")
-                received += len(message.content_chunk)
-                if received > limit:
-                    raise MediaTooLargeError(
-                        f"the upload passed this server's limit of {limit / 1e6:.1f} MB (--max-upload-bytes)"
-                    )
-                pieces.append(message.content_chunk)
-            if header.size_bytes and received != header.size_bytes:
-                raise InvalidOptionError(
-                    "header.size_bytes",
-                    f"the header announced {header.size_bytes} bytes but {received} arrived; the upload is incomplete",
-                )
-            result = await self._analyze(b"".join(pieces), header.options, context)
+            self.admission.refuse_when_draining()
+            header, content = await reassemble(request_iterator, self.settings.max_upload_bytes)
+            result = await self._analyze(content, header.options, context)
             return laughter_service_pb2.AnalyzeMediaUploadResponse(
                 result=convert.result_to_proto(result, request_id)
             )
         raise AssertionError("unreachable: translate_errors aborts the call")
 
-    def _record(self, result: AnalysisResult) -> None:
-        for stage, seconds in result.stage_seconds.items():
-            self.metrics.stage_seconds.labels(stage=stage).observe(seconds)
-        self.metrics.media_seconds.inc(result.media.duration_s)
-        self.metrics.frames_analyzed.inc(result.frames_analyzed)
-        self.metrics.faces_detected.inc(result.face_detections)
-        for event in result.events:
-            self.metrics.laughter_events.labels(type=event.laughter_type.value).inc()
-
+    # models ------------------------------------------------------------------------------------------
     async def ListModels(
         self, request: laughter_service_pb2.ListModelsRequest, context: Context
     ) -> laughter_service_pb2.ListModelsResponse:
@@ -244,55 +205,55 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
                 raise InvalidOptionError(
                     "model_name", f"only the audio model '{current.name}' can be reloaded (got {name!r})"
                 )
-            models_dir = pathlib.Path(self.settings.audio_model).parent
-            available = sorted(
-                (p.stem.removeprefix(name + "-") for p in models_dir.glob(name + "-*.skops")),
-                key=version_sort_key,
-            )
-            version = request.version or (available[-1] if available else "")
-            if not version or "/" in version or "\\" in version or version.startswith("."):
-                raise InvalidOptionError("version", "version must be a plain version string such as 1.2.0")
-            path = models_dir / f"{name}-{version}.skops"
-            if not path.is_file():
-                raise InvalidOptionError(
-                    "version",
-                    f"no version {version!r} of {name}; available: {', '.join(available) or 'none'}",
-                )
+            path = resolve_version(pathlib.Path(self.settings.audio_model).parent, name, request.version)
             described = await asyncio.to_thread(self.audio.reload, path)
             return laughter_service_pb2.ReloadModelResponse(model=convert.model_to_proto(described))
         raise AssertionError("unreachable: translate_errors aborts the call")
 
     # live sessions -----------------------------------------------------------------------------------
-    def _spec(self, config: session_pb2.SessionConfig) -> SessionSpec:
-        return session_convert.spec_from_proto(
+    def _open(self, config: session_pb2.SessionConfig, *, keep_events: bool) -> LiveSession:
+        spec = session_convert.spec_from_proto(
             config,
             default_frame_rate_hertz=self.settings.default_frame_rate_hertz,
             max_frame_rate_hertz=self.settings.max_frame_rate_hertz,
+            keep_events=keep_events,
         )
+        return self.registry.open(dataclasses.replace(spec, options=self._limited(spec.options)))
 
     @staticmethod
     async def _push(session: LiveSession, chunk: media_pb2.MediaChunk) -> None:
         kind = chunk.WhichOneof("chunk")
         if kind == "frame":
-            await session.push_frame(chunk.frame.data, chunk.frame.capture_offset.ToNanoseconds() / 1e9)
+            await session.push_frame(chunk.frame.data, _offset_s(chunk.frame.capture_offset))
         elif kind == "audio":
-            await session.push_audio(chunk.audio.data, chunk.audio.capture_offset.ToNanoseconds() / 1e9)
+            await session.push_audio(chunk.audio.data, _offset_s(chunk.audio.capture_offset))
         else:
             session.warn(
-                "CHUNK_INVALID", "chunk", "a MediaChunk carried neither `frame` nor `audio`; ignored"
+                ErrorReason.CHUNK_INVALID,
+                "chunk",
+                "a MediaChunk carried neither `frame` nor `audio`; ignored",
             )
 
     async def _read_chunks(
         self, requests: AsyncIterator[laughter_service_pb2.StreamingAnalyzeRequest], session: LiveSession
     ) -> None:
-        async for request in requests:
-            kind = request.WhichOneof("request")
-            if kind == "chunk":
-                await self._push(session, request.chunk)
-            else:
-                session.warn(
-                    "SESSION_CONFIG_INVALID", "config", "`config` is only valid in the first message; ignored"
-                )
+        try:
+            async for request in requests:
+                if request.WhichOneof("request") == "chunk":
+                    await self._push(session, request.chunk)
+                else:
+                    session.warn(
+                        ErrorReason.SESSION_CONFIG_INVALID,
+                        "config",
+                        "`config` is only valid in the first message; ignored",
+                    )
+        except asyncio.CancelledError:
+            raise
+        except grpc.RpcError:
+            pass  # the client went away: the handler retires the session
+        except Exception:  # a bug in one chunk's handling must not leave the session waiting forever
+            log.exception("session.reader_failed", session_id=session.spec.session_id)
+            session.warn(ErrorReason.INTERNAL, "", "a chunk could not be handled; see the server log")
         session.end_input()
 
     def _deadline_timer(self, session: LiveSession, context: Context) -> asyncio.TimerHandle | None:
@@ -300,7 +261,9 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
         if remaining is None:
             return None
         warning = WarningUpdate(
-            "DEADLINE_EXCEEDED", "", "the call's deadline is near: the session ends now with its summary"
+            ErrorReason.DEADLINE_EXCEEDED,
+            "",
+            "the call's deadline is near: the session ends now with its summary",
         )
         return asyncio.get_running_loop().call_later(
             max(0.0, remaining - SESSION_DEADLINE_MARGIN_S), session.end_input, warning
@@ -321,7 +284,7 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
                     "before any media chunk",
                     reason="SESSION_CONFIG_MISSING",
                 )
-            session = self.registry.open(self._spec(first.config))
+            session = self._open(first.config, keep_events=False)
             structlog.contextvars.bind_contextvars(session_id=session.spec.session_id)
             reader = asyncio.create_task(self._read_chunks(request_iterator, session))
             timer = self._deadline_timer(session, context)
@@ -348,7 +311,7 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
                 raise SessionConfigError(
                     "config", "CreateSession needs `config`", reason="SESSION_CONFIG_MISSING"
                 )
-            session = self.registry.open(self._spec(request.config))
+            session = self._open(request.config, keep_events=True)
             started = session_convert.update_to_proto(session.started_update()).started
             return laughter_service_pb2.CreateSessionResponse(
                 session_id=session.spec.session_id, started=started
@@ -416,13 +379,7 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
             if not session.watched:
                 await self.registry.retire(session, cancel=False)
             return laughter_service_pb2.EndSessionResponse(
-                summary=session_convert.summary_to_proto(final),
-                events=[convert.event_to_proto(e) for e in final.events],
+                summary=convert.full_summary_to_proto(final.result),
+                events=[convert.event_to_proto(e) for e in final.result.events],
             )
         raise AssertionError("unreachable: translate_errors aborts the call")
-
-
-def version_sort_key(version: str) -> tuple[tuple[int, int | str], ...]:
-    """Sort key of version strings: numeric parts compare as numbers (1.10.0 after 1.2.0)."""
-    parts = version.replace("-", ".").split(".")
-    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in parts)

@@ -6,12 +6,13 @@ import re
 
 from google.protobuf import any_pb2, timestamp_pb2
 from google.rpc import error_details_pb2, status_pb2
-from laughter.v1 import media_pb2, session_pb2, summary_pb2
+from laughter.v1 import media_pb2, session_pb2
 
 from laughter_server.api import convert
 from laughter_server.api.status import DOMAIN
 from laughter_server.errors import SessionConfigError
-from laughter_server.fusion.live import EventUpdate
+from laughter_server.fusion.fuser import EventUpdate
+from laughter_server.fusion.types import EventPhase
 from laughter_server.media.live_input import AudioInput, VideoInput
 from laughter_server.pipeline.session import (
     FaceSampleUpdate,
@@ -22,6 +23,7 @@ from laughter_server.pipeline.session import (
     Update,
     WarningUpdate,
 )
+from laughter_server.pipeline.vocabulary import BacklogPolicy, DropReason
 
 FRAME_ENCODINGS = {
     media_pb2.FRAME_ENCODING_JPEG: "jpeg",
@@ -31,23 +33,32 @@ FRAME_ENCODINGS = {
 }
 AUDIO_ENCODINGS = {media_pb2.AUDIO_ENCODING_PCM_S16LE: "s16le", media_pb2.AUDIO_ENCODING_PCM_F32LE: "f32le"}
 PHASES = {
-    "started": session_pb2.EVENT_PHASE_STARTED,
-    "ongoing": session_pb2.EVENT_PHASE_ONGOING,
-    "ended": session_pb2.EVENT_PHASE_ENDED,
+    EventPhase.STARTED: session_pb2.EVENT_PHASE_STARTED,
+    EventPhase.ONGOING: session_pb2.EVENT_PHASE_ONGOING,
+    EventPhase.ENDED: session_pb2.EVENT_PHASE_ENDED,
 }
 DROP_REASONS = {
-    "BACKLOG": session_pb2.DROP_REASON_BACKLOG,
-    "UNDECODABLE": session_pb2.DROP_REASON_UNDECODABLE,
-    "NOT_MONOTONIC": session_pb2.DROP_REASON_NOT_MONOTONIC,
-    "TOO_LARGE": session_pb2.DROP_REASON_TOO_LARGE,
-    "MODEL_UNAVAILABLE": session_pb2.DROP_REASON_MODEL_UNAVAILABLE,
+    DropReason.BACKLOG: session_pb2.DROP_REASON_BACKLOG,
+    DropReason.UNDECODABLE: session_pb2.DROP_REASON_UNDECODABLE,
+    DropReason.NOT_MONOTONIC: session_pb2.DROP_REASON_NOT_MONOTONIC,
+    DropReason.TOO_LARGE: session_pb2.DROP_REASON_TOO_LARGE,
+    DropReason.MODEL_UNAVAILABLE: session_pb2.DROP_REASON_MODEL_UNAVAILABLE,
+}
+BACKLOG_POLICIES = {
+    session_pb2.BACKLOG_POLICY_UNSPECIFIED: BacklogPolicy.DROP_OLDEST,
+    session_pb2.BACKLOG_POLICY_DROP_OLDEST: BacklogPolicy.DROP_OLDEST,
+    session_pb2.BACKLOG_POLICY_BLOCK: BacklogPolicy.BLOCK,
 }
 MAX_SIDE_PX = 4096
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def spec_from_proto(
-    config: session_pb2.SessionConfig, *, default_frame_rate_hertz: float, max_frame_rate_hertz: float
+    config: session_pb2.SessionConfig,
+    *,
+    default_frame_rate_hertz: float,
+    max_frame_rate_hertz: float,
+    keep_events: bool = False,
 ) -> SessionSpec:
     """Validate a SessionConfig; SessionConfigError names the field and the fix."""
     video = audio = None
@@ -104,14 +115,23 @@ def spec_from_proto(
         raise SessionConfigError(
             "config.session_id", "session_id must be at most 64 characters of A-Z, a-z, 0-9, '_' and '-'"
         )
-    policy = "block" if config.backlog_policy == session_pb2.BACKLOG_POLICY_BLOCK else "drop_oldest"
-    return SessionSpec(config.session_id, config.client_id, video, audio, options, interval_s, policy)
+    policy = BACKLOG_POLICIES.get(config.backlog_policy)
+    if policy is None:
+        raise SessionConfigError(
+            "config.backlog_policy",
+            "unknown backlog_policy; use BACKLOG_POLICY_DROP_OLDEST or BACKLOG_POLICY_BLOCK",
+        )
+    return SessionSpec(
+        config.session_id, config.client_id, video, audio, options, interval_s, policy, keep_events
+    )
 
 
 def _warning(update: WarningUpdate) -> status_pb2.Status:
     detail = any_pb2.Any()
     detail.Pack(
-        error_details_pb2.ErrorInfo(reason=update.reason, domain=DOMAIN, metadata={"field": update.field})
+        error_details_pb2.ErrorInfo(
+            reason=update.reason.value, domain=DOMAIN, metadata={"field": update.field}
+        )
     )
     return status_pb2.Status(code=0, message=update.message, details=[detail])
 
@@ -125,37 +145,16 @@ def progress_to_proto(update: ProgressUpdate) -> session_pb2.Progress:
         frames_dropped=update.frames_dropped,
         drops=[
             session_pb2.DropCount(
-                reason=DROP_REASONS.get(reason, session_pb2.DROP_REASON_UNSPECIFIED),
+                reason=DROP_REASONS[reason],
                 frame_count=frames,
                 audio_chunk_count=chunks,
             )
-            for reason, (frames, chunks) in sorted(update.drops.items())
-            if reason in DROP_REASONS
+            for reason, (frames, chunks) in sorted(update.drops.items(), key=lambda kv: kv[0].value)
         ],
         audio_samples_received=update.audio_samples_received,
         backlog=convert.duration(update.backlog_s),
         events_ended=update.events_ended,
     )
-
-
-def summary_to_proto(update: SummaryUpdate) -> summary_pb2.AnalysisSummary:
-    """The session's AnalysisSummary message (same shape as whole-file)."""
-    message = convert.summary_to_proto(update.summary, update.events)
-    message.media.CopyFrom(
-        summary_pb2.MediaSummary(
-            media_duration=convert.duration(update.duration_s),
-            frames_analyzed=update.frames_analyzed,
-            frames_with_faces=update.frames_with_faces,
-            faces_detected=len(update.summary.faces),
-        )
-    )
-    message.processing_duration.CopyFrom(convert.duration(update.processing_s))
-    message.stage_timings.extend(
-        summary_pb2.StageTiming(stage=stage, duration=convert.duration(seconds))
-        for stage, seconds in sorted(update.stage_seconds.items())
-    )
-    message.models.extend(convert.model_to_proto(m) for m in update.models)
-    return message
 
 
 def update_to_proto(update: Update) -> session_pb2.SessionUpdate:
@@ -186,4 +185,6 @@ def update_to_proto(update: Update) -> session_pb2.SessionUpdate:
                 models=[convert.model_to_proto(m) for m in update.models],
             )
         )
-    return session_pb2.SessionUpdate(summary=summary_to_proto(update))
+    if isinstance(update, SummaryUpdate):
+        return session_pb2.SessionUpdate(summary=convert.full_summary_to_proto(update.result))
+    raise TypeError("unknown session update")

@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from laughter_server.audio.scores import (
     WindowScores,
     aggregate_clip_score,
     remap_operating_point,
+    window_peak_dbfs,
 )
 from laughter_server.errors import InvalidMediaError, ModelLoadError
 from laughter_server.media.types import AudioClip
@@ -215,26 +217,54 @@ class AudioLaughterDetector:
             return raw
         return float(remap_operating_point(np.array([raw]), self.clip_threshold)[0])
 
-    def _raw_windows(self, clip: AudioClip) -> WindowScores:
-        if clip.sample_rate_hertz != self.settings.sample_rate_hertz:
-            raise InvalidMediaError(
-                "audio must be resampled to "
-                + str(self.settings.sample_rate_hertz)
-                + " Hz before laughter detection"
+    def predict_blocks(self, clips: Sequence[AudioClip]) -> list[WindowScores]:
+        """``predict_windows`` of several clips, with one classifier call for all their windows (the same
+        scores as one call per clip: windows are scored independently)."""
+        raw = self._raw_blocks(clips)
+        if self.operating_threshold == 0.5:
+            return raw
+        return [
+            dataclasses.replace(
+                s, probabilities=remap_operating_point(s.probabilities, self.operating_threshold)
             )
-        if clip.samples.ndim != 1:
-            raise InvalidMediaError("audio must be mono for laughter detection")
-        windows = compute_window_features(clip.samples, self.settings)
-        if windows.features.shape[0] == 0:
-            probabilities = np.zeros(0, np.float32)
-        else:
-            probabilities = self._model.predict_proba(windows.features)[:, 1].astype(np.float32)
-            probabilities *= window_level_weights(windows.rms_dbfs, self.settings)
-        return WindowScores(
-            centers_s=windows.centers_s + clip.start_s,
-            probabilities=np.clip(probabilities, 0.0, 1.0),
-            rms_dbfs=windows.rms_dbfs,
-            burst_rate_hertz=windows.burst_rate_hertz,
-            window_s=self.settings.window_s,
-            hop_s=self.settings.hop_s,
-        )
+            for s in raw
+        ]
+
+    def _raw_windows(self, clip: AudioClip) -> WindowScores:
+        return self._raw_blocks([clip])[0]
+
+    def _raw_blocks(self, clips: Sequence[AudioClip]) -> list[WindowScores]:
+        for clip in clips:
+            if clip.sample_rate_hertz != self.settings.sample_rate_hertz:
+                raise InvalidMediaError(
+                    "audio must be resampled to "
+                    + str(self.settings.sample_rate_hertz)
+                    + " Hz before laughter detection"
+                )
+            if clip.samples.ndim != 1:
+                raise InvalidMediaError("audio must be mono for laughter detection")
+        windows = [compute_window_features(clip.samples, self.settings) for clip in clips]
+        rows = [w.features.shape[0] for w in windows]
+        probabilities = np.zeros(0, np.float32)
+        if sum(rows):
+            features = np.concatenate([w.features for w in windows if w.features.shape[0]])
+            probabilities = self._model.predict_proba(features)[:, 1].astype(np.float32)
+        results = []
+        offset = 0
+        for clip, w, count in zip(clips, windows, rows, strict=True):
+            p = probabilities[offset : offset + count] * window_level_weights(w.rms_dbfs, self.settings)
+            offset += count
+            results.append(
+                WindowScores(
+                    centers_s=w.centers_s + clip.start_s,
+                    probabilities=np.clip(p, 0.0, 1.0).astype(np.float32),
+                    rms_dbfs=w.rms_dbfs,
+                    burst_rate_hertz=w.burst_rate_hertz,
+                    window_s=self.settings.window_s,
+                    hop_s=self.settings.hop_s,
+                    peak_dbfs=window_peak_dbfs(
+                        clip.samples, clip.sample_rate_hertz, w.centers_s, self.settings.window_s
+                    ),
+                )
+            )
+        return results

@@ -34,7 +34,8 @@ from laughter_server.audio.metrics import (
     roc_auc_by_class,
     segment_metrics,
 )
-from laughter_server.fusion.events import GRID_STEP_S, fuse_events
+from laughter_server.fusion.events import GRID_STEP_S
+from laughter_server.fusion.fuser import fuse_events
 from laughter_server.fusion.rules import DEFAULT_RULES, LaughterRules
 from laughter_server.media.types import AudioClip
 from laughter_server.pipeline.audio_stage import is_silent
@@ -281,7 +282,7 @@ def detect_segments(
     """Laughter segments ``(start_s, end_s)`` the server reports for this audio with no video.
 
     As the server: silent audio gives no window scores (``AudioStage.track``), and the window scores
-    become events through ``fusion.events.fuse_events`` with ``rules``.
+    become events through ``fusion.fuser.fuse_events`` with ``rules``.
     """
     clip = AudioClip(samples)
     audio = None

@@ -2,7 +2,8 @@
 
 Both modalities are put on one time grid (``step_s``): the audio probability interpolated between window
 centres, and per tracked face the spec's face-laugh score held around each analysed frame. ``fuse_scores``
-combines them, a hysteresis segmenter cuts events, and each event gets its evidence, face and type.
+combines them; ``fusion/fuser.py`` cuts events from the fused score, and ``make_event`` gives each one its
+evidence, face and type from the data of its span.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from laughter_server.audio.scores import WindowScores
+from laughter_server.audio.scores import SILENCE_DBFS, WindowScores
 from laughter_server.fusion.rules import (
     DEFAULT_RULES,
     LaughterRules,
@@ -22,7 +24,7 @@ from laughter_server.fusion.rules import (
     face_laugh_score,
     fuse_scores,
 )
-from laughter_server.fusion.segmenter import Span, segment_scores
+from laughter_server.fusion.segmenter import Span
 from laughter_server.fusion.types import (
     EventEvidence,
     EvidenceSource,
@@ -31,16 +33,44 @@ from laughter_server.fusion.types import (
 )
 
 GRID_STEP_S = 0.1
-SILENT_WINDOW_DBFS = -70.0
-"""Audio windows below this level carry no evidence either way."""
 ACTIVE_LEVEL_DBFS = -50.0
 """Windows quieter than this are treated as silence when estimating the recording's typical level."""
+LEVEL_BIN_DB = 0.01
+MAX_LEVEL_DBFS = 10.0
+
+
+class LevelReference:
+    """The recording's typical level: the median of the active windows' levels, kept as a histogram of
+    0.01 dB bins (fixed memory however long the recording), so loudness cues are relative to it."""
+
+    def __init__(self) -> None:
+        self._counts = np.zeros(round((MAX_LEVEL_DBFS - ACTIVE_LEVEL_DBFS) / LEVEL_BIN_DB) + 1, np.int64)
+        self._total = 0
+
+    def add(self, rms_dbfs: npt.NDArray[np.floating[Any]]) -> None:
+        """Count the active windows among ``rms_dbfs``."""
+        active = np.asarray(rms_dbfs, dtype=np.float64)
+        active = active[active > ACTIVE_LEVEL_DBFS]
+        if active.size:
+            bins = np.clip(np.round((active - ACTIVE_LEVEL_DBFS) / LEVEL_BIN_DB), 0, self._counts.size - 1)
+            np.add.at(self._counts, bins.astype(np.int64), 1)
+            self._total += int(active.size)
+
+    def median_dbfs(self) -> float:
+        """Median level of the active windows so far (``ACTIVE_LEVEL_DBFS`` when there were none)."""
+        if self._total == 0:
+            return ACTIVE_LEVEL_DBFS
+        cumulative = np.cumsum(self._counts)
+        lower = int(np.searchsorted(cumulative, (self._total - 1) // 2 + 1))
+        upper = int(np.searchsorted(cumulative, self._total // 2 + 1))
+        return ACTIVE_LEVEL_DBFS + LEVEL_BIN_DB * (lower + upper) / 2.0
 
 
 def reference_dbfs(audio: WindowScores) -> float:
-    """Median level of the non-silent windows: loudness cues are relative to it, not absolute."""
-    active = audio.rms_dbfs[audio.rms_dbfs > ACTIVE_LEVEL_DBFS]
-    return float(np.median(active)) if active.size else ACTIVE_LEVEL_DBFS
+    """Median level of the non-silent windows of ``audio`` (to 0.01 dB)."""
+    reference = LevelReference()
+    reference.add(audio.rms_dbfs)
+    return reference.median_dbfs()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,10 +120,8 @@ def score_grid(
         half_window_s = audio.window_s / 2.0
         outside = (grid < audio.centers_s[0] - half_window_s) | (grid > audio.centers_s[-1] + half_window_s)
         audio_grid[outside] = 0.0
-        # where the sound is digitally silent (muted microphone) the audio says nothing: faces decide there
-        silent = (
-            np.interp(grid, audio.centers_s, (audio.rms_dbfs < SILENT_WINDOW_DBFS).astype(np.float64)) > 0.5
-        )
+        # where the sound is silent (muted microphone, a pause) the audio says nothing: faces decide there
+        silent = np.interp(grid, audio.centers_s, (audio.level_dbfs < SILENCE_DBFS).astype(np.float64)) > 0.5
         audio_grid[silent & ~outside] = np.nan
     face_grid = np.full(grid.shape, np.nan)
     hold_s = max(0.5, 0.75 * frame_period_s)
@@ -125,42 +153,52 @@ def build_timeline(
     return score_grid(grid, audio, faces, frame_period_s, rules)
 
 
+@dataclasses.dataclass(frozen=True)
+class SpanEvidence:
+    """What an event is made from: the grid points, audio windows and face observations of its span."""
+
+    grid: FusedTimeline  # grid points in [start, end)
+    window_rms_dbfs: npt.NDArray[np.float32]  # windows centred in the span (or the one nearest its middle)
+    window_burst_hertz: npt.NDArray[np.float32]
+    tracks: dict[int, list[FaceObservation]]  # observations in [start, end), per face
+    frames_in_span: int  # analysed frames in [start, end)
+    has_audio: bool
+
+
+def span_windows(centers_s: npt.NDArray[np.float64], start_s: float, end_s: float) -> npt.NDArray[np.bool_]:
+    """Windows centred in ``[start_s, end_s]``, or the one nearest the span's middle when none is."""
+    inside = (centers_s >= start_s) & (centers_s <= end_s)
+    if inside.any() or centers_s.size == 0:
+        return inside
+    distance = np.abs(centers_s - (start_s + end_s) / 2)
+    nearest: npt.NDArray[np.bool_] = distance == np.min(distance)
+    return nearest
+
+
 def _evidence(
-    span: Span,
-    timeline: FusedTimeline,
-    audio: WindowScores | None,
-    tracks: dict[int, list[FaceObservation]],
-    frame_times_s: npt.NDArray[np.float64],
-    rules: LaughterRules,
+    span: Span, view: SpanEvidence, reference_db: float, rules: LaughterRules
 ) -> tuple[EventEvidence, int | None]:
-    in_span = (timeline.times_s >= span.start_s) & (timeline.times_s < span.end_s)
-    frames_in = frame_times_s[(frame_times_s >= span.start_s - 1e-6) & (frame_times_s < span.end_s)]
     best_id, best_score, best_obs = None, -1.0, []
-    for face_id, track in tracks.items():
-        obs = [o for o in track if span.start_s - 1e-6 <= o.time_s < span.end_s]
+    for face_id, obs in view.tracks.items():
         if not obs:
             continue
-        coverage = len(obs) / max(1, len(frames_in))
+        coverage = len(obs) / max(1, view.frames_in_span)
         score = float(
             np.mean([face_laugh_score(o.emotion("happy"), o.emotion("surprise"), rules) for o in obs])
         )
         if coverage >= rules.min_face_coverage and score >= rules.min_face_attribution and score > best_score:
             best_id, best_score, best_obs = face_id, score, obs
     audio_probability = 0.0
-    loudness = relative = burst = 0.0
+    loudness, relative, burst = -120.0, 0.0, 0.0
     heard = False
-    if audio is not None and timeline.audio is not None:
-        values = timeline.audio[in_span]
+    if view.has_audio and view.grid.audio is not None:
+        values = view.grid.audio
         heard = bool(np.isfinite(values).any())
         audio_probability = float(np.nanmean(values)) if heard else 0.0
-        windows = (audio.centers_s >= span.start_s) & (audio.centers_s <= span.end_s)
-        if not windows.any():
-            windows = np.abs(audio.centers_s - (span.start_s + span.end_s) / 2) == np.min(
-                np.abs(audio.centers_s - (span.start_s + span.end_s) / 2)
-            )
-        loudness = float(np.mean(audio.rms_dbfs[windows]))
-        relative = loudness - reference_dbfs(audio)
-        burst = float(np.mean(audio.burst_rate_hertz[windows]))
+    if view.has_audio and view.window_rms_dbfs.size:
+        loudness = float(np.mean(view.window_rms_dbfs))
+        relative = loudness - reference_db
+        burst = float(np.mean(view.window_burst_hertz))
     if best_id is None:
         source = EvidenceSource.AUDIO
     elif not heard:
@@ -178,38 +216,12 @@ def _evidence(
         face_surprise=mean_of("surprise"),
         face_fear=mean_of("fear"),
         face_neutral=mean_of("neutral"),
-        face_coverage=len(best_obs) / max(1, len(frames_in)) if best_obs else 0.0,
-        loudness_dbfs=loudness if audio is not None else -120.0,
+        face_coverage=len(best_obs) / max(1, view.frames_in_span) if best_obs else 0.0,
+        loudness_dbfs=loudness,
         relative_loudness_db=relative,
         burst_rate_hertz=burst,
     )
     return evidence, best_id
-
-
-def fuse_events(
-    audio: WindowScores | None,
-    faces: Sequence[FaceObservation],
-    frame_times_s: npt.NDArray[np.float64],
-    duration_s: float,
-    frame_period_s: float,
-    rules: LaughterRules = DEFAULT_RULES,
-) -> tuple[list[LaughterEvent], FusedTimeline]:
-    """Laughter events in time order, and the timeline they were cut from."""
-    timeline = build_timeline(audio, faces, duration_s, frame_period_s, rules)
-    spans = segment_scores(
-        timeline.times_s,
-        timeline.fused,
-        enter=rules.enter_threshold,
-        exit=rules.exit_threshold,
-        min_duration_s=rules.min_event_s,
-        max_gap_s=rules.max_gap_s,
-        step_s=GRID_STEP_S,
-    )
-    tracks = face_tracks(faces)
-    events = []
-    for number, span in enumerate(spans, start=1):
-        events.append(make_event(f"evt-{number:04d}", span, timeline, audio, tracks, frame_times_s, rules))
-    return events, timeline
 
 
 def audio_edges_s(
@@ -235,19 +247,19 @@ def audio_edges_s(
 def make_event(
     event_id: str,
     span: Span,
-    timeline: FusedTimeline,
-    audio: WindowScores | None,
-    tracks: dict[int, list[FaceObservation]],
-    frame_times_s: npt.NDArray[np.float64],
+    view: SpanEvidence,
+    reference_db: float,
+    grid_end_s: float,
     rules: LaughterRules,
 ) -> LaughterEvent:
-    """One event from a span: evidence, the laughing face, type and confidence."""
-    evidence, face_id = _evidence(span, timeline, audio, tracks, frame_times_s, rules)
-    in_span = (timeline.times_s >= span.start_s) & (timeline.times_s < span.end_s)
-    mean_score = float(np.mean(timeline.fused[in_span])) if in_span.any() else span.peak_score
-    before_s, after_s = audio_edges_s(in_span, timeline, rules)
+    """One event from a span: evidence, the laughing face, type and confidence. ``grid_end_s`` is the end
+    of the scored grid (events never reach past it); ``reference_db`` the recording's typical level."""
+    evidence, face_id = _evidence(span, view, reference_db, rules)
+    fused = view.grid.fused
+    mean_score = float(np.mean(fused)) if fused.size else span.peak_score
+    before_s, after_s = audio_edges_s(np.ones(fused.shape, dtype=bool), view.grid, rules)
     start_s = max(0.0, span.start_s - before_s)
-    end_s = min(span.end_s + after_s, float(timeline.times_s[-1]) + GRID_STEP_S)
+    end_s = min(span.end_s + after_s, grid_end_s)
     return LaughterEvent(
         event_id=event_id,
         start_s=round(start_s, 3),

@@ -28,6 +28,9 @@ class LaughterRules:
     exit_threshold: float = 0.35
     min_event_s: float = 0.3
     max_gap_s: float = 0.4
+    # An event that lasts this long is ended there (and counted); laughter that goes on starts a new one.
+    # It bounds the state an open event holds in a live session.
+    max_event_s: float = 300.0
     min_face_coverage: float = 0.3  # share of an event's frames a face must be seen in to be "the" face
     min_face_attribution: float = 0.25  # mean face score a visible face needs for the laugh to be its own
     # How much an event that the audio carried is widened on each side (at most max_gap_s / 2, so widened

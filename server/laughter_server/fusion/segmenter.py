@@ -2,8 +2,9 @@
 
 A segment opens when the score reaches ``enter``, stays open while it is at least ``exit``, closes after it
 drops below; segments separated by less than ``max_gap_s`` merge, and those shorter than ``min_duration_s``
-are discarded. The incremental form gives exactly the batch result: a segment is final only once a gap
-longer than ``max_gap_s`` has been seen after it.
+are discarded. A segment that reaches ``max_duration_s`` is ended there (counted in ``splits``); laughter
+that goes on opens a new one once the score is back at ``enter``. The incremental form gives exactly the
+batch result: a segment is final only once a gap longer than ``max_gap_s`` has been seen after it.
 """
 
 from __future__ import annotations
@@ -29,12 +30,22 @@ class HysteresisSegmenter:
     """Turns ``(time_s, score)`` samples on a regular step into spans."""
 
     def __init__(
-        self, enter: float, exit: float, min_duration_s: float, max_gap_s: float, step_s: float
+        self,
+        enter: float,
+        exit: float,
+        min_duration_s: float,
+        max_gap_s: float,
+        step_s: float,
+        max_duration_s: float = float("inf"),
     ) -> None:
         if not 0.0 <= exit <= enter <= 1.0:
             raise ValueError("thresholds must satisfy 0 <= exit <= enter <= 1")
+        if not max_duration_s > max(min_duration_s, step_s):
+            raise ValueError("max_duration_s must be longer than min_duration_s and step_s")
         self.enter, self.exit = enter, exit
         self.min_duration_s, self.max_gap_s, self.step_s = min_duration_s, max_gap_s, step_s
+        self.max_duration_s = max_duration_s
+        self.splits = 0
         self._active = False
         self._open: list[float] | None = None  # [start, end, peak_s, peak_score] of the span being built
         self._pending: Span | None = None  # closed, waiting to see whether the next one merges into it
@@ -68,9 +79,19 @@ class HysteresisSegmenter:
             elif s >= self.enter:
                 self._active = True
                 self._open = [t, t + self.step_s, t, s]
+            if self._active and self._too_long():
+                self.splits += 1
+                self._active = False
+                self._close_open()
+                done.extend(self._emit_pending())
             if self._pending is not None and not self._active and t - self._pending.end_s > self.max_gap_s:
                 done.extend(self._emit_pending())
         return done
+
+    def _too_long(self) -> bool:
+        assert self._open is not None
+        start = self._pending.start_s if self._pending is not None else self._open[0]
+        return self._open[1] - start >= self.max_duration_s - 1e-9
 
     def _close_open(self) -> None:
         assert self._open is not None
@@ -117,7 +138,8 @@ def segment_scores(
     min_duration_s: float,
     max_gap_s: float,
     step_s: float,
+    max_duration_s: float = float("inf"),
 ) -> list[Span]:
     """Batch form of ``HysteresisSegmenter``."""
-    segmenter = HysteresisSegmenter(enter, exit, min_duration_s, max_gap_s, step_s)
+    segmenter = HysteresisSegmenter(enter, exit, min_duration_s, max_gap_s, step_s, max_duration_s)
     return segmenter.push(times_s, scores) + segmenter.flush()

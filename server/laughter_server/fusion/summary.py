@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
+import dataclasses
 import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 from scipy import stats
 
 from laughter_server.fusion.events import FusedTimeline
@@ -55,66 +56,207 @@ def wilson_interval(fraction: float, n_blocks: int, level: float = CI_LEVEL) -> 
     return Interval(lower, upper, level, "wilson-5s-blocks")
 
 
-def _trend(events: Sequence[LaughterEvent], faces: Sequence[FaceObservation], duration_s: float) -> Trend:
-    n_bins = int(min(12, max(1, duration_s // 10)))
-    edges = np.linspace(0.0, duration_s, n_bins + 1)
-    bins = []
-    for lo, hi in itertools.pairwise(edges):
-        overlap = sum(max(0.0, min(e.end_s, hi) - max(e.start_s, lo)) for e in events)
-        count = sum(1 for e in events if lo <= e.start_s < hi)
-        happy = [o.emotion("happy") for o in faces if lo <= o.time_s < hi]
-        bins.append(
-            TrendBin(float(lo), float(hi), count, float(overlap), float(np.mean(happy)) if happy else 0.0)
+MAX_TREND_CELLS = 4096
+"""Trend data is kept in at most this many cells (0.1 s wide, doubled when full): fixed memory."""
+
+
+class TrendCells:
+    """Laughter time, event starts and happy sums in equal cells from media time 0; pairs of cells merge
+    when there are more than ``MAX_TREND_CELLS``, so memory stays fixed however long the media is."""
+
+    def __init__(self, cell_s: float = 0.1) -> None:
+        self.cell_s = cell_s
+        self._laughter_s = np.zeros(0)
+        self._starts = np.zeros(0)
+        self._happy = np.zeros(0)
+        self._faces = np.zeros(0)
+
+    def _cell(self, time_s: float) -> int:
+        index = max(0, math.floor(time_s / self.cell_s + 1e-9))
+        while index >= MAX_TREND_CELLS:
+            self._merge()
+            index = max(0, math.floor(time_s / self.cell_s + 1e-9))
+        if index >= self._laughter_s.size:
+            grow = index + 1 - self._laughter_s.size
+            self._laughter_s, self._starts, self._happy, self._faces = (
+                np.concatenate([a, np.zeros(grow)])
+                for a in (self._laughter_s, self._starts, self._happy, self._faces)
+            )
+        return index
+
+    def _merge(self) -> None:
+        def pairs(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+            padded = np.concatenate([values, np.zeros(values.size % 2)])
+            merged: npt.NDArray[np.float64] = padded.reshape(-1, 2).sum(axis=1)
+            return merged
+
+        self._laughter_s, self._starts, self._happy, self._faces = (
+            pairs(a) for a in (self._laughter_s, self._starts, self._happy, self._faces)
         )
-    if n_bins < MIN_TREND_BINS or not events:
-        return Trend("insufficient_data" if n_bins < MIN_TREND_BINS else "stable", 0.0, tuple(bins))
-    mids_min = np.array([(b.start_s + b.end_s) / 120.0 for b in bins])
-    share = np.array([b.laughter_s / max(1e-9, b.end_s - b.start_s) for b in bins])
-    fit = stats.linregress(mids_min, share)
-    slope = float(fit.slope) if np.isfinite(fit.slope) else 0.0
-    direction = "stable"
-    if np.isfinite(fit.pvalue) and fit.pvalue < TREND_P_VALUE:
-        direction = "increasing" if slope > 0 else "decreasing"
-    return Trend(direction, slope, tuple(bins))
+        self.cell_s *= 2.0
+
+    def add_event(self, start_s: float, end_s: float) -> None:
+        """An event: its start is counted in its cell, its time spread over the cells it covers."""
+        last = self._cell(max(start_s, end_s - 1e-9))  # first: it may grow or merge the cells
+        first = self._cell(start_s)
+        self._starts[first] += 1
+        for index in range(first, last + 1):
+            lo, hi = index * self.cell_s, (index + 1) * self.cell_s
+            self._laughter_s[index] += max(0.0, min(end_s, hi) - max(start_s, lo))
+
+    def add_faces(self, time_s: float, happy: Sequence[float]) -> None:
+        """The happy levels of the faces seen in one analysed frame."""
+        if happy:
+            index = self._cell(time_s)
+            self._happy[index] += float(sum(happy))
+            self._faces[index] += len(happy)
+
+    def trend(self, duration_s: float) -> Trend:
+        """Up to 12 bins over ``[0, duration_s)`` (edges on cell boundaries) and the slope of their laughter
+        share, called increasing or decreasing when ``p < TREND_P_VALUE``."""
+        if duration_s > 0:
+            self._cell(duration_s)  # make room (and merge) up to the end
+        n_bins = int(min(12, max(1, duration_s // 10)))
+        cells = np.round(np.linspace(0.0, duration_s, n_bins + 1) / self.cell_s).astype(np.int64)
+        cells[-1] = max(cells[-1], math.ceil(duration_s / self.cell_s - 1e-9))
+        bins = []
+        for k in range(n_bins):
+            a, b = int(cells[k]), int(cells[k + 1])
+            lo = a * self.cell_s
+            hi = duration_s if k == n_bins - 1 else b * self.cell_s
+            faces = float(np.sum(self._faces[a:b]))
+            happy = float(np.sum(self._happy[a:b])) / faces if faces else 0.0
+            bins.append(
+                TrendBin(lo, hi, int(np.sum(self._starts[a:b])), float(np.sum(self._laughter_s[a:b])), happy)
+            )
+        if n_bins < MIN_TREND_BINS or not self._starts.any():
+            return Trend("insufficient_data" if n_bins < MIN_TREND_BINS else "stable", 0.0, tuple(bins))
+        mids_min = np.array([(b.start_s + b.end_s) / 120.0 for b in bins])
+        share = np.array([b.laughter_s / max(1e-9, b.end_s - b.start_s) for b in bins])
+        fit = stats.linregress(mids_min, share)
+        slope = float(fit.slope) if np.isfinite(fit.slope) else 0.0
+        direction = "stable"
+        if np.isfinite(fit.pvalue) and fit.pvalue < TREND_P_VALUE:
+            direction = "increasing" if slope > 0 else "decreasing"
+        return Trend(direction, slope, tuple(bins))
 
 
-def _dominant_type(events: Sequence[LaughterEvent]) -> LaughterType:
-    if not events:
+@dataclasses.dataclass
+class _FaceTotals:
+    frames_seen: int = 0
+    first_seen_s: float = math.inf
+    last_seen_s: float = -math.inf
+    emotion_sums: npt.NDArray[np.float64] = dataclasses.field(default_factory=lambda: np.zeros(len(EMOTIONS)))
+    event_count: int = 0
+    type_seconds: dict[LaughterType, float] = dataclasses.field(default_factory=lambda: defaultdict(float))
+
+
+def _dominant(type_seconds: dict[LaughterType, float]) -> LaughterType:
+    if not type_seconds:
         return LaughterType.NONE
-    by_time: dict[LaughterType, float] = defaultdict(float)
-    for e in events:
-        by_time[e.laughter_type] += e.duration_s
-    return max(by_time, key=lambda t: (by_time[t], t.value))
+    return max(type_seconds, key=lambda t: (type_seconds[t], t.value))
 
 
-def _emotion_mean(faces: Sequence[FaceObservation]) -> tuple[float, ...]:
-    if not faces:
-        return tuple(0.0 for _ in EMOTIONS)
-    return tuple(float(v) for v in np.mean([o.emotions for o in faces], axis=0))
+class SummaryBuilder:
+    """Running aggregates of an analysis (events, faces, emotions, trend cells): the summary of a four-hour
+    session is computed from them, in fixed memory per face, not from every frame and event."""
 
+    def __init__(self) -> None:
+        self.event_count = 0
+        self._total_s = 0.0
+        self._longest_s = 0.0
+        self._weighted_confidence = 0.0
+        self._weights = 0.0
+        self._type_counts: Counter[LaughterType] = Counter()
+        self._type_seconds: dict[LaughterType, float] = defaultdict(float)
+        self._emotion_sums = np.zeros(len(EMOTIONS))
+        self.observation_count = 0
+        self._faces: dict[int, _FaceTotals] = {}
+        self._cells = TrendCells()
 
-def _face_summaries(
-    events: Sequence[LaughterEvent], faces: Sequence[FaceObservation]
-) -> tuple[FaceSummary, ...]:
-    tracks: dict[int, list[FaceObservation]] = defaultdict(list)
-    for observation in faces:
-        tracks[observation.face_id].append(observation)
-    result = []
-    for face_id in sorted(tracks):
-        obs = tracks[face_id]
-        own = [e for e in events if e.face_id == face_id]
-        result.append(
+    def add_frame(self, time_s: float, observations: Sequence[FaceObservation]) -> None:
+        """The faces seen in one analysed frame (an empty sequence for a frame without faces)."""
+        for obs in observations:
+            values = np.asarray(obs.emotions, dtype=np.float64)
+            self._emotion_sums += values
+            self.observation_count += 1
+            face = self._faces.setdefault(obs.face_id, _FaceTotals())
+            face.frames_seen += 1
+            face.first_seen_s = min(face.first_seen_s, obs.time_s)
+            face.last_seen_s = max(face.last_seen_s, obs.time_s)
+            face.emotion_sums += values
+        self._cells.add_faces(time_s, [o.emotion("happy") for o in observations])
+
+    def add_event(self, event: LaughterEvent) -> None:
+        """An event that is final."""
+        duration = event.duration_s
+        self.event_count += 1
+        self._total_s += duration
+        self._longest_s = max(self._longest_s, duration)
+        weight = max(duration, 1e-3)
+        self._weighted_confidence += weight * event.confidence
+        self._weights += weight
+        self._type_counts[event.laughter_type] += 1
+        self._type_seconds[event.laughter_type] += duration
+        if event.face_id is not None:
+            face = self._faces.setdefault(event.face_id, _FaceTotals())
+            face.event_count += 1
+            face.type_seconds[event.laughter_type] += duration
+        self._cells.add_event(event.start_s, event.end_s)
+
+    def type_seconds(self, kind: LaughterType) -> float:
+        """Total duration of the events of one type."""
+        return self._type_seconds.get(kind, 0.0)
+
+    def summary(
+        self, duration_s: float, peak_fused: float, notices: Sequence[Notice] = ()
+    ) -> AnalysisSummary:
+        """The summary over ``[0, duration_s)``. ``overall_confidence`` is the confidence in the verdict:
+        with events, the duration-weighted mean event confidence; without, one minus ``peak_fused``, the
+        highest fused score seen (how far the media stayed from laughter)."""
+        minutes = duration_s / 60.0
+        count = self.event_count
+        confidence = self._weighted_confidence / self._weights if count else 1.0 - peak_fused
+        seen = self.observation_count > 0
+        emotions = tuple(float(v) for v in self._emotion_sums / max(1, self.observation_count))
+        fraction = min(1.0, self._total_s / duration_s) if duration_s > 0 else 0.0
+        faces = tuple(
             FaceSummary(
                 face_id=face_id,
-                frames_seen=len(obs),
-                first_seen_s=min(o.time_s for o in obs),
-                last_seen_s=max(o.time_s for o in obs),
-                emotion_breakdown=_emotion_mean(obs),
-                event_count=len(own),
-                dominant_laughter_type=_dominant_type(own),
+                frames_seen=f.frames_seen,
+                first_seen_s=f.first_seen_s,
+                last_seen_s=f.last_seen_s,
+                emotion_breakdown=tuple(float(v) for v in f.emotion_sums / max(1, f.frames_seen)),
+                event_count=f.event_count,
+                dominant_laughter_type=_dominant(f.type_seconds),
             )
+            for face_id, f in sorted(self._faces.items())
+            if f.frames_seen
         )
-    return tuple(result)
+        return AnalysisSummary(
+            laughter_detected=count > 0,
+            dominant_laughter_type=_dominant(self._type_seconds),
+            overall_confidence=float(confidence),
+            dominant_emotion=EMOTIONS[int(np.argmax(emotions))] if seen else None,
+            emotion_breakdown=emotions if seen else tuple(0.0 for _ in EMOTIONS),
+            durations=DurationAnalysis(
+                event_count=count,
+                total_s=self._total_s,
+                mean_s=self._total_s / count if count else 0.0,
+                longest_s=self._longest_s,
+                laughs_per_minute=count / minutes if minutes > 0 else 0.0,
+                laughter_fraction=fraction,
+            ),
+            laughs_per_minute_ci=poisson_rate_interval(count, minutes),
+            laughter_fraction_ci=wilson_interval(
+                fraction, max(1, math.ceil(duration_s / INDEPENDENT_BLOCK_S))
+            ),
+            trend=self._cells.trend(duration_s),
+            type_counts=tuple(sorted(self._type_counts.items(), key=lambda kv: (-kv[1], kv[0].value))),
+            type_seconds=tuple((kind, self._type_seconds[kind]) for kind, _ in self._type_counts.items()),
+            faces=faces,
+            notices=tuple(notices),
+        )
 
 
 def summarise(
@@ -124,40 +266,14 @@ def summarise(
     duration_s: float,
     notices: Sequence[Notice] = (),
 ) -> AnalysisSummary:
-    """The summary of an analysis.
-
-    ``overall_confidence`` is the confidence in the verdict: with events, the duration-weighted mean event
-    confidence; without, one minus the highest fused score seen (how far the media stayed from laughter).
-    """
-    total_s = float(sum(e.duration_s for e in events))
-    minutes = duration_s / 60.0
-    if events:
-        weights = np.array([max(e.duration_s, 1e-3) for e in events])
-        confidence = float(np.average([e.confidence for e in events], weights=weights))
-    else:
-        peak = float(np.max(timeline.fused)) if timeline is not None and timeline.fused.size else 0.0
-        confidence = 1.0 - peak
-    emotions = _emotion_mean(faces)
-    fraction = min(1.0, total_s / duration_s) if duration_s > 0 else 0.0
-    type_counts = Counter(e.laughter_type for e in events)
-    return AnalysisSummary(
-        laughter_detected=bool(events),
-        dominant_laughter_type=_dominant_type(events),
-        overall_confidence=confidence,
-        dominant_emotion=EMOTIONS[int(np.argmax(emotions))] if faces else None,
-        emotion_breakdown=emotions,
-        durations=DurationAnalysis(
-            event_count=len(events),
-            total_s=total_s,
-            mean_s=total_s / len(events) if events else 0.0,
-            longest_s=max((e.duration_s for e in events), default=0.0),
-            laughs_per_minute=len(events) / minutes if minutes > 0 else 0.0,
-            laughter_fraction=fraction,
-        ),
-        laughs_per_minute_ci=poisson_rate_interval(len(events), minutes),
-        laughter_fraction_ci=wilson_interval(fraction, max(1, math.ceil(duration_s / INDEPENDENT_BLOCK_S))),
-        trend=_trend(events, faces, duration_s),
-        type_counts=tuple(sorted(type_counts.items(), key=lambda kv: (-kv[1], kv[0].value))),
-        faces=_face_summaries(events, faces),
-        notices=tuple(notices),
-    )
+    """The summary of a whole analysis given at once (``SummaryBuilder`` fed everything)."""
+    builder = SummaryBuilder()
+    by_time: dict[float, list[FaceObservation]] = defaultdict(list)
+    for obs in faces:
+        by_time[obs.time_s].append(obs)
+    for time_s in sorted(by_time):
+        builder.add_frame(time_s, by_time[time_s])
+    for event in events:
+        builder.add_event(event)
+    peak = float(np.max(timeline.fused)) if timeline is not None and timeline.fused.size else 0.0
+    return builder.summary(duration_s, peak, notices)

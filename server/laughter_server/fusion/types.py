@@ -29,6 +29,14 @@ class EvidenceSource(enum.Enum):
     AUDIO_AND_FACE = "audio_and_face"
 
 
+class EventPhase(enum.Enum):
+    """Where a live event stands (``laughter.v1.EventPhase``)."""
+
+    STARTED = "started"
+    ONGOING = "ongoing"
+    ENDED = "ended"
+
+
 class Notice(enum.Enum):
     """Things a successful analysis reports as missing or odd."""
 
@@ -41,6 +49,10 @@ class Notice(enum.Enum):
     AUDIO_DISABLED = "audio analysis was switched off in the request options"
     NO_MODALITY = "neither usable audio nor faces: laughter cannot be assessed"
     MEDIA_DROPPED = "some frames were not analysed (see the drop counts in the progress updates)"
+    EVENT_SPLIT = (
+        "an event reached the longest event duration (max_event_duration) and was ended there; the laughter "
+        "that went on is a new event"
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,5 +186,6 @@ class AnalysisSummary:
     laughter_fraction_ci: Interval
     trend: Trend
     type_counts: tuple[tuple[LaughterType, int], ...]
+    type_seconds: tuple[tuple[LaughterType, float], ...]  # total event duration per type in type_counts
     faces: tuple[FaceSummary, ...]
     notices: tuple[Notice, ...]

@@ -192,3 +192,40 @@ def decode_audio(content: bytes) -> AudioClip | None:
     samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
     np.clip(samples, -1.0, 1.0, out=samples)
     return AudioClip(samples=samples, sample_rate_hertz=AUDIO_SAMPLE_RATE_HERTZ)
+
+
+AUDIO_CHUNK_S = 5.0
+
+
+def iter_audio(content: bytes, chunk_s: float = AUDIO_CHUNK_S) -> Iterator[npt.NDArray[np.float32]]:
+    """The first audio stream as 16 kHz mono float32 pieces of about ``chunk_s`` (bounded memory: one piece
+    at a time); nothing when there is no audio stream. A decode error part-way ends the pieces early."""
+    target = max(1, round(chunk_s * AUDIO_SAMPLE_RATE_HERTZ))
+    with _open(content) as container:
+        if not container.streams.audio:
+            return
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_SAMPLE_RATE_HERTZ)
+        pending: list[npt.NDArray[np.float32]] = []
+        size = 0
+        decoded_any = False
+        try:
+            for frame in container.decode(stream):
+                decoded_any = True
+                for out in resampler.resample(frame):
+                    pending.append(out.to_ndarray().reshape(-1).astype(np.float32, copy=False))
+                    size += pending[-1].size
+                if size >= target:
+                    yield np.clip(np.concatenate(pending), -1.0, 1.0)
+                    pending, size = [], 0
+            for out in resampler.resample(None):
+                pending.append(out.to_ndarray().reshape(-1).astype(np.float32, copy=False))
+        except av.error.FFmpegError as exc:
+            if not decoded_any:
+                raise UndecodableMediaError(
+                    "the audio stream could not be decoded; the file may be truncated or use an unsupported "
+                    "codec"
+                ) from exc
+            log.warning("media.audio_truncated", error=type(exc).__name__)
+        if pending:
+            yield np.clip(np.concatenate(pending), -1.0, 1.0)

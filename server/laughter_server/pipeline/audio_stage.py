@@ -1,5 +1,5 @@
-"""The audio stage: window laughter probabilities from the in-process detector, with silence detection and
-a hot-swappable model (the old model keeps serving until the new one is loaded)."""
+"""The audio stage: window laughter scores from the in-process detector, and a hot-swappable model (the old
+model keeps serving until the new one is loaded). Silence is judged per window (``audio.scores``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import structlog
 
 from laughter_server.audio.detector import AudioLaughterDetector
-from laughter_server.audio.scores import WindowScores
+from laughter_server.audio.scores import SILENCE_DBFS, WindowScores
 from laughter_server.inference.models import ModelDescription
 from laughter_server.media.types import AUDIO_SAMPLE_RATE_HERTZ, AudioClip
 
@@ -24,8 +24,7 @@ warnings.filterwarnings(
     "ignore", message="`sklearn.utils.parallel.delayed` should be used", category=UserWarning
 )
 
-SILENCE_DBFS = -60.0
-"""Audio whose loudest 50 ms stays below this level is treated as silent (no audio evidence)."""
+__all__ = ["SILENCE_DBFS", "AudioStage", "is_silent"]
 
 
 def is_silent(clip: AudioClip, threshold_dbfs: float = SILENCE_DBFS) -> bool:
@@ -67,12 +66,9 @@ class AudioStage:
         log.info("audio_model.warmed_up", seconds=round(elapsed, 3))
         return elapsed
 
-    def track(self, clip: AudioClip) -> WindowScores | None:
-        """Window scores for ``clip``; None when the clip is silent or shorter than one window."""
-        if is_silent(clip):
-            return None
-        scores = self._detector.predict_windows(clip)
-        return scores if scores.count else None
+    def score_blocks(self, clips: list[AudioClip]) -> list[WindowScores]:
+        """Window scores of each clip (one classifier call for all of them)."""
+        return self._detector.predict_blocks(clips)
 
     def snapshot(self) -> AudioStage:
         """A stage fixed to the model in use now, unaffected by later reloads: one analysis scores and

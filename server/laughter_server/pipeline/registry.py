@@ -19,8 +19,10 @@ from laughter_server.errors import (
 )
 from laughter_server.inference.models import FaceModels
 from laughter_server.observability.metrics import Metrics
+from laughter_server.observability.recording import record_result
 from laughter_server.pipeline.audio_stage import AudioStage
 from laughter_server.pipeline.session import LiveSession, SessionLimits, SessionSpec, WarningUpdate
+from laughter_server.pipeline.vocabulary import ErrorReason
 
 log = structlog.get_logger(__name__)
 
@@ -99,7 +101,9 @@ class SessionRegistry:
             self.metrics.active_sessions.set(len(self._sessions))
             for reason, (frames, _) in session.drops.items():
                 if frames:
-                    self.metrics.frames_dropped.labels(reason=reason).inc(frames)
+                    self.metrics.frames_dropped.labels(reason=reason.name).inc(frames)
+            if session.result is not None:
+                record_result(self.metrics, session.result)
         progress = session.progress()
         log.info(
             "session.closed",
@@ -125,7 +129,7 @@ class SessionRegistry:
                 if now - session.last_chunk_at > self.limits.idle_timeout_s:
                     session.end_input(
                         WarningUpdate(
-                            "DEADLINE_EXCEEDED",
+                            ErrorReason.DEADLINE_EXCEEDED,
                             "",
                             f"no media for {self.limits.idle_timeout_s:g} s: the session was closed (idle timeout)",
                         )
@@ -133,7 +137,7 @@ class SessionRegistry:
                 elif now - session.opened_at > self.limits.max_duration_s:
                     session.end_input(
                         WarningUpdate(
-                            "DEADLINE_EXCEEDED",
+                            ErrorReason.DEADLINE_EXCEEDED,
                             "",
                             f"the session reached its maximum duration of {self.limits.max_duration_s:g} s",
                         )
@@ -147,7 +151,9 @@ class SessionRegistry:
         for session in sessions:
             session.end_input(
                 WarningUpdate(
-                    "SHUTTING_DOWN", "", "the server is shutting down: the session ends with its summary"
+                    ErrorReason.SHUTTING_DOWN,
+                    "",
+                    "the server is shutting down: the session ends with its summary",
                 )
             )
         if sessions:

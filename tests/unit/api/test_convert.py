@@ -11,7 +11,6 @@ from laughter_server.api.convert import (
     NOTICES,
     SOURCES,
     TRENDS,
-    analyze_response,
     duration,
     event_to_proto,
     face_sample_to_proto,
@@ -20,7 +19,7 @@ from laughter_server.api.convert import (
 )
 from laughter_server.audio.scores import WindowScores
 from laughter_server.errors import InvalidOptionError
-from laughter_server.fusion.events import fuse_events
+from laughter_server.fusion.fuser import fuse_events
 from laughter_server.fusion.summary import summarise
 from laughter_server.fusion.types import (
     EMOTIONS,
@@ -34,7 +33,7 @@ from laughter_server.fusion.types import (
 )
 from laughter_server.inference.models import ModelDescription
 from laughter_server.media.types import MediaInfo
-from laughter_server.pipeline.whole_file import AnalysisResult
+from laughter_server.pipeline.result import AnalysisResult
 
 DURATION_S = 40.0
 FRAME_PERIOD_S = 0.2
@@ -288,7 +287,7 @@ class TestResultToProto:
         empty = AnalysisResult(
             (), summary, (), MediaInfo("wav", 10.0, None, "pcm_s16le"), 10.0, 0, 0, 0, 0, 5.0, {}, 0.1, ()
         )
-        message = analyze_response(empty, "req-2").result
+        message = result_to_proto(empty, "req-2")
         assert message.summary.dominant_emotion == analysis_pb2.EMOTION_UNSPECIFIED
         assert len(message.summary.emotion_breakdown) == 0
         assert message.summary.dominant_laughter_type == analysis_pb2.LAUGHTER_TYPE_NONE

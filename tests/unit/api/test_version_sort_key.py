@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from laughter_server.api.servicer import version_sort_key
+from laughter_server.pipeline.model_versions import version_sort_key
 
 
 def test_numeric_parts_compare_as_numbers() -> None:

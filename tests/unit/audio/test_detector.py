@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from laughter_server.audio.detector import AudioLaughterDetector, default_model_path
 from laughter_server.errors import InvalidMediaError, ModelLoadError
-from laughter_server.fusion.events import fuse_events
+from laughter_server.fusion.fuser import fuse_events
 from laughter_server.fusion.rules import DEFAULT_RULES
 from laughter_server.media.types import AudioClip
 

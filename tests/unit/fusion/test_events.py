@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from laughter_server.fusion.events import build_timeline, fuse_events, reference_dbfs
+from laughter_server.fusion.events import build_timeline, reference_dbfs
+from laughter_server.fusion.fuser import fuse_events
 from laughter_server.fusion.rules import DEFAULT_RULES
 from laughter_server.fusion.types import EvidenceSource, FaceObservation, LaughterEvent
 

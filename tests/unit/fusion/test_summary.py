@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from laughter_server.fusion.events import fuse_events
+from laughter_server.fusion.fuser import fuse_events
 from laughter_server.fusion.summary import poisson_rate_interval, summarise, wilson_interval
 from laughter_server.fusion.types import (
     EventEvidence,

@@ -1,4 +1,5 @@
-"""is_silent: telling silent audio from audio worth scoring; reload and snapshot: swapping the model."""
+"""is_silent: telling silent audio from audio worth scoring; score_blocks; reload and snapshot: swapping the
+model."""
 
 from __future__ import annotations
 
@@ -146,7 +147,7 @@ class TestReload:
     ) -> None:
         """A model that cannot be loaded raises ModelLoadError; the old one keeps scoring as before."""
         clip = speech_clip()
-        before, described = stage.track(clip), stage.describe()
+        before, described = stage.score_blocks([clip])[0], stage.describe()
         assert before is not None
         broken = copy_model("1.1.0", tmp_path, as_version="9.9.9")
         if damage == "flip_byte":
@@ -158,23 +159,23 @@ class TestReload:
         with pytest.raises(ModelLoadError, match=message):
             stage.reload(broken)
         assert stage.describe() == described
-        after = stage.track(clip)
+        after = stage.score_blocks([clip])[0]
         assert after is not None
         np.testing.assert_array_equal(after.probabilities, before.probabilities)
 
     def test_snapshot_keeps_its_model_across_a_reload(self, stage: AudioStage, tmp_path: Path) -> None:
         """A snapshot taken before a reload scores and reports with the model of that moment."""
         clip = speech_clip()
-        before = stage.track(clip)
+        before = stage.score_blocks([clip])[0]
         assert before is not None
         snapshot = stage.snapshot()
         stage.reload(copy_model("1.1.0", tmp_path))
         assert snapshot.describe().version == "1.3.0"
         assert stage.describe().version == "1.1.0"
-        scored = snapshot.track(clip)
+        scored = snapshot.score_blocks([clip])[0]
         assert scored is not None
         np.testing.assert_array_equal(scored.probabilities, before.probabilities)
-        reloaded = stage.track(clip)
+        reloaded = stage.score_blocks([clip])[0]
         assert reloaded is not None
         assert not np.array_equal(reloaded.probabilities, before.probabilities)
 
@@ -189,11 +190,44 @@ class TestWarmUp:
         stage = AudioStage.load(DEFAULT_AUDIO_MODEL)
         samples = decode_audio((REPO_ROOT / "samples" / "sample.mp4").read_bytes())
         assert samples is not None
-        before = stage.track(samples)
+        before = stage.score_blocks([samples])[0]
         description = stage.describe()
         assert stage.warm_up() > 0.0
-        after = stage.track(samples)
+        after = stage.score_blocks([samples])[0]
         assert before is not None
         assert after is not None
         np.testing.assert_array_equal(before.probabilities, after.probabilities)
         assert stage.describe() == description
+
+
+class TestScoreBlocks:
+    """AudioStage.score_blocks scores several clips in one classifier call."""
+
+    @pytest.fixture(name="stage", scope="class")
+    def fixture_stage(self) -> AudioStage:
+        """The shipped default model."""
+        from laughter_server.config import DEFAULT_AUDIO_MODEL
+
+        return AudioStage.load(DEFAULT_AUDIO_MODEL)
+
+    def test_same_scores_as_one_clip_at_a_time(self, stage: AudioStage) -> None:
+        """Each clip's windows score exactly as when the clip is scored alone."""
+        clip = speech_clip()
+        half = len(clip.samples) // 2
+        parts = [AudioClip(samples=clip.samples[:half]), AudioClip(samples=clip.samples[half:], start_s=3.0)]
+        together = stage.score_blocks(parts)
+        for part, scored in zip(parts, together, strict=True):
+            alone = stage.detector.predict_windows(part)
+            np.testing.assert_array_equal(scored.probabilities, alone.probabilities)
+            np.testing.assert_array_equal(scored.centers_s, alone.centers_s)
+        assert together[1].centers_s[0] > 3.0
+
+    def test_peak_level_marks_silent_windows(self, stage: AudioStage) -> None:
+        """Windows of digital silence get a peak level far below the silence threshold; speech does not."""
+        clip = speech_clip()
+        silence = AudioClip(samples=np.zeros(3 * AUDIO_SAMPLE_RATE_HERTZ, np.float32))
+        spoken, quiet = stage.score_blocks([clip, silence])
+        assert spoken.peak_dbfs is not None
+        assert quiet.peak_dbfs is not None
+        assert np.all(quiet.peak_dbfs < SILENCE_DBFS)
+        assert np.any(spoken.peak_dbfs > SILENCE_DBFS)

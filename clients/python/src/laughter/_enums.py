@@ -86,6 +86,7 @@ class NoticeCode(_StrEnum):
     MEDIA_DROPPED = "media_dropped"
     MEDIA_TRUNCATED = "media_truncated"
     NO_MODALITY = "no_modality"
+    EVENT_SPLIT = "event_split"
 
 
 class ModelRole(_StrEnum):

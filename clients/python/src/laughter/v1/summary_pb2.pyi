@@ -34,6 +34,7 @@ class NoticeCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOTICE_CODE_MEDIA_DROPPED: _ClassVar[NoticeCode]
     NOTICE_CODE_MEDIA_TRUNCATED: _ClassVar[NoticeCode]
     NOTICE_CODE_NO_MODALITY: _ClassVar[NoticeCode]
+    NOTICE_CODE_EVENT_SPLIT: _ClassVar[NoticeCode]
 TREND_DIRECTION_UNSPECIFIED: TrendDirection
 TREND_DIRECTION_INCREASING: TrendDirection
 TREND_DIRECTION_DECREASING: TrendDirection
@@ -51,6 +52,7 @@ NOTICE_CODE_AUDIO_MODEL_UNAVAILABLE: NoticeCode
 NOTICE_CODE_MEDIA_DROPPED: NoticeCode
 NOTICE_CODE_MEDIA_TRUNCATED: NoticeCode
 NOTICE_CODE_NO_MODALITY: NoticeCode
+NOTICE_CODE_EVENT_SPLIT: NoticeCode
 
 class Notice(_message.Message):
     __slots__ = ("code", "message")
