@@ -34,8 +34,8 @@ PROTOSET := build/laughter.protoset
 
 protoset: $(STAMP) ## write build/laughter.protoset (FileDescriptorSet with imports) for ghz --protoset, grpcurl -protoset
 	mkdir -p $(dir $(PROTOSET))
-	cd protos && ../$(PY) -m grpc_tools.protoc -I . -I third_party --include_imports --include_source_info \
-		--descriptor_set_out=../$(PROTOSET) laughter/v1/*.proto
+	cd protos && $(abspath $(PY)) -m grpc_tools.protoc -I . -I third_party --include_imports --include_source_info \
+		--descriptor_set_out=$(abspath $(PROTOSET)) laughter/v1/*.proto
 	@echo "wrote $(PROTOSET)"
 
 lint: $(STAMP) node_modules/.bin/buf ## ruff, mypy, buf lint and a check that the stubs are up to date
