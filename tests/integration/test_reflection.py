@@ -20,8 +20,9 @@ from google.protobuf import descriptor, descriptor_pb2, descriptor_pool, json_fo
 from grpc_reflection.v1alpha import reflection_pb2
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 from laughter.v1 import error_reason_pb2, laughter_service_pb2
+from laughter_server.inference.supervisor import TritonProcess
 
-from tests.conftest import DATA
+from tests.conftest import DATA, ServerThread, make_settings, wait_serving
 
 pytestmark = pytest.mark.integration
 
@@ -29,6 +30,7 @@ SERVICE = "laughter.v1.LaughterAnalysisService"
 REFLECTION_SERVICES = ("grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection")
 V1_METHOD = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
 GRPCURL_TIMEOUT_S = 120
+TOKEN = "reflection-token-1"
 
 
 def api_files() -> list[descriptor.FileDescriptor]:
@@ -204,3 +206,29 @@ class TestGrpcurl:
         parsed = json_format.ParseDict(reply, laughter_service_pb2.AnalyzeMediaResponse())
         assert parsed.result.events
         assert parsed.result.summary.media.media_duration.ToNanoseconds() > 0
+
+
+class TestReflectionWithToken:
+    """With --auth-token, reflection stays open, so grpcurl and ghz resolve the API; calls need the token."""
+
+    @pytest.fixture(scope="class", name="token_address")
+    @classmethod
+    def token_address_fixture(cls, triton: TritonProcess) -> Iterator[str]:
+        server = ServerThread(make_settings(triton_url=triton.grpc_url, auth_token=TOKEN)).start()
+        wait_serving(server.address)
+        yield server.address
+        server.stop()
+
+    @pytest.mark.parametrize("version", sorted(DATABASES))
+    def test_reflection_needs_no_token(self, token_address: str, version: str) -> None:
+        """A method resolves over each reflection version without the token."""
+        with grpc.insecure_channel(token_address) as channel:
+            found = DATABASES[version](channel).FindFileContainingSymbol(f"{SERVICE}.ListModels")
+        assert found.name == "laughter/v1/laughter_service.proto"
+
+    def test_grpcurl_with_the_token(self, token_address: str) -> None:
+        """grpcurl describes without the token and calls with it as a header."""
+        assert "rpc ListModels" in grpcurl(token_address, "describe", f"{SERVICE}.ListModels")
+        header = ("-H", f"authorization: Bearer {TOKEN}")
+        reply = json.loads(grpcurl(token_address, f"{SERVICE}/ListModels", flags=(*header, "-d", "{}")))
+        assert len(reply["models"]) == 3
