@@ -5,8 +5,9 @@ grpcio-reflection 1.81 ships only the v1alpha service, and answers from a descri
 
 * protobuf's upb pool does not resolve method names: ``FindFileContainingSymbol`` of
   ``laughter.v1.LaughterAnalysisService.ListModels`` raises KeyError although the service resolves, so
-  ``grpcurl describe`` of a method and ghz's ``--call package.Service.Method`` failed with "Symbol not found".
-  ``ReflectionPool`` falls back to the service and answers with the file that declares it.
+  ``grpcurl describe`` of a method answered "Symbol not found", and so did every client that resolves
+  ``package.Service.Method`` (ghz's ``--call``). ``ReflectionPool`` falls back to the service and answers
+  with the file that declares it.
 * a file that no imported module imports (``error_reason.proto``) is not in the pool: every generated
   ``laughter.v1.*_pb2`` module is imported here.
 
