@@ -103,7 +103,12 @@ async def bench(address: str, args: argparse.Namespace) -> None:
         async def list_models() -> object:
             return await stub.ListModels(laughter_service_pb2.ListModelsRequest(), timeout=args.timeout_s)
 
-        reply = await analyze()  # warm-up: one-off start-up costs, and a check that the call works
+        try:
+            reply = await analyze()  # warm-up: one-off start-up costs, and a check that the call works
+        except grpc.aio.AioRpcError as error:
+            raise SystemExit(
+                f"the warm-up AnalyzeMedia call failed: {error.code().name}: {error.details()}"
+            ) from None
         media_s = reply.result.summary.media.media_duration.ToNanoseconds() / 1e9
         await list_models()
         sequential = await run_load(analyze, 1, args.reference_requests, 0.0)
