@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 SAMPLE ?= samples/sample.mp4
 PYTEST_ARGS ?=
 
-.PHONY: help setup proto lint models models-check train-audio run demo test test-unit test-integration bench clean
+.PHONY: help setup proto protoset lint models models-check train-audio run demo test test-unit test-integration bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -29,6 +29,14 @@ node_modules/.bin/buf: package.json package-lock.json
 proto: $(STAMP) node_modules/.bin/buf ## lint the API with buf and regenerate the Python stubs
 	cd protos && ../node_modules/.bin/buf lint
 	tools/gen_protos.sh
+
+PROTOSET := build/laughter.protoset
+
+protoset: $(STAMP) ## write build/laughter.protoset (FileDescriptorSet with imports) for ghz --protoset, grpcurl -protoset
+	mkdir -p $(dir $(PROTOSET))
+	cd protos && $(abspath $(PY)) -m grpc_tools.protoc -I . -I third_party --include_imports --include_source_info \
+		--descriptor_set_out=$(abspath $(PROTOSET)) laughter/v1/*.proto
+	@echo "wrote $(PROTOSET)"
 
 lint: $(STAMP) node_modules/.bin/buf ## ruff, mypy, buf lint and a check that the stubs are up to date
 	$(VENV)/bin/ruff format --check server tests tools bench clients/python/src/laughter --exclude clients/python/src/laughter/v1
@@ -66,11 +74,12 @@ test-unit: $(STAMP) ## unit tests only
 test-integration: $(STAMP) ## integration tests only
 	$(PY) -m pytest -m integration $(PYTEST_ARGS)
 
-bench: $(STAMP) ## benchmarks: audio detector speed; whole-file RTF/stages/faces/memory; live streams; batch
+bench: $(STAMP) ## benchmarks: audio detector speed; whole-file RTF/stages/faces/memory; live streams; batch; unary load
 	$(PY) bench/bench_audio.py
 	$(PY) bench/bench_whole_file.py
 	$(PY) bench/bench_streaming.py
 	$(PY) bench/bench_batch.py --files 15
+	$(PY) bench/bench_unary_load.py --concurrency 4 --requests 20
 
 clean: ## remove caches and build output (keeps .venv)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist bench/out

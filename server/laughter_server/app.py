@@ -12,11 +12,11 @@ import signal
 import grpc
 import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 from laughter.v1 import laughter_service_pb2, laughter_service_pb2_grpc
 from prometheus_client import start_http_server
 
 from laughter_server.api.interceptors import TokenAuthInterceptor
+from laughter_server.api.reflection import enable_reflection
 from laughter_server.api.servicer import LaughterServicer
 from laughter_server.config import Settings
 from laughter_server.errors import ModelUnavailableError
@@ -218,10 +218,7 @@ async def start_server(services: Services, listen: str | None = None) -> Running
     laughter_service_pb2_grpc.add_LaughterAnalysisServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection(
-        (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
-        server,
-    )
+    enable_reflection(server, (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name))
     address = listen or settings.listen
     port = (
         server.add_secure_port(address, credentials)
