@@ -9,11 +9,11 @@ import shutil
 
 import numpy as np
 import pytest
-from laughter_server.audio.dataset import TrainingDataError, fingerprint_clips, load_labeled_clips
 from laughter_server.audio.detector import AudioLaughterDetector
 from laughter_server.audio.features import FeatureSettings, compute_window_features
 from laughter_server.media.types import AudioClip
-from laughter_server.training_cli import eval_main, main
+from laughter_train.cli import eval_main, main
+from laughter_train.dataset import TrainingDataError, fingerprint_clips, load_labeled_clips
 
 SUBSET = {
     "laughter": [
@@ -236,7 +236,7 @@ class TestWindowWeights:
 
     def test_examples_count_once_and_classes_balance(self) -> None:
         """A long example weighs as much as a short one; both classes carry the same total weight."""
-        from laughter_server.audio.train import window_weights
+        from laughter_train.train import window_weights
 
         labels = np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 0], np.int8)
         weights = window_weights(labels, [2, 2, 6])
@@ -246,7 +246,7 @@ class TestWindowWeights:
 
     def test_example_weights_scale_whole_examples(self) -> None:
         """A hard negative weighs ``w`` times another negative of any length; classes still balance."""
-        from laughter_server.audio.train import window_weights
+        from laughter_train.train import window_weights
 
         labels = np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 0], np.int8)
         weights = window_weights(labels, [2, 2, 6], [1.0, 8.0, 1.0])
@@ -255,7 +255,7 @@ class TestWindowWeights:
         assert weights[labels == 1].sum() == pytest.approx(weights[labels == 0].sum())
 
     def test_one_weight_per_example(self) -> None:
-        from laughter_server.audio.train import window_weights
+        from laughter_train.train import window_weights
 
         with pytest.raises(ValueError, match="one weight per example"):
             window_weights(np.array([1, 0], np.int8), [1, 1], [1.0])
@@ -279,7 +279,7 @@ class TestHardNegatives:
 
     def test_guarded_member_learns_the_hard_negatives(self, subset_dir: pathlib.Path) -> None:
         """With weight 8 the second member scores speech lower than with weight 1; the pair takes the minimum."""
-        from laughter_server.audio.train import (
+        from laughter_train.train import (
             TrainConfig,
             _fit,
             _training_windows,

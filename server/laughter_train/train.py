@@ -31,17 +31,6 @@ import sklearn
 import skops
 import skops.io
 import structlog
-from sklearn.base import BaseEstimator
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedGroupKFold
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
-
-from laughter_server.audio.augment import AugmentSettings, build_examples, label_windows
-from laughter_server.audio.dataset import LabeledClip, fingerprint_clips
 from laughter_server.audio.detector import (
     CLIP_AGGREGATES,
     TRUSTED_TYPES,
@@ -55,13 +44,24 @@ from laughter_server.audio.features import (
     feature_names,
     window_level_weights,
 )
-from laughter_server.audio.metrics import (
+from laughter_server.errors import ModelLoadError
+from sklearn.base import BaseEstimator
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+from laughter_train.augment import AugmentSettings, build_examples, label_windows
+from laughter_train.dataset import LabeledClip, fingerprint_clips
+from laughter_train.metrics import (
     clip_metrics,
     false_positive_rates,
     metrics_against,
     roc_auc_by_class,
 )
-from laughter_server.errors import ModelLoadError
 
 log = structlog.get_logger()
 
@@ -84,7 +84,7 @@ class TrainConfig:
     """What to train and how; ``is_quick`` shrinks folds, augmentation and model sizes."""
 
     name: str = "laughter-audio"
-    version: str = "1.3.0"
+    version: str = "1.4.0"
     seed: int = 20240601
     folds: int = 5
     is_quick: bool = False

@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="CSV with file,label,source_package columns (paths relative to it)",
     )
     audio.add_argument("--out", type=Path, required=True, help="output folder for .skops + .json")
-    audio.add_argument("--version", default="1.3.0", help="model version (default 1.3.0)")
+    audio.add_argument("--version", default="1.4.0", help="model version (default 1.4.0)")
     audio.add_argument("--name", default="laughter-audio", help="model name (default laughter-audio)")
     audio.add_argument("--seed", type=int, default=20240601, help="random seed (default 20240601)")
     audio.add_argument("--quick", action="store_true", help="small models and few folds, for smoke tests")
@@ -67,9 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from laughter_server.audio.augment import MIX_AUGMENT, AugmentSettings
-    from laughter_server.audio.dataset import load_labeled_clips
-    from laughter_server.audio.train import (
+    from laughter_train.augment import MIX_AUGMENT, AugmentSettings
+    from laughter_train.dataset import load_labeled_clips
+    from laughter_train.train import (
         HARD_NEGATIVE_LABELS,
         HARD_NEGATIVE_WEIGHT,
         TrainConfig,
@@ -168,9 +168,10 @@ def eval_main(argv: Sequence[str] | None = None) -> int:
     png.add_argument("--no-pr-curve", action="store_true", help="write no precision-recall PNG")
     args = parser.parse_args(argv)
 
-    from laughter_server.audio.dataset import load_labeled_clips
     from laughter_server.audio.detector import AudioLaughterDetector
-    from laughter_server.audio.evaluate import (
+
+    from laughter_train.dataset import load_labeled_clips
+    from laughter_train.evaluate import (
         DEFAULT_ONSET_TOLERANCE_S,
         SceneSettings,
         build_scenes,
@@ -179,7 +180,7 @@ def eval_main(argv: Sequence[str] | None = None) -> int:
         evaluate_segments,
         load_segment_annotations,
     )
-    from laughter_server.audio.plots import require_matplotlib, write_pr_curve_png
+    from laughter_train.plots import require_matplotlib, write_pr_curve_png
 
     tolerance_s = DEFAULT_ONSET_TOLERANCE_S if args.onset_tolerance is None else args.onset_tolerance
     png_path: Path | None = args.pr_curve

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 import scipy.signal
-
-from laughter_server.audio.dataset import TARGET_SAMPLE_RATE_HERTZ, LabeledClip
 from laughter_server.audio.features import FeatureSettings, compute_window_features, pad_for_windows
+
+from laughter_train.dataset import TARGET_SAMPLE_RATE_HERTZ, LabeledClip
 
 FloatArray = npt.NDArray[np.float32]
 
