@@ -2,6 +2,7 @@
 
 laughter-train audio --data DIR|CSV [--data DIR|CSV ...] [--manifest CSV] --out DIR [--version V] [--seed N]
                      [--quick] [--augment laughs|mix|none] [--hard-negatives LABELS] [--hard-negative-weight W]
+                     [--estimator NAME]
 laughter-eval audio --data DIR [--manifest CSV] --model PATH [--threshold T] [--report out.json]
                     [--segments CSV] [--onset-tolerance S] [--pr-curve out.png | --no-pr-curve]
 """
@@ -16,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from laughter_server.errors import LaughterError
+
+ESTIMATOR_NAMES = ("logistic_regression", "random_forest", "hist_gradient_boosting", "guarded_boosting")
+"""The candidates ``--estimator`` may name (``train.ESTIMATOR_NAMES``, kept here so --help stays light)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -65,6 +69,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="weight of a hard-negative clip in guarded_boosting's second member (default 8; see "
         "docs/audio-model.md)",
     )
+    audio.add_argument(
+        "--estimator",
+        choices=ESTIMATOR_NAMES,
+        default=None,
+        help="ship this candidate (with its best clip aggregate) whatever the table says; default: the "
+        "row with the best cross-validated ROC AUC",
+    )
     args = parser.parse_args(argv)
 
     from laughter_train.augment import MIX_AUGMENT, AugmentSettings
@@ -89,6 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             hard_negative_weight=(
                 HARD_NEGATIVE_WEIGHT if args.hard_negative_weight is None else args.hard_negative_weight
             ),
+            estimator=args.estimator,
         )
         result = train_audio_model(clips, args.out, config)
     except LaughterError as error:
@@ -345,8 +357,22 @@ def _write_table(metadata: dict[str, object]) -> None:
         + str(metadata["clip_threshold"])
         + ", window (event) threshold "
         + str(metadata["operating_threshold"])
-        + " (each mapped to 0.5)\n"
+        + " (each mapped to 0.5; chosen by "
+        + str(metadata["chosen_by"])
+        + ")\n"
     )
+    out.write(
+        "chosen, by negative class at the clip threshold (false positives/clips, ROC AUC laughter vs class):\n"
+    )
+    for label, row in cv["chosen_false_positive_rate_by_class"].items():
+        out.write(
+            "  "
+            + label.ljust(14)
+            + (str(row["false_positives"]) + "/" + str(row["clips"])).ljust(8)
+            + "auc "
+            + str(cv["chosen_roc_auc_by_class"].get(label))
+            + "\n"
+        )
 
 
 def _metrics_line(metrics: dict[str, Any]) -> str:

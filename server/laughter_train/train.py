@@ -75,7 +75,7 @@ HARD_NEGATIVE_WEIGHT = 8.0
 Weighting speech and screams in one model alone trades classes: in grouped cross-validation on dev +
 extra clips, weights 2/4/8 raised the ROC AUC against speech and screams from 0.898 to
 0.906/0.913/0.915 but lowered it against applause (0.61 to 0.54/0.46/0.39), cheering and noise. The
-minimum of a weighted and an unweighted model keeps both strengths (``audio/ensemble.py``).
+minimum of a weighted and an unweighted model keeps both strengths (``laughter_server/audio/ensemble.py``).
 """
 
 
@@ -93,6 +93,12 @@ class TrainConfig:
     augment: AugmentSettings = dataclasses.field(default_factory=AugmentSettings)
     hard_negative_labels: tuple[str, ...] = HARD_NEGATIVE_LABELS
     hard_negative_weight: float = HARD_NEGATIVE_WEIGHT
+    estimator: str | None = None
+    """The candidate to ship (its best clip aggregate); None: the row with the best ROC AUC."""
+
+
+ESTIMATOR_NAMES = ("logistic_regression", "random_forest", "hist_gradient_boosting", "guarded_boosting")
+"""The candidates of ``candidate_estimators``, in table order."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -189,7 +195,8 @@ def _train(clips: Sequence[LabeledClip], out_dir: Path, config: TrainConfig) -> 
                 scores[name][i] = [aggregate_clip_score(probabilities, a) for a in CLIP_AGGREGATES]
         log.info("training.fold_done", fold=fold_index, train_windows=int(windows.labels.size))
     table = _cv_table(clips, scores)
-    best = max(table, key=lambda row: (row["roc_auc"], row["best_f1"]))
+    rows = [row for row in table if config.estimator in (None, row["estimator"])]
+    best = max(rows, key=lambda row: (row["roc_auc"], row["best_f1"]))
     best_scores = scores[best["estimator"]][:, CLIP_AGGREGATES.index(best["aggregate"])]
     windows = _training_windows(clips, config, config.seed + 1000)
     model = _fit(best["estimator"], candidates[best["estimator"]], windows, config.seed)
@@ -408,6 +415,7 @@ def _metadata(
             ),
         },
         "chosen_estimator": best["estimator"],
+        "chosen_by": "best ROC AUC" if config.estimator is None else "--estimator " + config.estimator,
         "clip_aggregate": best["aggregate"],
         "operating_threshold": event_row["best_threshold"],
         "clip_threshold": best["best_threshold"],
