@@ -49,7 +49,7 @@ $(EXTRA_AUDIO)/manifest.csv: tools/fetch_extra_audio.sh tools/extra_audio.sha256
 	tools/fetch_extra_audio.sh $(EXTRA_AUDIO)
 
 train-audio: $(STAMP) $(EXTRA_AUDIO)/manifest.csv ## retrain the audio model (1.4.0, laughter_train): ../shared/data/dev + Debian extra clips
-	OMP_NUM_THREADS=1 $(VENV)/bin/laughter-train audio --data ../shared/data/dev/manifest.csv --data $(EXTRA_AUDIO)/manifest.csv --out server/laughter_server/models/audio --version 1.4.0
+	OMP_NUM_THREADS=1 $(VENV)/bin/laughter-train audio --data ../shared/data/dev/manifest.csv --data $(EXTRA_AUDIO)/manifest.csv --out server/laughter_server/models/audio --version 1.4.0 --estimator guarded_boosting
 
 run: $(STAMP) ## run the server with the embedded local Triton (Ctrl-C stops both)
 	$(VENV)/bin/laughter-server
