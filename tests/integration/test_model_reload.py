@@ -20,9 +20,9 @@ pytestmark = pytest.mark.integration
 
 SHIPPED = REPO / "server" / "laughter_server" / "models" / "audio"
 NAME = "laughter-audio"
-DEFAULT = "1.3.0"
+DEFAULT = "1.4.0"
 OLDEST = "1.0.0"
-VERSIONS = ("1.0.0", "1.1.0", "1.2.0", "1.3.0")
+VERSIONS = ("1.0.0", "1.1.0", "1.4.0")
 DAMAGED = "9.9.9"
 
 Stub = laughter_service_pb2_grpc.LaughterAnalysisServiceStub
@@ -129,7 +129,7 @@ class TestReloadModel:
     def test_empty_version_means_newest_and_empty_name_the_audio_model(
         self, reload_server: ReloadServer
     ) -> None:
-        """An empty version loads the highest version number beside the configured model (1.10.0 > 1.2.0)."""
+        """An empty version loads the highest version number beside the configured model (1.10.0 > 1.4.0)."""
         stub, models_dir = reload_server.stub, reload_server.models_dir
         reload(stub, OLDEST)
         assert reload(stub, "", model_name="").version == DEFAULT
@@ -148,7 +148,7 @@ class TestReloadModel:
     @pytest.mark.parametrize(
         ("model_name", "version", "field_text"),
         [
-            (NAME, "7.7.7", "available: 1.0.0, 1.1.0, 1.2.0, 1.3.0"),
+            (NAME, "7.7.7", "available: 1.0.0, 1.1.0, 1.4.0"),
             (NAME, "../x", "plain version string"),
             (NAME, "a/b", "plain version string"),
             (NAME, "..\\x", "plain version string"),

@@ -41,7 +41,7 @@ __all__ = [
 
 log = structlog.get_logger()
 
-DEFAULT_MODEL_FILE = "laughter-audio-1.3.0.skops"
+DEFAULT_MODEL_FILE = "laughter-audio-1.4.0.skops"
 """The newest trained artifact, also the server's default (`config.DEFAULT_AUDIO_MODEL`)."""
 
 TRUSTED_TYPES: tuple[str, ...] = (
@@ -197,10 +197,10 @@ class AudioLaughterDetector:
         0.5: the window-level operating point chosen in cross-validation (stored in the metadata;
         0.5 when absent), where the fusion's enter threshold sits.
 
-        Windows quieter than ``settings.silence_floor_dbfs`` get probability 0, and from 1.2.0 on,
-        windows between that floor and ``settings.quiet_full_weight_dbfs`` a proportionally lower one
-        (``features.window_level_weights``): the features are level-relative, so faint background
-        would otherwise be scored like any other sound.
+        Windows quieter than ``settings.silence_floor_dbfs`` get probability 0, and in models
+        that record ``settings.quiet_full_weight_dbfs`` (1.4.0), windows between that floor and it a
+        proportionally lower one (``features.window_level_weights``): the features are level-relative,
+        so faint background would otherwise be scored like any other sound.
         """
         scores = self._raw_windows(clip)
         if self.operating_threshold != 0.5:

@@ -110,7 +110,7 @@ class FeatureSettings:
             if key in fields
         }
         kwargs.setdefault("feature_set", LEGACY_FEATURE_SET)  # models saved before the field existed
-        kwargs.setdefault("quiet_full_weight_dbfs", None)  # models before 1.2.0: no quiet-window ramp
+        kwargs.setdefault("quiet_full_weight_dbfs", None)  # models 1.0.0 and 1.1.0: no quiet-window ramp
         if kwargs["feature_set"] not in FEATURE_SETS:
             raise ValueError("unknown feature set: " + str(kwargs["feature_set"]))
         return cls(**kwargs)
@@ -478,7 +478,7 @@ def window_level_weights(rms_dbfs: FloatArray, settings: FeatureSettings) -> Flo
     0 at or below ``silence_floor_dbfs``; when ``quiet_full_weight_dbfs`` is set, rising linearly to 1
     at that level, so faint background (room hiss after speech, say) cannot outvote louder sound: the
     features are level-relative and would otherwise score a -50 dBFS hiss like a loud sound. Without
-    it (models before 1.2.0) the weight steps from 0 to 1 at the floor.
+    it (models 1.0.0 and 1.1.0) the weight steps from 0 to 1 at the floor.
     """
     rms = np.asarray(rms_dbfs, dtype=np.float32)
     floor = np.float32(settings.silence_floor_dbfs)

@@ -56,7 +56,7 @@ class TestAudioLaughterDetector:
     def test_metadata(self, detector: AudioLaughterDetector) -> None:
         """The shipped model carries its name, version, checksum and feature settings."""
         assert detector.name == "laughter-audio"
-        assert detector.version == "1.3.0"
+        assert detector.version == "1.4.0"
         assert detector.settings.feature_set == "laughter-cues-2"
         assert len(detector.sha256) == 64
         assert detector.settings.window_s == pytest.approx(1.0)

@@ -126,7 +126,7 @@ class TestReload:
 
     @pytest.fixture
     def stage(self, tmp_path: Path) -> AudioStage:
-        return AudioStage.load(copy_model("1.3.0", tmp_path))
+        return AudioStage.load(copy_model("1.4.0", tmp_path))
 
     def test_reload_switches_and_describes_the_new_model(self, stage: AudioStage, tmp_path: Path) -> None:
         """The returned description and describe() both name the loaded version and its checksum."""
@@ -170,7 +170,7 @@ class TestReload:
         assert before is not None
         snapshot = stage.snapshot()
         stage.reload(copy_model("1.1.0", tmp_path))
-        assert snapshot.describe().version == "1.3.0"
+        assert snapshot.describe().version == "1.4.0"
         assert stage.describe().version == "1.1.0"
         scored = snapshot.score_blocks([clip])[0]
         assert scored is not None

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 import scipy.signal
-
-from laughter_server.audio.dataset import TARGET_SAMPLE_RATE_HERTZ, LabeledClip
 from laughter_server.audio.features import FeatureSettings, compute_window_features, pad_for_windows
+
+from laughter_train.dataset import TARGET_SAMPLE_RATE_HERTZ, LabeledClip
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -29,7 +29,7 @@ FloatArray = npt.NDArray[np.float32]
 class AugmentSettings:
     """How many copies to make and how.
 
-    The defaults (recipe of models 1.2.x) only vary the laughs: four speed copies (pitch and tempo
+    The defaults (recipe of models 1.2.0 to 1.4.0) only vary the laughs: four speed copies (pitch and tempo
     together, 0.85-1.15) and one telephone-band copy of each, at a random gain. Mixing laughs into
     other sounds (``mixes_per_positive``) and copies of negatives (``augment_negatives``) stay
     available; in grouped cross-validation both lowered ROC AUC on the dev set.

@@ -11,17 +11,17 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 import soundfile
-from laughter_server.audio.dataset import LabeledClip, TrainingDataError
-from laughter_server.audio.evaluate import (
+from laughter_train.cli import eval_main
+from laughter_train.dataset import LabeledClip, TrainingDataError
+from laughter_train.evaluate import (
     SceneSettings,
     build_scenes,
     describe_scenes,
     load_segment_annotations,
 )
-from laughter_server.audio.metrics import match_onsets, segment_metrics
-from laughter_server.training_cli import eval_main
+from laughter_train.metrics import match_onsets, segment_metrics
 
-from tests.unit.audio.test_train import SUBSET, fixture_subset_dir
+from tests.unit.train.test_train import SUBSET, fixture_subset_dir
 
 __all__ = ["fixture_subset_dir"]
 

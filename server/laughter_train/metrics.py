@@ -17,7 +17,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from laughter_server.audio.dataset import POSITIVE_LABEL
+from laughter_train.dataset import POSITIVE_LABEL
 
 
 def clip_metrics(truth: npt.NDArray[Any], scores: npt.NDArray[Any], threshold: float) -> dict[str, float]:

@@ -1,4 +1,4 @@
-"""Fixtures of the audio tests: the development recordings and small helpers to read them."""
+"""Fixtures of the unit tests that read the development recordings, and small helpers to read them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy.typing as npt
 import pytest
 import soundfile
 
-REPO = pathlib.Path(__file__).resolve().parents[3]
+REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session", name="audio_dev_dir")

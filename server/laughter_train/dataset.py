@@ -7,6 +7,9 @@ Two layouts are accepted:
   name before ``__`` (the source package), or the file stem when there is no ``__``;
 * a manifest CSV with at least ``file,label,source_package`` columns; ``file`` is relative to
   the manifest's folder (or to the data folder). Rows that are not audio files are skipped.
+
+Files from a reserved source (``reserved.py``: the manifest's ``source_package``, or the file name
+part before ``__``) are refused, in either layout.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ import numpy as np
 import numpy.typing as npt
 import scipy.signal
 import soundfile
-
 from laughter_server.errors import LaughterError
+
+from laughter_train.reserved import RESERVED_LIST_PATH, reserved_entry_for, source_of_file_name
 
 POSITIVE_LABEL = "laughter"
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
@@ -33,6 +37,31 @@ class TrainingDataError(LaughterError):
     """The training or evaluation data is missing, unreadable or not laid out as documented."""
 
     reason = "TRAINING_DATA_INVALID"
+
+
+class ReservedSourceError(TrainingDataError):
+    """A data file comes from a source on the reserved list, which is never trained, tuned or tested on."""
+
+    reason = "TRAINING_DATA_RESERVED"
+
+
+def check_not_reserved(relative: str, source_package: str, where: str) -> None:
+    """Raise ReservedSourceError naming the file when its source package or its name prefix is reserved."""
+    for source in (source_package, source_of_file_name(relative) or ""):
+        entry = reserved_entry_for(source)
+        if entry is not None:
+            raise ReservedSourceError(
+                where
+                + ": "
+                + relative
+                + " comes from the reserved source '"
+                + source.strip()
+                + "' (entry '"
+                + entry
+                + "' of "
+                + RESERVED_LIST_PATH.name
+                + "); remove it from the data"
+            )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,6 +174,7 @@ def _folder_entries(data_dir: Path) -> list[tuple[Path, str, str, str]]:
         for path in sorted(label_dir.iterdir()):
             if path.suffix.lower() in AUDIO_SUFFIXES:
                 relative = path.relative_to(data_dir).as_posix()
+                check_not_reserved(relative, "", "data folder " + str(data_dir))
                 label = check_label(label_dir.name, "folder " + str(label_dir))
                 entries.append((path, relative, label, group_of_file_name(path.name)))
     return entries
@@ -164,13 +194,15 @@ def _manifest_entries(manifest: Path, data_dir: Path) -> list[tuple[Path, str, s
     entries = []
     for line, row in enumerate(rows, start=2):
         relative = (row["file"] or "").strip()
+        where = "manifest " + str(manifest) + " line " + str(line)
+        check_not_reserved(relative, row["source_package"] or "", where)
         if Path(relative).suffix.lower() not in AUDIO_SUFFIXES:
             continue
         candidates = [manifest.parent / relative, data_dir / relative, data_dir / Path(relative).name]
         path = next((c for c in candidates if c.is_file()), None)
         if path is None:
             raise TrainingDataError("manifest " + str(manifest) + " lists a missing audio file: " + relative)
-        label = check_label(row["label"] or "", "manifest " + str(manifest) + " line " + str(line))
+        label = check_label(row["label"] or "", where)
         entries.append((path, relative, label, (row["source_package"] or "").strip() or relative))
     return entries
 

@@ -9,11 +9,11 @@ import shutil
 
 import numpy as np
 import pytest
-from laughter_server.audio.dataset import TrainingDataError, fingerprint_clips, load_labeled_clips
 from laughter_server.audio.detector import AudioLaughterDetector
 from laughter_server.audio.features import FeatureSettings, compute_window_features
 from laughter_server.media.types import AudioClip
-from laughter_server.training_cli import eval_main, main
+from laughter_train.cli import eval_main, main
+from laughter_train.dataset import TrainingDataError, fingerprint_clips, load_labeled_clips
 
 SUBSET = {
     "laughter": [
@@ -236,7 +236,7 @@ class TestWindowWeights:
 
     def test_examples_count_once_and_classes_balance(self) -> None:
         """A long example weighs as much as a short one; both classes carry the same total weight."""
-        from laughter_server.audio.train import window_weights
+        from laughter_train.train import window_weights
 
         labels = np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 0], np.int8)
         weights = window_weights(labels, [2, 2, 6])
@@ -246,7 +246,7 @@ class TestWindowWeights:
 
     def test_example_weights_scale_whole_examples(self) -> None:
         """A hard negative weighs ``w`` times another negative of any length; classes still balance."""
-        from laughter_server.audio.train import window_weights
+        from laughter_train.train import window_weights
 
         labels = np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 0], np.int8)
         weights = window_weights(labels, [2, 2, 6], [1.0, 8.0, 1.0])
@@ -255,7 +255,7 @@ class TestWindowWeights:
         assert weights[labels == 1].sum() == pytest.approx(weights[labels == 0].sum())
 
     def test_one_weight_per_example(self) -> None:
-        from laughter_server.audio.train import window_weights
+        from laughter_train.train import window_weights
 
         with pytest.raises(ValueError, match="one weight per example"):
             window_weights(np.array([1, 0], np.int8), [1, 1], [1.0])
@@ -279,7 +279,7 @@ class TestHardNegatives:
 
     def test_guarded_member_learns_the_hard_negatives(self, subset_dir: pathlib.Path) -> None:
         """With weight 8 the second member scores speech lower than with weight 1; the pair takes the minimum."""
-        from laughter_server.audio.train import (
+        from laughter_train.train import (
             TrainConfig,
             _fit,
             _training_windows,
@@ -353,3 +353,45 @@ class TestAugmentChoice:
         assert copies["is_augmented"] is True
         plain_positive = plain["class_balance"]["training_windows_positive"]
         assert copies["class_balance"]["training_windows_positive"] > 2 * plain_positive
+
+
+class TestEstimatorChoice:
+    """laughter-train audio --estimator."""
+
+    def test_named_candidate_is_shipped(self, subset_dir: pathlib.Path, tmp_path: pathlib.Path) -> None:
+        """--estimator random_forest ships the forest with its best aggregate, whatever the table's best row."""
+        assert train_quick(subset_dir, tmp_path, "0.0.6", "--estimator", "random_forest") == 0
+        metadata = json.loads((tmp_path / "laughter-audio-0.0.6.json").read_text())
+        assert metadata["chosen_estimator"] == "random_forest"
+        assert metadata["chosen_by"] == "--estimator random_forest"
+        forest = [r for r in metadata["cross_validation"]["table"] if r["estimator"] == "random_forest"]
+        best = max(forest, key=lambda row: (row["roc_auc"], row["best_f1"]))
+        assert (metadata["clip_aggregate"], metadata["clip_threshold"]) == (
+            best["aggregate"],
+            best["best_threshold"],
+        )
+        AudioLaughterDetector.load(tmp_path / "laughter-audio-0.0.6.skops")
+
+    def test_default_is_the_best_row(self, quick_model: pathlib.Path) -> None:
+        """Without --estimator the row with the best ROC AUC (then F1) is shipped."""
+        metadata = json.loads(quick_model.with_suffix(".json").read_text())
+        best = max(metadata["cross_validation"]["table"], key=lambda row: (row["roc_auc"], row["best_f1"]))
+        assert metadata["chosen_by"] == "best ROC AUC"
+        assert (metadata["chosen_estimator"], metadata["clip_aggregate"]) == (
+            best["estimator"],
+            best["aggregate"],
+        )
+
+    def test_unknown_candidate_refused(self, subset_dir: pathlib.Path, tmp_path: pathlib.Path) -> None:
+        """A name that is not a candidate is a usage error (exit 2), and nothing is trained."""
+        with pytest.raises(SystemExit) as exit_info:
+            train_quick(subset_dir, tmp_path, "0.0.7", "--estimator", "svm")
+        assert exit_info.value.code == 2
+        assert not list(tmp_path.glob("*.skops"))
+
+    def test_command_line_names_match_the_candidates(self) -> None:
+        """The names --estimator accepts are exactly the trainer's candidates."""
+        from laughter_train.cli import ESTIMATOR_NAMES as CLI_NAMES
+        from laughter_train.train import ESTIMATOR_NAMES, candidate_estimators
+
+        assert CLI_NAMES == ESTIMATOR_NAMES == tuple(candidate_estimators(0, is_quick=True))

@@ -17,15 +17,22 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from laughter_server.audio.detector import AudioLaughterDetector
+from laughter_server.fusion.events import GRID_STEP_S
+from laughter_server.fusion.fuser import fuse_events
+from laughter_server.fusion.rules import DEFAULT_RULES, LaughterRules
+from laughter_server.media.types import AudioClip
+from laughter_server.pipeline.audio_stage import is_silent
+from laughter_server.pipeline.options import AnalysisOptions
 
-from laughter_server.audio.dataset import (
+from laughter_train.dataset import (
     TARGET_SAMPLE_RATE_HERTZ,
     LabeledClip,
     TrainingDataError,
+    check_not_reserved,
     read_labeled_clip,
 )
-from laughter_server.audio.detector import AudioLaughterDetector
-from laughter_server.audio.metrics import (
+from laughter_train.metrics import (
     clip_metrics,
     false_positive_rates,
     match_onsets,
@@ -34,12 +41,6 @@ from laughter_server.audio.metrics import (
     roc_auc_by_class,
     segment_metrics,
 )
-from laughter_server.fusion.events import GRID_STEP_S
-from laughter_server.fusion.fuser import fuse_events
-from laughter_server.fusion.rules import DEFAULT_RULES, LaughterRules
-from laughter_server.media.types import AudioClip
-from laughter_server.pipeline.audio_stage import is_silent
-from laughter_server.pipeline.options import AnalysisOptions
 
 DEFAULT_ONSET_TOLERANCE_S = 0.3
 REPORTED_TOLERANCES_S = (0.1, 0.2, 0.3, 0.5, 1.0)
@@ -243,6 +244,7 @@ def load_segment_annotations(csv_path: Path, data_dir: Path) -> list[EvalFile]:
             name = (row["file"] or "").strip()
             if not name:
                 raise TrainingDataError(line + ": the file column is empty")
+            check_not_reserved(name, "", line)
             rows = segments.setdefault(name, [])
             span = _parse_span(row["start_s"], row["end_s"], line)
             if span is not None:

@@ -31,17 +31,6 @@ import sklearn
 import skops
 import skops.io
 import structlog
-from sklearn.base import BaseEstimator
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedGroupKFold
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
-
-from laughter_server.audio.augment import AugmentSettings, build_examples, label_windows
-from laughter_server.audio.dataset import LabeledClip, fingerprint_clips
 from laughter_server.audio.detector import (
     CLIP_AGGREGATES,
     TRUSTED_TYPES,
@@ -55,13 +44,24 @@ from laughter_server.audio.features import (
     feature_names,
     window_level_weights,
 )
-from laughter_server.audio.metrics import (
+from laughter_server.errors import ModelLoadError
+from sklearn.base import BaseEstimator
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+from laughter_train.augment import AugmentSettings, build_examples, label_windows
+from laughter_train.dataset import LabeledClip, fingerprint_clips
+from laughter_train.metrics import (
     clip_metrics,
     false_positive_rates,
     metrics_against,
     roc_auc_by_class,
 )
-from laughter_server.errors import ModelLoadError
 
 log = structlog.get_logger()
 
@@ -75,7 +75,7 @@ HARD_NEGATIVE_WEIGHT = 8.0
 Weighting speech and screams in one model alone trades classes: in grouped cross-validation on dev +
 extra clips, weights 2/4/8 raised the ROC AUC against speech and screams from 0.898 to
 0.906/0.913/0.915 but lowered it against applause (0.61 to 0.54/0.46/0.39), cheering and noise. The
-minimum of a weighted and an unweighted model keeps both strengths (``audio/ensemble.py``).
+minimum of a weighted and an unweighted model keeps both strengths (``laughter_server/audio/ensemble.py``).
 """
 
 
@@ -84,7 +84,7 @@ class TrainConfig:
     """What to train and how; ``is_quick`` shrinks folds, augmentation and model sizes."""
 
     name: str = "laughter-audio"
-    version: str = "1.3.0"
+    version: str = "1.4.0"
     seed: int = 20240601
     folds: int = 5
     is_quick: bool = False
@@ -93,6 +93,12 @@ class TrainConfig:
     augment: AugmentSettings = dataclasses.field(default_factory=AugmentSettings)
     hard_negative_labels: tuple[str, ...] = HARD_NEGATIVE_LABELS
     hard_negative_weight: float = HARD_NEGATIVE_WEIGHT
+    estimator: str | None = None
+    """The candidate to ship (its best clip aggregate); None: the row with the best ROC AUC."""
+
+
+ESTIMATOR_NAMES = ("logistic_regression", "random_forest", "hist_gradient_boosting", "guarded_boosting")
+"""The candidates of ``candidate_estimators``, in table order."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -189,7 +195,8 @@ def _train(clips: Sequence[LabeledClip], out_dir: Path, config: TrainConfig) -> 
                 scores[name][i] = [aggregate_clip_score(probabilities, a) for a in CLIP_AGGREGATES]
         log.info("training.fold_done", fold=fold_index, train_windows=int(windows.labels.size))
     table = _cv_table(clips, scores)
-    best = max(table, key=lambda row: (row["roc_auc"], row["best_f1"]))
+    rows = [row for row in table if config.estimator in (None, row["estimator"])]
+    best = max(rows, key=lambda row: (row["roc_auc"], row["best_f1"]))
     best_scores = scores[best["estimator"]][:, CLIP_AGGREGATES.index(best["aggregate"])]
     windows = _training_windows(clips, config, config.seed + 1000)
     model = _fit(best["estimator"], candidates[best["estimator"]], windows, config.seed)
@@ -408,6 +415,7 @@ def _metadata(
             ),
         },
         "chosen_estimator": best["estimator"],
+        "chosen_by": "best ROC AUC" if config.estimator is None else "--estimator " + config.estimator,
         "clip_aggregate": best["aggregate"],
         "operating_threshold": event_row["best_threshold"],
         "clip_threshold": best["best_threshold"],

@@ -2,6 +2,7 @@
 
 laughter-train audio --data DIR|CSV [--data DIR|CSV ...] [--manifest CSV] --out DIR [--version V] [--seed N]
                      [--quick] [--augment laughs|mix|none] [--hard-negatives LABELS] [--hard-negative-weight W]
+                     [--estimator NAME]
 laughter-eval audio --data DIR [--manifest CSV] --model PATH [--threshold T] [--report out.json]
                     [--segments CSV] [--onset-tolerance S] [--pr-curve out.png | --no-pr-curve]
 """
@@ -16,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from laughter_server.errors import LaughterError
+
+ESTIMATOR_NAMES = ("logistic_regression", "random_forest", "hist_gradient_boosting", "guarded_boosting")
+"""The candidates ``--estimator`` may name (``train.ESTIMATOR_NAMES``, kept here so --help stays light)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="CSV with file,label,source_package columns (paths relative to it)",
     )
     audio.add_argument("--out", type=Path, required=True, help="output folder for .skops + .json")
-    audio.add_argument("--version", default="1.3.0", help="model version (default 1.3.0)")
+    audio.add_argument("--version", default="1.4.0", help="model version (default 1.4.0)")
     audio.add_argument("--name", default="laughter-audio", help="model name (default laughter-audio)")
     audio.add_argument("--seed", type=int, default=20240601, help="random seed (default 20240601)")
     audio.add_argument("--quick", action="store_true", help="small models and few folds, for smoke tests")
@@ -65,11 +69,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="weight of a hard-negative clip in guarded_boosting's second member (default 8; see "
         "docs/audio-model.md)",
     )
+    audio.add_argument(
+        "--estimator",
+        choices=ESTIMATOR_NAMES,
+        default=None,
+        help="ship this candidate (with its best clip aggregate) whatever the table says; default: the "
+        "row with the best cross-validated ROC AUC",
+    )
     args = parser.parse_args(argv)
 
-    from laughter_server.audio.augment import MIX_AUGMENT, AugmentSettings
-    from laughter_server.audio.dataset import load_labeled_clips
-    from laughter_server.audio.train import (
+    from laughter_train.augment import MIX_AUGMENT, AugmentSettings
+    from laughter_train.dataset import load_labeled_clips
+    from laughter_train.train import (
         HARD_NEGATIVE_LABELS,
         HARD_NEGATIVE_WEIGHT,
         TrainConfig,
@@ -89,6 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             hard_negative_weight=(
                 HARD_NEGATIVE_WEIGHT if args.hard_negative_weight is None else args.hard_negative_weight
             ),
+            estimator=args.estimator,
         )
         result = train_audio_model(clips, args.out, config)
     except LaughterError as error:
@@ -168,9 +180,10 @@ def eval_main(argv: Sequence[str] | None = None) -> int:
     png.add_argument("--no-pr-curve", action="store_true", help="write no precision-recall PNG")
     args = parser.parse_args(argv)
 
-    from laughter_server.audio.dataset import load_labeled_clips
     from laughter_server.audio.detector import AudioLaughterDetector
-    from laughter_server.audio.evaluate import (
+
+    from laughter_train.dataset import load_labeled_clips
+    from laughter_train.evaluate import (
         DEFAULT_ONSET_TOLERANCE_S,
         SceneSettings,
         build_scenes,
@@ -179,7 +192,7 @@ def eval_main(argv: Sequence[str] | None = None) -> int:
         evaluate_segments,
         load_segment_annotations,
     )
-    from laughter_server.audio.plots import require_matplotlib, write_pr_curve_png
+    from laughter_train.plots import require_matplotlib, write_pr_curve_png
 
     tolerance_s = DEFAULT_ONSET_TOLERANCE_S if args.onset_tolerance is None else args.onset_tolerance
     png_path: Path | None = args.pr_curve
@@ -344,8 +357,22 @@ def _write_table(metadata: dict[str, object]) -> None:
         + str(metadata["clip_threshold"])
         + ", window (event) threshold "
         + str(metadata["operating_threshold"])
-        + " (each mapped to 0.5)\n"
+        + " (each mapped to 0.5; chosen by "
+        + str(metadata["chosen_by"])
+        + ")\n"
     )
+    out.write(
+        "chosen, by negative class at the clip threshold (false positives/clips, ROC AUC laughter vs class):\n"
+    )
+    for label, row in cv["chosen_false_positive_rate_by_class"].items():
+        out.write(
+            "  "
+            + label.ljust(14)
+            + (str(row["false_positives"]) + "/" + str(row["clips"])).ljust(8)
+            + "auc "
+            + str(cv["chosen_roc_auc_by_class"].get(label))
+            + "\n"
+        )
 
 
 def _metrics_line(metrics: dict[str, Any]) -> str:
