@@ -19,7 +19,7 @@ import grpc
 import structlog
 from laughter.v1 import analysis_pb2, laughter_service_pb2, laughter_service_pb2_grpc, media_pb2, session_pb2
 
-from laughter_server.api import convert, session_convert
+from laughter_server.api import convert, session_convert, validation
 from laughter_server.api.status import translate_errors
 from laughter_server.config import Settings
 from laughter_server.errors import (
@@ -32,6 +32,7 @@ from laughter_server.errors import (
     SessionConfigError,
     SessionExistsError,
     ShuttingDownError,
+    UploadInvalidError,
 )
 from laughter_server.inference.models import FaceModels
 from laughter_server.observability.metrics import Metrics
@@ -182,8 +183,9 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
             limit = self.settings.max_upload_bytes
             first = await anext(aiter(request_iterator), None)
             if first is None or first.WhichOneof("request") != "header":
-                raise InvalidOptionError("header", "the first AnalyzeMediaUploadRequest must carry `header`")
+                raise UploadInvalidError("header", "the first AnalyzeMediaUploadRequest must carry `header`")
             header = first.header
+            validation.check_upload_size(header.size_bytes)
             if header.size_bytes > limit:
                 raise MediaTooLargeError(
                     f"the file is {header.size_bytes / 1e6:.1f} MB, above this server's upload limit of "
@@ -193,15 +195,16 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
             received = 0
             async for message in request_iterator:
                 if message.WhichOneof("request") != "content_chunk":
-                    raise InvalidOptionError("header", "`header` is only valid in the first message")
+                    raise UploadInvalidError("header", "`header` is only valid in the first message")
                 received += len(message.content_chunk)
+                validation.check_upload_progress(header.size_bytes, received)
                 if received > limit:
                     raise MediaTooLargeError(
                         f"the upload passed this server's limit of {limit / 1e6:.1f} MB (--max-upload-bytes)"
                     )
                 pieces.append(message.content_chunk)
             if header.size_bytes and received != header.size_bytes:
-                raise InvalidOptionError(
+                raise UploadInvalidError(
                     "header.size_bytes",
                     f"the header announced {header.size_bytes} bytes but {received} arrived; the upload is incomplete",
                 )

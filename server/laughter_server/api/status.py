@@ -11,6 +11,7 @@ from typing import Any
 import grpc
 import structlog
 from google.protobuf import any_pb2, duration_pb2
+from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
@@ -43,7 +44,7 @@ def status_code_for(error: errors.LaughterError) -> grpc.StatusCode:
     return grpc.StatusCode.INTERNAL
 
 
-def _pack(message: object) -> any_pb2.Any:
+def _pack(message: Message) -> any_pb2.Any:
     detail = any_pb2.Any()
     detail.Pack(message)
     return detail
