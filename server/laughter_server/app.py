@@ -18,6 +18,7 @@ from prometheus_client import start_http_server
 
 from laughter_server.api.interceptors import TokenAuthInterceptor
 from laughter_server.api.servicer import LaughterServicer
+from laughter_server.api.tokens import TenantToken, load_tokens, loose_permissions
 from laughter_server.config import Settings
 from laughter_server.errors import ModelUnavailableError
 from laughter_server.inference.batcher import BatchedFaceModels
@@ -196,10 +197,23 @@ def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
     )
 
 
+def _auth_tokens(settings: Settings) -> tuple[TenantToken, ...]:
+    """The accepted tokens (validated at start-up); a warning when their file is readable by others."""
+    tokens = load_tokens(settings.auth_token, settings.auth_token_file, settings.auth_tenants_file)
+    for name in ("auth_token_file", "auth_tenants_file"):
+        path = getattr(settings, name)
+        if (mode := loose_permissions(path)) is not None:
+            log.warning("auth.file_permissions", setting=name, path=path, mode=mode, fix=f"chmod 600 {path}")
+    if tokens:
+        log.info("auth.enabled", tenants=sorted({t.tenant for t in tokens}))
+    return tokens
+
+
 async def start_server(services: Services, listen: str | None = None) -> RunningServer:
     """Start gRPC on ``listen`` (``host:0`` picks a free port) with health and reflection."""
     settings = services.settings
     limit = settings.max_message_bytes + GRPC_SLACK_BYTES
+    tokens = _auth_tokens(settings)
     server = grpc.aio.server(
         options=[
             ("grpc.max_receive_message_length", limit),
@@ -208,7 +222,7 @@ async def start_server(services: Services, listen: str | None = None) -> Running
             ("grpc.keepalive_permit_without_calls", 1),
             ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
         ],
-        interceptors=[TokenAuthInterceptor(settings.auth_token)] if settings.auth_token else None,
+        interceptors=[TokenAuthInterceptor(tokens)] if tokens else None,
     )
     servicer = LaughterServicer(
         settings, services.analyzer, services.face_models, services.audio, services.metrics, services.registry

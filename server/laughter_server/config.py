@@ -12,6 +12,7 @@ import pathlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from laughter_server.api.tokens import load_tokens
 from laughter_server.errors import InvalidOptionError
 
 ENV_PREFIX = "LAUGHTER_"
@@ -68,6 +69,19 @@ class Settings:
         metadata={
             "help": "require 'authorization: Bearer <token>' on API calls (health/reflection stay open); "
             "prefer the LAUGHTER_AUTH_TOKEN variable over the flag"
+        },
+    )
+    auth_token_file: str = dataclasses.field(
+        default="",
+        metadata={
+            "help": "file holding the access token (keeps it out of the process list); instead of --auth-token"
+        },
+    )
+    auth_tenants_file: str = dataclasses.field(
+        default="",
+        metadata={
+            "help": "file of 'tenant_name:token' lines, one per accepted token ('#' comments allowed; mode 0600); "
+            "instead of --auth-token"
         },
     )
     max_media_duration_s: float = dataclasses.field(
@@ -172,6 +186,7 @@ class Settings:
             raise InvalidOptionError(
                 "tls_client_ca_file", "client certificates need TLS: set --tls-cert-file too"
             )
+        load_tokens(self.auth_token, self.auth_token_file, self.auth_tenants_file)
         if ":" not in self.listen:
             raise InvalidOptionError("listen", "listen must be host:port, e.g. 127.0.0.1:50051")
         return self
