@@ -140,7 +140,7 @@ class TestTls:
             server.stop()
 
 
-def upload(stub, content: bytes, *, piece: int = 256 * 1024, size_bytes: int | None = None):  # type: ignore[no-untyped-def]
+def upload(stub, content: bytes, *, piece: int = 256 * 1024, size_bytes: int | None = None, metadata=None):  # type: ignore[no-untyped-def]
     def messages():  # type: ignore[no-untyped-def]
         header = laughter_service_pb2.AnalyzeMediaUploadHeader(
             filename="sample.mp4", size_bytes=len(content) if size_bytes is None else size_bytes
@@ -149,7 +149,7 @@ def upload(stub, content: bytes, *, piece: int = 256 * 1024, size_bytes: int | N
         for i in range(0, len(content), piece):
             yield laughter_service_pb2.AnalyzeMediaUploadRequest(content_chunk=content[i : i + piece])
 
-    return stub.AnalyzeMediaUpload(messages(), timeout=300).result
+    return stub.AnalyzeMediaUpload(messages(), metadata=metadata, timeout=300).result
 
 
 class TestUpload:
