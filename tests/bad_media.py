@@ -80,3 +80,28 @@ def broken_copies(original: bytes, seed: int, flips: int = 6) -> list[bytes]:
             flipped[position] ^= 0xFF
         broken.append(bytes(flipped))
     return broken
+
+
+def audio_with_picture(container: str, codec: str, *, attached: bool = True) -> bytes:
+    """Two seconds of a tone with a one-frame MJPEG picture beside it (cover art when ``attached``)."""
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format=container) as output:
+        audio = output.add_stream(codec, rate=16000)
+        audio.layout = "mono"
+        picture = output.add_stream("mjpeg", rate=1)
+        picture.width, picture.height, picture.pix_fmt = 64, 48, "yuvj420p"
+        if attached:
+            picture.disposition = av.stream.Disposition.attached_pic
+        image = np.zeros((48, 64, 3), dtype=np.uint8)
+        for packet in picture.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+            output.mux(packet)
+        for packet in picture.encode():
+            output.mux(packet)
+        tone = (np.sin(np.arange(32000) / 5.0) * 8000).astype(np.int16).reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(tone, format="s16", layout="mono")
+        frame.sample_rate = 16000
+        for packet in audio.encode(frame):
+            output.mux(packet)
+        for packet in audio.encode():
+            output.mux(packet)
+    return buffer.getvalue()

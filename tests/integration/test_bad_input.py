@@ -9,9 +9,24 @@ import pytest
 from google.protobuf import duration_pb2
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
-from laughter.v1 import analysis_pb2, laughter_service_pb2, laughter_service_pb2_grpc, media_pb2, session_pb2
+from laughter.v1 import (
+    analysis_pb2,
+    laughter_service_pb2,
+    laughter_service_pb2_grpc,
+    media_pb2,
+    session_pb2,
+    summary_pb2,
+)
 
-from tests.bad_media import DATA_DIR, assert_plain_words, broken_copies, still, video, wav
+from tests.bad_media import (
+    DATA_DIR,
+    assert_plain_words,
+    audio_with_picture,
+    broken_copies,
+    still,
+    video,
+    wav,
+)
 from tests.conftest import SAMPLE
 from tests.integration.media_chunks import Chunk, requests, session_config
 from tests.integration.test_analyze_media import error_reason
@@ -78,6 +93,12 @@ class TestWholeFile:
         """Three MJPEG frames in Matroska are analysed as a (faceless) video."""
         result = analyze_bytes(stub, video("matroska", "mjpeg", 3), analysis_frame_rate_hertz=10.0)
         assert result.summary.media.frames_analyzed == 3
+
+    def test_mp3_with_cover_art_is_audio(self, stub) -> None:  # type: ignore[no-untyped-def]
+        """An MP3 whose cover picture FFmpeg shows as a one-frame video stream is analysed as audio."""
+        result = analyze_bytes(stub, audio_with_picture("mp3", "mp3"))
+        assert summary_pb2.NOTICE_CODE_NO_VIDEO_STREAM in {n.code for n in result.summary.notices}
+        assert result.summary.media.media_duration.seconds >= 1
 
     def test_one_large_frame_is_too_large(self, stub) -> None:  # type: ignore[no-untyped-def]
         """A one-frame AVI above the pixel limit is FRAME_TOO_LARGE, not a still."""

@@ -63,8 +63,9 @@ def _open(content: bytes) -> av.container.InputContainer:
 
 
 def _decodable(streams: Sequence[Any]) -> Any | None:
-    """The first stream this build of FFmpeg has a decoder for (PyAV leaves ``codec_context`` None)."""
-    for stream in streams:
+    """The first stream this build of FFmpeg has a decoder for (PyAV leaves ``codec_context`` None);
+    attached pictures (cover art) come after real streams."""
+    for stream in sorted(streams, key=_is_attached_picture):
         context = stream.codec_context
         if context is None:
             continue
@@ -72,6 +73,10 @@ def _decodable(streams: Sequence[Any]) -> Any | None:
             continue
         return stream
     return None
+
+
+def _is_attached_picture(stream: Any) -> bool:
+    return bool(stream.disposition & av.stream.Disposition.attached_pic)
 
 
 def _is_still(container: av.container.InputContainer, video: Any) -> bool:

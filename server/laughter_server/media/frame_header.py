@@ -130,6 +130,8 @@ def _check_jpeg(data: bytes) -> FrameHeader:
         if marker in (0x01, *range(0xD0, 0xD8)):  # markers without a length
             position += 2
             continue
+        if marker == 0xD9:
+            raise FrameHeaderError("the JPEG frame ends before any image data")
         (length,) = struct.unpack_from(">H", data, position + 2)
         if length < 2 or position + 2 + length > len(data):
             raise FrameHeaderError("a JPEG segment declares more bytes than the frame holds: it is truncated")
@@ -141,8 +143,6 @@ def _check_jpeg(data: bytes) -> FrameHeader:
                 raise FrameHeaderError("the JPEG frame has a scan before its frame header (SOF)")
             scan_start = position + 2 + length
             break
-        elif marker == 0xD9:
-            raise FrameHeaderError("the JPEG frame ends before any image data")
         position += 2 + length
     width, height, components = size
     blocks = ((width + 7) // 8) * ((height + 7) // 8)

@@ -14,7 +14,15 @@ from laughter_server.errors import (
 from laughter_server.media.decode import MediaLimits, decode_audio, iter_video_frames, probe_media
 from laughter_server.media.decode_errors import describe_decode_error
 
-from tests.bad_media import DATA_DIR, assert_plain_words, broken_copies, still, video, wav
+from tests.bad_media import (
+    DATA_DIR,
+    assert_plain_words,
+    audio_with_picture,
+    broken_copies,
+    still,
+    video,
+    wav,
+)
 
 
 class TestWavWithoutDecoder:
@@ -68,6 +76,20 @@ class TestStillsAndShortVideos:
         """A one-frame MJPEG AVI cannot show anything over time."""
         with pytest.raises(StillImageError):
             probe_media(video("avi", "mjpeg", 1), MediaLimits())
+
+    @pytest.mark.parametrize(
+        ("container", "codec", "attached"),
+        [("mp3", "mp3", True), ("mp4", "aac", True), ("matroska", "pcm_s16le", False)],
+    )
+    def test_audio_with_a_picture_is_audio(self, container: str, codec: str, attached: bool) -> None:
+        """Cover art (or a one-frame picture stream) beside audio: the audio is analysed, the picture ignored."""
+        data = audio_with_picture(container, codec, attached=attached)
+        info = probe_media(data, MediaLimits())
+        assert info.video_codec is None
+        assert info.audio_codec is not None
+        clip = decode_audio(data)
+        assert clip is not None
+        assert clip.duration_s > 1.5
 
     @pytest.mark.parametrize(("container", "frames"), [("avi", 1), ("matroska", 3)])
     def test_frame_size_is_checked_first(self, container: str, frames: int) -> None:
