@@ -13,6 +13,9 @@ import numpy.typing as npt
 from laughter_server.media.frame_header import FrameHeaderError, check_frame_header
 from laughter_server.media.types import AUDIO_SAMPLE_RATE_HERTZ
 
+OPENCV_LOG_LEVEL_ERROR = 2
+cv2.setLogLevel(OPENCV_LOG_LEVEL_ERROR)  # its warnings on bad frames would go to stderr, outside the log chain
+
 FRAME_ENCODINGS = ("jpeg", "png", "rgb24", "bgr24")
 AUDIO_ENCODINGS = ("s16le", "f32le")
 MAX_FRAME_SIDE_PX = 4096
