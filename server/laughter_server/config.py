@@ -68,7 +68,7 @@ class Settings:
         default="",
         metadata={
             "help": "require 'authorization: Bearer <token>' on API calls (health/reflection stay open); "
-            "prefer the LAUGHTER_AUTH_TOKEN variable over the flag"
+            "prefer --auth-token-file (or the LAUGHTER_AUTH_TOKEN variable): a flag shows in the process list"
         },
     )
     auth_token_file: str = dataclasses.field(
