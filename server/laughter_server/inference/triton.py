@@ -139,15 +139,15 @@ class TritonFaceModels:
             )
         except InferenceServerException as exc:
             status = str(exc.status() or "")
-            log.warning("triton.infer_failed", model=model, status=status, detail=exc.message())
+            log.warning("triton.infer_failed", model=model, url=self.url, status=status, detail=exc.message())
             if "DEADLINE_EXCEEDED" in status:
                 raise AnalysisTimeoutError(
                     f"the inference server did not answer the {model} request within {self.timeout_s:.0f} s"
                 ) from exc
             await self._notify_unavailable()
             raise ModelUnavailableError(
-                f"the inference server at {self.url} could not run {model} ({status or 'error'}); "
-                "retry shortly"
+                f"the inference server could not run the model {model}: it is down, restarting or "
+                "overloaded; retry shortly"
             ) from exc
         return {name: result.as_numpy(name) for name in outputs}
 

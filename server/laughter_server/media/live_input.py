@@ -14,7 +14,9 @@ from laughter_server.media.frame_header import FrameHeaderError, check_frame_hea
 from laughter_server.media.types import AUDIO_SAMPLE_RATE_HERTZ
 
 OPENCV_LOG_LEVEL_ERROR = 2
-cv2.setLogLevel(OPENCV_LOG_LEVEL_ERROR)  # its warnings on bad frames would go to stderr, outside the log chain
+cv2.setLogLevel(
+    OPENCV_LOG_LEVEL_ERROR
+)  # its warnings on bad frames would go to stderr, outside the log chain
 
 FRAME_ENCODINGS = ("jpeg", "png", "rgb24", "bgr24")
 AUDIO_ENCODINGS = ("s16le", "f32le")
