@@ -49,6 +49,8 @@ def scrub(value: Any, key: str = "") -> Any:
         return "***"
     if isinstance(value, bytes | bytearray | memoryview):
         return f"<{len(value)} bytes redacted>"
+    if hasattr(value, "shape") and hasattr(value, "dtype"):  # numpy arrays: decoded pixels or samples
+        return f"<array {tuple(value.shape)} {value.dtype} redacted>"
     if isinstance(value, str):
         return _clean_text(value)
     if isinstance(value, Mapping):

@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 import structlog
 from laughter_server.logging import configure_logging
@@ -48,7 +49,8 @@ class TestScrub:
         assert scrub("x" * 10_000).endswith("...[truncated 7952 chars]")
         assert scrub("sent Bearer abc.def-123") == "sent Bearer ***"
         assert scrub("got " + repr(MEDIA[:100])) == "got <bytes redacted>"
-        assert scrub({"auth_tokens_file": "/etc/tokens"}) == {"auth_tokens_file": "/etc/tokens"}
+        assert scrub({"auth_tenants_file": "/etc/tenants"}) == {"auth_tenants_file": "/etc/tenants"}
+        assert scrub(np.zeros((4, 4, 3), dtype=np.uint8)) == "<array (4, 4, 3) uint8 redacted>"
 
     def test_capped_json_stays_json(self) -> None:
         """A line over the cap is replaced by a valid JSON line with the essentials and a marker."""
