@@ -76,6 +76,7 @@ test-integration: $(STAMP) ## integration tests only
 
 bench: $(STAMP) ## benchmarks: audio detector speed; whole-file RTF/stages/faces/memory; live streams; batch; unary load
 	$(PY) bench/bench_audio.py
+	$(PY) bench/bench_frame_check.py
 	$(PY) bench/bench_whole_file.py
 	$(PY) bench/bench_streaming.py
 	$(PY) bench/bench_batch.py --files 15

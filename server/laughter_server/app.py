@@ -18,6 +18,7 @@ from prometheus_client import start_http_server
 from laughter_server.api.interceptors import TokenAuthInterceptor
 from laughter_server.api.reflection import enable_reflection
 from laughter_server.api.servicer import LaughterServicer
+from laughter_server.api.tokens import TenantToken, load_tokens, loose_permissions
 from laughter_server.config import Settings
 from laughter_server.errors import ModelUnavailableError
 from laughter_server.inference.batcher import BatchedFaceModels
@@ -132,24 +133,45 @@ async def build_services(settings: Settings, metrics: Metrics | None = None) -> 
     return Services(settings, face_models, audio, analyzer, metrics, triton, registry, live_models)
 
 
-async def _watch_health(services: Services, health_servicer: health.aio.HealthServicer) -> None:
+@dataclasses.dataclass
+class HealthState:
+    """What the health service last said, and a wake-up for the watcher when a model call fails."""
+
+    health: health.aio.HealthServicer
+    serving: bool | None = None
+    model_failed: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
+
+    async def set(self, serving: bool) -> None:
+        """Publish ``serving`` for the whole server and the laughter service."""
+        if serving != self.serving:
+            await _set_health(self.health, serving)
+            self.serving = serving
+            log.info("health.changed", serving=serving)
+
+    async def mark_unavailable(self) -> None:
+        """NOT_SERVING at once when a model call finds Triton gone; the watcher polls until it is back."""
+        if self.serving is False:
+            return
+        await self.set(False)
+        self.model_failed.set()
+
+
+async def _watch_health(services: Services, state: HealthState) -> None:
     """Keep the health status in step with Triton; restart the local Triton if it dies."""
-    serving = None
     while True:
         triton = services.triton
         if triton is not None and not triton.is_alive:
             log.error("triton.died", exit_code=triton.exit_code, last_output=triton.log_tail(10))
-            await _set_health(health_servicer, False)
-            serving = False
+            await state.set(False)
             with contextlib.suppress(ModelUnavailableError):
                 triton.restart()
                 await asyncio.to_thread(triton.wait_ready, services.settings.triton_startup_timeout_s)
+        state.model_failed.clear()
         ready = await services.face_models.is_ready()
-        if ready != serving:
-            await _set_health(health_servicer, ready)
-            serving = ready
-            log.info("health.changed", serving=ready)
-        await asyncio.sleep(HEALTH_POLL_S)
+        if not state.model_failed.is_set():  # a call that failed meanwhile knows better than this poll
+            await state.set(ready)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(state.model_failed.wait(), HEALTH_POLL_S)
 
 
 async def _set_health(health_servicer: health.aio.HealthServicer, serving: bool) -> None:
@@ -198,10 +220,23 @@ def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
     )
 
 
+def _auth_tokens(settings: Settings) -> tuple[TenantToken, ...]:
+    """The accepted tokens (validated at start-up); a warning when their file is readable by others."""
+    tokens = load_tokens(settings.auth_token, settings.auth_token_file, settings.auth_tenants_file)
+    for name in ("auth_token_file", "auth_tenants_file"):
+        path = getattr(settings, name)
+        if (mode := loose_permissions(path)) is not None:
+            log.warning("auth.file_permissions", setting=name, path=path, mode=mode, fix=f"chmod 600 {path}")
+    if tokens:
+        log.info("auth.enabled", tenants=sorted({t.tenant for t in tokens}))
+    return tokens
+
+
 async def start_server(services: Services, listen: str | None = None) -> RunningServer:
     """Start gRPC on ``listen`` (``host:0`` picks a free port) with health and reflection."""
     settings = services.settings
     limit = settings.max_message_bytes + GRPC_SLACK_BYTES
+    tokens = _auth_tokens(settings)
     server = grpc.aio.server(
         options=[
             ("grpc.max_receive_message_length", limit),
@@ -210,7 +245,7 @@ async def start_server(services: Services, listen: str | None = None) -> Running
             ("grpc.keepalive_permit_without_calls", 1),
             ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
         ],
-        interceptors=[TokenAuthInterceptor(settings.auth_token)] if settings.auth_token else None,
+        interceptors=[TokenAuthInterceptor(tokens)] if tokens else None,
     )
     servicer = LaughterServicer(
         settings, services.analyzer, services.face_models, services.audio, services.metrics, services.registry
@@ -228,8 +263,10 @@ async def start_server(services: Services, listen: str | None = None) -> Running
     if port == 0:
         raise OSError(f"cannot listen on {listen or settings.listen}: address in use or not available")
     await server.start()
-    await _set_health(health_servicer, await services.face_models.is_ready())
-    watcher = asyncio.create_task(_watch_health(services, health_servicer), name="health-watch")
+    state = HealthState(health_servicer)
+    await state.set(await services.face_models.is_ready())
+    services.face_models.on_unavailable(state.mark_unavailable)
+    watcher = asyncio.create_task(_watch_health(services, state), name="health-watch")
     log.info("server.started", port=port, listen=listen or settings.listen)
     return RunningServer(server, port, health_servicer, services, watcher, servicer)
 

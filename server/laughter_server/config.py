@@ -12,6 +12,7 @@ import pathlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from laughter_server.api.tokens import load_tokens
 from laughter_server.errors import InvalidOptionError
 
 ENV_PREFIX = "LAUGHTER_"
@@ -67,7 +68,20 @@ class Settings:
         default="",
         metadata={
             "help": "require 'authorization: Bearer <token>' on API calls (health/reflection stay open); "
-            "prefer the LAUGHTER_AUTH_TOKEN variable over the flag"
+            "prefer --auth-token-file (or the LAUGHTER_AUTH_TOKEN variable): a flag shows in the process list"
+        },
+    )
+    auth_token_file: str = dataclasses.field(
+        default="",
+        metadata={
+            "help": "file holding the access token (keeps it out of the process list); instead of --auth-token"
+        },
+    )
+    auth_tenants_file: str = dataclasses.field(
+        default="",
+        metadata={
+            "help": "file of 'tenant_name:token' lines, one per accepted token ('#' comments allowed; mode 0600); "
+            "instead of --auth-token"
         },
     )
     max_media_duration_s: float = dataclasses.field(
@@ -191,6 +205,7 @@ class Settings:
             raise InvalidOptionError(
                 "tls_client_ca_file", "client certificates need TLS: set --tls-cert-file too"
             )
+        load_tokens(self.auth_token, self.auth_token_file, self.auth_tenants_file)
         if ":" not in self.listen:
             raise InvalidOptionError("listen", "listen must be host:port, e.g. 127.0.0.1:50051")
         return self

@@ -7,8 +7,10 @@
     │   ├── EmptyMediaError
     │   ├── UndecodableMediaError
     │   ├── NoMediaStreamsError
+    │   ├── StillImageError
     │   └── FrameTooLargeError
     ├── InvalidOptionError         (INVALID_ARGUMENT, with the offending field)
+    │   └── UploadInvalidError     (an AnalyzeMediaUpload stream broke its protocol)
     ├── MediaTooLargeError         (RESOURCE_EXHAUSTED)
     ├── CapacityExceededError      (RESOURCE_EXHAUSTED, with a retry hint)
     ├── ModelUnavailableError      (UNAVAILABLE, with a retry hint)
@@ -58,6 +60,12 @@ class NoMediaStreamsError(InvalidMediaError):
     reason = "MEDIA_NO_STREAMS"
 
 
+class StillImageError(InvalidMediaError):
+    """The media is a single picture, which cannot show laughter over time."""
+
+    reason = "MEDIA_IS_STILL_IMAGE"
+
+
 class FrameTooLargeError(InvalidMediaError):
     """The video frame size is beyond what the service accepts."""
 
@@ -72,6 +80,12 @@ class InvalidOptionError(LaughterError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class UploadInvalidError(InvalidOptionError):
+    """An AnalyzeMediaUpload stream broke its protocol (header order, announced size)."""
+
+    reason = "UPLOAD_INVALID"
 
 
 class MediaTooLargeError(LaughterError):

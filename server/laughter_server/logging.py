@@ -1,4 +1,8 @@
-"""structlog set-up: JSON lines in production, a readable console on a terminal; stdlib logs join the chain."""
+"""structlog set-up: JSON lines in production, a readable console on a terminal; stdlib logs join the chain.
+
+Every line, ours and the stdlib's (grpc's included), goes through ``observability.redaction``: tracebacks
+without frame locals, bytes values shown as their length, secrets masked, and no line over 8 KiB.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,13 @@ import logging
 import sys
 
 import structlog
+
+from laughter_server.observability.redaction import CappedRenderer, redact
+
+JSON_TRACEBACKS = structlog.processors.ExceptionRenderer(
+    structlog.tracebacks.ExceptionDictTransformer(show_locals=False, max_frames=20)
+)
+"""Like ``structlog.processors.dict_tracebacks``, but frame locals stay out: they can hold request media."""
 
 
 def configure_logging(log_format: str = "auto", level: str = "info") -> None:
@@ -20,10 +31,12 @@ def configure_logging(log_format: str = "auto", level: str = "info") -> None:
     renderer: structlog.types.Processor
     if use_json:
         renderer = structlog.processors.JSONRenderer()
-        shared.append(structlog.processors.dict_tracebacks)
+        shared.append(JSON_TRACEBACKS)
     else:
-        # plain tracebacks: local variables could hold request media
+        # tracebacks become plain text before redaction (no locals; rich and better-exceptions would show them)
+        shared.append(structlog.processors.format_exc_info)
         renderer = structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
+    shared.append(redact)
     numeric_level = getattr(logging, level.upper())
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -35,7 +48,10 @@ def configure_logging(log_format: str = "auto", level: str = "info") -> None:
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                CappedRenderer(renderer, json_lines=use_json),
+            ],
         )
     )
     root = logging.getLogger()

@@ -156,7 +156,7 @@ class TestBadInput:
         [
             ("empty.bin", "MEDIA_EMPTY"),
             ("random.bin", "MEDIA_UNDECODABLE"),
-            ("image.jpg", "MEDIA_NO_STREAMS"),
+            ("image.jpg", "MEDIA_IS_STILL_IMAGE"),
             ("no_streams.mkv", "MEDIA_NO_STREAMS"),
             ("huge_frame.mp4", "FRAME_TOO_LARGE"),
         ],

@@ -46,6 +46,50 @@ class TestToken:
         assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
         assert error_reason(caught.value) == "UNAUTHENTICATED"
 
+    @pytest.mark.parametrize("scheme", ["bearer", "BEARER"])
+    def test_scheme_in_any_case(self, address: str, scheme: str) -> None:
+        """RFC 7235: the auth scheme is case-insensitive."""
+        with grpc.insecure_channel(address) as channel:
+            assert list_models(channel, [("authorization", f"{scheme} {TOKEN}")]) == 3
+
+
+class TestTokenFiles:
+    """Tokens from files: one token (--auth-token-file), or one per tenant (--auth-tenants-file)."""
+
+    def test_token_from_a_file(self, triton, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        path = tmp_path / "token"
+        path.write_text(TOKEN + "\n")
+        path.chmod(0o600)
+        server = ServerThread(make_settings(triton_url=triton.grpc_url, auth_token_file=str(path))).start()
+        try:
+            wait_serving(server.address)
+            with grpc.insecure_channel(server.address) as channel:
+                assert list_models(channel, [("authorization", f"Bearer {TOKEN}")]) == 3
+                with pytest.raises(grpc.RpcError) as caught:
+                    list_models(channel, [("authorization", "Bearer wrong")])
+                assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        finally:
+            server.stop()
+
+    def test_two_tenants(self, triton, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        """Both tenants' tokens are accepted; any other token is UNAUTHENTICATED."""
+        path = tmp_path / "tenants"
+        path.write_text("# tenant:token\nalpha:alpha-token-1\n\nbeta:beta-token-2\n")
+        path.chmod(0o600)
+        server = ServerThread(make_settings(triton_url=triton.grpc_url, auth_tenants_file=str(path))).start()
+        try:
+            wait_serving(server.address)
+            with grpc.insecure_channel(server.address) as channel:
+                for token in ("alpha-token-1", "beta-token-2"):
+                    assert list_models(channel, [("authorization", f"Bearer {token}")]) == 3
+                for wrong in ("alpha", "alpha-token-1x", "alpha-token-1:beta-token-2"):
+                    with pytest.raises(grpc.RpcError) as caught:
+                        list_models(channel, [("authorization", f"Bearer {wrong}")])
+                    assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+                    assert error_reason(caught.value) == "UNAUTHENTICATED"
+        finally:
+            server.stop()
+
 
 class TestTls:
     """TLS with a server certificate, and mutual TLS with client certificates."""
@@ -96,7 +140,7 @@ class TestTls:
             server.stop()
 
 
-def upload(stub, content: bytes, *, piece: int = 256 * 1024, size_bytes: int | None = None):  # type: ignore[no-untyped-def]
+def upload(stub, content: bytes, *, piece: int = 256 * 1024, size_bytes: int | None = None, metadata=None):  # type: ignore[no-untyped-def]
     def messages():  # type: ignore[no-untyped-def]
         header = laughter_service_pb2.AnalyzeMediaUploadHeader(
             filename="sample.mp4", size_bytes=len(content) if size_bytes is None else size_bytes
@@ -105,7 +149,7 @@ def upload(stub, content: bytes, *, piece: int = 256 * 1024, size_bytes: int | N
         for i in range(0, len(content), piece):
             yield laughter_service_pb2.AnalyzeMediaUploadRequest(content_chunk=content[i : i + piece])
 
-    return stub.AnalyzeMediaUpload(messages(), timeout=300).result
+    return stub.AnalyzeMediaUpload(messages(), metadata=metadata, timeout=300).result
 
 
 class TestUpload:

@@ -11,6 +11,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from laughter.v1 import analysis_pb2, laughter_service_pb2, laughter_service_pb2_grpc, media_pb2, model_pb2
 
 from tests.conftest import DATA, SAMPLE, ServerThread, make_settings, wait_serving
+from tests.integration.media_chunks import load_chunks, requests, session_config
 from tests.integration.test_analyze_media import error_reason
 
 pytestmark = pytest.mark.integration
@@ -114,6 +115,9 @@ class TestTritonFailure:
                     stub.AnalyzeMedia(request, timeout=60)
                 assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
                 assert error_reason(caught.value) == "MODEL_UNAVAILABLE"
+                # the failed call flipped health at once, not at the next poll
+                assert health_status(server.address) == health_pb2.HealthCheckResponse.NOT_SERVING
+                assert health_status(server.address, SERVICE) == health_pb2.HealthCheckResponse.NOT_SERVING
                 audio_only = stub.AnalyzeMedia(
                     laughter_service_pb2.AnalyzeMediaRequest(
                         content=(DATA / "audio_only.wav").read_bytes(),
@@ -132,5 +136,13 @@ class TestTritonFailure:
                     assert health_status(server.address) == wanted
                 again = stub.AnalyzeMedia(request, timeout=60)
                 assert again.result.summary.media.frames_with_faces > 0
+                triton.kill()  # again, now for a live session, whose frames fail in the model call itself
+                frames = [c for c in load_chunks(SAMPLE, max_s=1.0) if c.kind == "frame"][:3]
+                updates = [
+                    r.update
+                    for r in stub.StreamingAnalyze(requests(session_config(audio=False), frames), timeout=60)
+                ]
+                assert any(u.HasField("warning") and "not analysed" in u.warning.message for u in updates)
+                assert health_status(server.address) == health_pb2.HealthCheckResponse.NOT_SERVING
         finally:
             server.stop()

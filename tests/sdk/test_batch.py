@@ -175,7 +175,7 @@ def build_batch(folder: pathlib.Path, sample: pathlib.Path, data: pathlib.Path) 
             expected[str(path)] = name
     (folder / "random.bin").write_bytes(bytes(range(256)) * 64)
     expected[str(folder / "random.bin")] = "MEDIA_UNDECODABLE"
-    expected[str(shutil.copy(data / "image.jpg", folder / "image.jpg"))] = "MEDIA_NO_STREAMS"
+    expected[str(shutil.copy(data / "image.jpg", folder / "image.jpg"))] = "MEDIA_IS_STILL_IMAGE"
     expected[str(shutil.copy(data / "empty.bin", folder / "empty.bin"))] = "MEDIA_EMPTY"
     expected[str(folder / "absent.mp4")] = "missing"
     (folder / "subfolder").mkdir()

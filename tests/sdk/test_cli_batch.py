@@ -137,7 +137,7 @@ class TestBatchCommandWithServer:
     """The batch command against the real server."""
 
     def test_batch(self, server_address: str, test_data: pathlib.Path, tmp_path: pathlib.Path) -> None:
-        """Three good files and a still image: exit 3, the image rejected with MEDIA_NO_STREAMS."""
+        """Three good files and a still image: exit 3, the image rejected with MEDIA_IS_STILL_IMAGE."""
         paths = [str(shutil.copy(test_data / "audio_only.wav", tmp_path / f"{i}.wav")) for i in range(3)]
         paths.append(str(test_data / "image.jpg"))
         out_file = tmp_path / "results.jsonl"
@@ -147,5 +147,5 @@ class TestBatchCommandWithServer:
         assert code == 3
         records = [json.loads(line) for line in out_file.read_text().splitlines()]
         assert sum(r["ok"] for r in records) == 3
-        assert [r["error"]["reason"] for r in records if not r["ok"]] == ["MEDIA_NO_STREAMS"]
+        assert [r["error"]["reason"] for r in records if not r["ok"]] == ["MEDIA_IS_STILL_IMAGE"]
         assert "image.jpg" in out

@@ -71,6 +71,17 @@ class TestMapRpcError:
             "cannot decode media",
         )
 
+    def test_still_image(self, make_status: Callable[..., Any]) -> None:
+        """MEDIA_IS_STILL_IMAGE is an InvalidMediaError; UPLOAD_INVALID a plain InvalidArgumentError."""
+        still = map_rpc_error(
+            FakeRpcError(make_status(code_pb2.INVALID_ARGUMENT, "a still image", "MEDIA_IS_STILL_IMAGE"))
+        )
+        assert isinstance(still, laughter.InvalidMediaError)
+        upload = map_rpc_error(
+            FakeRpcError(make_status(code_pb2.INVALID_ARGUMENT, "more bytes", "UPLOAD_INVALID"))
+        )
+        assert type(upload) is laughter.InvalidArgumentError
+
     def test_field_violations(self, make_status: Callable[..., Any]) -> None:
         """BadRequest entries become field_violations; an option reason stays a plain InvalidArgumentError."""
         bad_request = error_details_pb2.BadRequest(

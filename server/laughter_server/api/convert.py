@@ -5,6 +5,7 @@ from __future__ import annotations
 from google.protobuf import duration_pb2
 from laughter.v1 import analysis_pb2, model_pb2, summary_pb2
 
+from laughter_server.api import validation
 from laughter_server.fusion.types import (
     EMOTIONS,
     AnalysisSummary,
@@ -78,7 +79,7 @@ def options_from_proto(
         disable_video=message.disable_video,
         disable_audio=message.disable_audio,
         laughter_threshold=message.laughter_threshold,
-        min_event_s=message.min_event_duration.ToNanoseconds() / 1e9,
+        min_event_s=validation.duration_s(message.min_event_duration, f"{field_prefix}.min_event_duration"),
         max_faces=message.max_faces,
         include_face_samples=message.include_face_samples,
         field_prefix=field_prefix,

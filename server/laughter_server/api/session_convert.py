@@ -8,7 +8,7 @@ from google.protobuf import any_pb2, timestamp_pb2
 from google.rpc import error_details_pb2, status_pb2
 from laughter.v1 import media_pb2, session_pb2
 
-from laughter_server.api import convert
+from laughter_server.api import convert, validation
 from laughter_server.api.status import DOMAIN
 from laughter_server.errors import SessionConfigError
 from laughter_server.fusion.fuser import EventUpdate
@@ -98,8 +98,8 @@ def spec_from_proto(
         raise SessionConfigError(
             "config.video", "the session declares neither a video nor an audio format; set at least one"
         )
-    interval_s = (
-        config.progress_interval.ToNanoseconds() / 1e9 if config.HasField("progress_interval") else 1.0
+    interval_s = validation.duration_s(
+        config.progress_interval, "config.progress_interval", SessionConfigError, default=1.0
     )
     if not 0.1 <= interval_s <= 60.0:
         raise SessionConfigError(

@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator
 
 from laughter.v1 import laughter_service_pb2
 
-from laughter_server.errors import InvalidOptionError, MediaTooLargeError
+from laughter_server.api import validation
+from laughter_server.errors import MediaTooLargeError, UploadInvalidError
 
 
 async def reassemble(
@@ -15,8 +16,9 @@ async def reassemble(
     """The header and the file's bytes; refuses a missing header, a second one and oversize files."""
     first = await anext(aiter(requests), None)
     if first is None or first.WhichOneof("request") != "header":
-        raise InvalidOptionError("header", "the first AnalyzeMediaUploadRequest must carry `header`")
+        raise UploadInvalidError("header", "the first AnalyzeMediaUploadRequest must carry `header`")
     header = first.header
+    validation.check_upload_size(header.size_bytes)
     if header.size_bytes > limit_bytes:
         raise MediaTooLargeError(
             f"the file is {header.size_bytes / 1e6:.1f} MB, above this server's upload limit of "
@@ -26,15 +28,16 @@ async def reassemble(
     received = 0
     async for message in requests:
         if message.WhichOneof("request") != "content_chunk":
-            raise InvalidOptionError("header", "`header` is only valid in the first message")
+            raise UploadInvalidError("header", "`header` is only valid in the first message")
         received += len(message.content_chunk)
+        validation.check_upload_progress(header.size_bytes, received)
         if received > limit_bytes:
             raise MediaTooLargeError(
                 f"the upload passed this server's limit of {limit_bytes / 1e6:.1f} MB (--max-upload-bytes)"
             )
         pieces.append(message.content_chunk)
     if header.size_bytes and received != header.size_bytes:
-        raise InvalidOptionError(
+        raise UploadInvalidError(
             "header.size_bytes",
             f"the header announced {header.size_bytes} bytes but {received} arrived; the upload is incomplete",
         )

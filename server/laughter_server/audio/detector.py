@@ -168,7 +168,8 @@ class AudioLaughterDetector:
             model = skops.io.loads(raw, trusted=list(TRUSTED_TYPES))
         except Exception as error:  # skops raises several types for untrusted or damaged content
             raise ModelLoadError(
-                "audio model cannot be loaded from " + model_path.name + ": " + type(error).__name__
+                "audio model cannot be loaded from " + model_path.name + ": the file is damaged or was "
+                "written by an incompatible skops version; reinstall or retrain the model"
             ) from error
         try:
             detector = cls(model, metadata, sha256)

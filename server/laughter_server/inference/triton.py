@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import pathlib
+from collections.abc import Awaitable, Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -61,6 +62,7 @@ class TritonFaceModels:
         self._checksums = read_checksums(model_repository)
         self._backend = backend
         self._versions: dict[str, str] = {}
+        self._unavailable_listeners: list[Callable[[], Awaitable[None]]] = []
         self._client = triton_aio.InferenceServerClient(
             url,
             channel_args=[
@@ -70,19 +72,33 @@ class TritonFaceModels:
             ],
         )
 
+    def on_unavailable(self, listener: Callable[[], Awaitable[None]]) -> None:
+        """Await ``listener`` whenever a model call or readiness check finds Triton unavailable, before the
+        caller hears of it."""
+        self._unavailable_listeners.append(listener)
+
     async def close(self) -> None:
         """Close the channel to Triton."""
         await self._client.close()
 
     async def is_ready(self) -> bool:
-        """Both models ready on the server."""
+        """Both models ready on the server (listeners hear when they are not)."""
         try:
-            for name in (FACE_DETECTOR, FACE_EMOTION):
-                if not await self._client.is_model_ready(name, client_timeout=2.0):
-                    return False
+            ready = all(
+                [
+                    await self._client.is_model_ready(n, client_timeout=2.0)
+                    for n in (FACE_DETECTOR, FACE_EMOTION)
+                ]
+            )
         except InferenceServerException:
-            return False
-        return True
+            ready = False
+        if not ready:
+            await self._notify_unavailable()
+        return ready
+
+    async def _notify_unavailable(self) -> None:
+        for listener in self._unavailable_listeners:
+            await listener()
 
     async def load_versions(self) -> None:
         """Remember the served version of each model (for summaries); raises if a model is missing."""
@@ -123,14 +139,15 @@ class TritonFaceModels:
             )
         except InferenceServerException as exc:
             status = str(exc.status() or "")
-            log.warning("triton.infer_failed", model=model, status=status, detail=exc.message())
+            log.warning("triton.infer_failed", model=model, url=self.url, status=status, detail=exc.message())
             if "DEADLINE_EXCEEDED" in status:
                 raise AnalysisTimeoutError(
                     f"the inference server did not answer the {model} request within {self.timeout_s:.0f} s"
                 ) from exc
+            await self._notify_unavailable()
             raise ModelUnavailableError(
-                f"the inference server at {self.url} could not run {model} ({status or 'error'}); "
-                "retry shortly"
+                f"the inference server could not run the model {model}: it is down, restarting or "
+                "overloaded; retry shortly"
             ) from exc
         return {name: result.as_numpy(name) for name in outputs}
 

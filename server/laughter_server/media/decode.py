@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import av
 import av.error
@@ -22,14 +23,22 @@ from laughter_server.errors import (
     FrameTooLargeError,
     MediaTooLargeError,
     NoMediaStreamsError,
+    StillImageError,
     UndecodableMediaError,
 )
+from laughter_server.media.decode_errors import describe_decode_error
 from laughter_server.media.types import AUDIO_SAMPLE_RATE_HERTZ, AudioClip, MediaInfo
 
 log = structlog.get_logger(__name__)
 
-IMAGE_CODECS = frozenset({"mjpeg", "png", "bmp", "webp", "tiff", "gif", "jpeg2000", "ppm", "pgm", "pbm"})
-"""Codecs that make a still image, not a video: a single picture cannot show laughter over time."""
+IMAGE_CODECS = frozenset(
+    {"mjpeg", "png", "apng", "bmp", "webp", "tiff", "gif", "jpeg2000", "ppm", "pgm", "pbm", "qoi", "jpegxl"}
+)
+"""Codecs that can hold a single picture; in a video container they are a still only with one frame."""
+IMAGE_DEMUXERS = frozenset({"image2", "image2pipe"})
+"""Demuxers of picture files (besides the ``*_pipe`` ones such as png_pipe, jpeg_pipe, webp_pipe)."""
+DECODE_ERRORS = (av.error.FFmpegError, ValueError, UnicodeDecodeError)
+"""What PyAV raises for bad data: its FFmpeg errors, and ValueError for values it cannot convert."""
 
 MAX_ANALYSIS_SIDE_PX = 1280
 """Frames with a longer side are scaled down once when decoded: faces stay large enough, memory stays small."""
@@ -46,11 +55,54 @@ class MediaLimits:
 def _open(content: bytes) -> av.container.InputContainer:
     try:
         return av.open(io.BytesIO(content), mode="r", metadata_errors="ignore")
-    except (av.error.FFmpegError, ValueError, UnicodeDecodeError) as exc:
+    except DECODE_ERRORS as exc:
         raise UndecodableMediaError(
-            "the media could not be read: not a container/codec that ffmpeg recognises, or the file is "
-            "corrupt (" + type(exc).__name__ + "); send a video (mp4, mkv, webm, mov...) or audio file"
+            f"the media could not be read: {describe_decode_error(exc)}; send a video (mp4, mkv, webm, "
+            "mov...) or an audio file (wav, mp3, m4a, ogg...)"
         ) from exc
+
+
+def _decodable(streams: Sequence[Any]) -> Any | None:
+    """The first stream this build of FFmpeg has a decoder for (PyAV leaves ``codec_context`` None);
+    attached pictures (cover art) come after real streams."""
+    for stream in sorted(streams, key=_is_attached_picture):
+        context = stream.codec_context
+        if context is None:
+            continue
+        if stream.type == "audio" and (not context.sample_rate or not context.channels):
+            continue
+        return stream
+    return None
+
+
+def _is_attached_picture(stream: Any) -> bool:
+    return bool(stream.disposition & av.stream.Disposition.attached_pic)
+
+
+def _is_still(container: av.container.InputContainer, video: Any) -> bool:
+    """A picture file, or a video stream of a picture codec holding a single frame."""
+    name = container.format.name
+    if name in IMAGE_DEMUXERS or name.endswith("_pipe"):
+        return True
+    if video.codec_context.name not in IMAGE_CODECS:
+        return False
+    return _frame_count(container, video, at_most=2) <= 1
+
+
+def _frame_count(container: av.container.InputContainer, video: Any, at_most: int) -> int:
+    """Frames of the stream, from the header or by reading packets (no decoding) until ``at_most``."""
+    if video.frames:
+        return int(video.frames)
+    count = 0
+    try:
+        for packet in container.demux(video):
+            if packet.size:
+                count += 1
+                if count >= at_most:
+                    break
+    except DECODE_ERRORS:
+        pass  # a damaged packet ends the count; decoding reports the damage later
+    return count
 
 
 def _container_duration_s(container: av.container.InputContainer) -> float:
@@ -68,14 +120,16 @@ def probe_media(content: bytes, limits: MediaLimits) -> MediaInfo:
     if not content:
         raise EmptyMediaError("the request carried no media bytes; put the file's contents in `content`")
     with _open(content) as container:
-        video = container.streams.video[0] if container.streams.video else None
-        audio = container.streams.audio[0] if container.streams.audio else None
-        if video is not None and video.codec_context.name in IMAGE_CODECS and (video.frames or 0) <= 1:
-            raise NoMediaStreamsError(
-                f"the media is a still image ({video.codec_context.name}), not a video or audio recording; "
-                "send a video, or push single frames through StreamingAnalyze"
-            )
+        video = _decodable(container.streams.video)
+        audio = _decodable(container.streams.audio)
         if video is None and audio is None:
+            kinds = [k for k in ("video", "audio") if getattr(container.streams, k)]
+            if kinds:
+                raise UndecodableMediaError(
+                    f"the media's {' and '.join(kinds)} stream is in a format this server has no decoder "
+                    "for, or its header declares no sample rate, channel count or sample size; convert it "
+                    "to H.264 or VP9 video, or AAC, Opus, MP3 or 16-bit PCM WAV audio"
+                )
             raise NoMediaStreamsError(
                 "the container holds no video and no audio stream; send a recording with at least one of them"
             )
@@ -91,6 +145,15 @@ def probe_media(content: bytes, limits: MediaLimits) -> MediaInfo:
                 raise UndecodableMediaError(
                     "the video stream declares no frame size; the file may be truncated"
                 )
+            if _is_still(container, video):
+                if audio is None:
+                    raise StillImageError(
+                        "the media is a still image, not a video or audio recording: one picture cannot show "
+                        "laughter over time; send a video, or send the pictures as frames of a live session "
+                        "(StreamingAnalyze or CreateSession)"
+                    )
+                video = None  # a cover picture beside the audio: analyse the audio
+                width = height = None
         duration_s = _container_duration_s(container)
         if duration_s > limits.max_duration_s:
             raise MediaTooLargeError(
@@ -129,9 +192,9 @@ def iter_video_frames(
     """
     period_s = 1.0 / frame_rate_hertz
     with _open(content) as container:
-        if not container.streams.video:
+        stream = _decodable(container.streams.video)
+        if stream is None:
             return
-        stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         start = stream.start_time if stream.start_time is not None else 0
         time_base = float(stream.time_base) if stream.time_base is not None else 0.0
@@ -155,11 +218,10 @@ def iter_video_frames(
                     frame.to_ndarray(format="rgb24", width=out_w, height=out_h), dtype=np.uint8
                 )
                 yield max(0.0, t_s), image
-        except av.error.FFmpegError as exc:
+        except DECODE_ERRORS as exc:
             if index == 0:
                 raise UndecodableMediaError(
-                    "the video stream could not be decoded (" + type(exc).__name__ + "); the file may be "
-                    "truncated or use an unsupported codec"
+                    f"the video stream could not be decoded: {describe_decode_error(exc, decoding=True)}"
                 ) from exc
             log.warning("media.video_truncated", frames_decoded=index, error=type(exc).__name__)
 
@@ -168,9 +230,9 @@ def decode_audio(content: bytes) -> AudioClip | None:
     """Decode the first audio stream to 16 kHz mono float32; None when there is no audio stream."""
     chunks: list[npt.NDArray[np.float32]] = []
     with _open(content) as container:
-        if not container.streams.audio:
+        stream = _decodable(container.streams.audio)
+        if stream is None:
             return None
-        stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_SAMPLE_RATE_HERTZ)
         decoded_any = False
         try:
@@ -180,11 +242,10 @@ def decode_audio(content: bytes) -> AudioClip | None:
                     chunks.append(out.to_ndarray().reshape(-1).astype(np.float32, copy=False))
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1).astype(np.float32, copy=False))
-        except av.error.FFmpegError as exc:
+        except DECODE_ERRORS as exc:
             if not decoded_any:
                 raise UndecodableMediaError(
-                    "the audio stream could not be decoded (" + type(exc).__name__ + "); the file may be "
-                    "truncated or use an unsupported codec"
+                    f"the audio stream could not be decoded: {describe_decode_error(exc, decoding=True)}"
                 ) from exc
             log.warning(
                 "media.audio_truncated", samples=sum(len(c) for c in chunks), error=type(exc).__name__

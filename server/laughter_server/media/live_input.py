@@ -10,7 +10,13 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from laughter_server.media.frame_header import FrameHeaderError, check_frame_header
 from laughter_server.media.types import AUDIO_SAMPLE_RATE_HERTZ
+
+OPENCV_LOG_LEVEL_ERROR = 2
+cv2.setLogLevel(
+    OPENCV_LOG_LEVEL_ERROR
+)  # its warnings on bad frames would go to stderr, outside the log chain
 
 FRAME_ENCODINGS = ("jpeg", "png", "rgb24", "bgr24")
 AUDIO_ENCODINGS = ("s16le", "f32le")
@@ -49,27 +55,34 @@ class VideoInput:
                 )
             image = np.frombuffer(data, dtype=np.uint8).reshape(self.height, self.width, 3)
             return np.ascontiguousarray(image[:, :, ::-1]) if self.encoding == "bgr24" else image.copy()
-        buffer = np.frombuffer(data, dtype=np.uint8)
-        decoded = cv2.imdecode(buffer, cv2.IMREAD_COLOR) if buffer.size else None
+        self._check_header(data)
+        decoded = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
         if decoded is None:
             raise ChunkError(
                 "CHUNK_INVALID", "chunk.frame.data", f"frame does not decode as {self.encoding.upper()}"
             )
-        height, width = decoded.shape[:2]
+        rgb: npt.NDArray[np.uint8] = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB).astype(np.uint8, copy=False)
+        return rgb
+
+    def _check_header(self, data: bytes) -> None:
+        """Refuse malformed, mislabelled or oversized frames from their headers, before any decoding."""
+        try:
+            header = check_frame_header(data, self.encoding)
+        except FrameHeaderError as error:
+            raise ChunkError("CHUNK_INVALID", "chunk.frame.data", str(error)) from None
+        width, height = header.width, header.height
+        if max(width, height) > MAX_FRAME_SIDE_PX:
+            raise ChunkError(
+                "FRAME_TOO_LARGE",
+                "chunk.frame.data",
+                f"frame is {width}x{height}; the limit is {MAX_FRAME_SIDE_PX} per side",
+            )
         if self.width and self.height and (width, height) != (self.width, self.height):
             raise ChunkError(
                 "CHUNK_INVALID",
                 "chunk.frame.data",
                 f"frame is {width}x{height} but the session declared {self.width}x{self.height}",
             )
-        if max(width, height) > MAX_FRAME_SIDE_PX:
-            raise ChunkError(
-                "FRAME_TOO_LARGE",
-                "chunk.frame.data",
-                f"frame is {width}x{height}; the limit is 4096 per side",
-            )
-        rgb: npt.NDArray[np.uint8] = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB).astype(np.uint8, copy=False)
-        return rgb
 
 
 @dataclasses.dataclass

@@ -141,6 +141,8 @@ class TestErrorReason:
             "TIMESTAMP_NOT_MONOTONIC",
             "DEADLINE_EXCEEDED",
             "INTERNAL",
+            "MEDIA_IS_STILL_IMAGE",
+            "UPLOAD_INVALID",
         ):
             assert reason.Value("ERROR_REASON_" + short) > 0
 

@@ -24,6 +24,8 @@ DOCUMENTED_CODES: list[tuple[errors.LaughterError, grpc.StatusCode]] = [
     (errors.UndecodableMediaError("garbage"), grpc.StatusCode.INVALID_ARGUMENT),
     (errors.NoMediaStreamsError("nothing"), grpc.StatusCode.INVALID_ARGUMENT),
     (errors.FrameTooLargeError("huge"), grpc.StatusCode.INVALID_ARGUMENT),
+    (errors.StillImageError("one picture"), grpc.StatusCode.INVALID_ARGUMENT),
+    (errors.UploadInvalidError("header.size_bytes", "negative"), grpc.StatusCode.INVALID_ARGUMENT),
     (errors.InvalidOptionError("options.max_faces", "too many"), grpc.StatusCode.INVALID_ARGUMENT),
     (errors.MediaTooLargeError("long"), grpc.StatusCode.RESOURCE_EXHAUSTED),
     (errors.CapacityExceededError("busy", retry_after_s=3.0), grpc.StatusCode.RESOURCE_EXHAUSTED),

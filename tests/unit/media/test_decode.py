@@ -17,6 +17,7 @@ from laughter_server.errors import (
     LaughterError,
     MediaTooLargeError,
     NoMediaStreamsError,
+    StillImageError,
     UndecodableMediaError,
 )
 from laughter_server.media.decode import (
@@ -102,7 +103,7 @@ class TestProbeMedia:
         [
             ("empty.bin", EmptyMediaError, "MEDIA_EMPTY"),
             ("random.bin", UndecodableMediaError, "MEDIA_UNDECODABLE"),
-            ("image.jpg", NoMediaStreamsError, "MEDIA_NO_STREAMS"),
+            ("image.jpg", StillImageError, "MEDIA_IS_STILL_IMAGE"),
             ("no_streams.mkv", NoMediaStreamsError, "MEDIA_NO_STREAMS"),
             ("huge_frame.mp4", FrameTooLargeError, "FRAME_TOO_LARGE"),
         ],

@@ -17,7 +17,8 @@ The tree::
         │   ├── ServiceUnavailableError     UNAVAILABLE: no connection, server down or a model not serving
         │   └── DeadlineExceededError       DEADLINE_EXCEEDED
         ├── InvalidArgumentError        INVALID_ARGUMENT (.field_violations from google.rpc.BadRequest)
-        │   └── InvalidMediaError           reasons MEDIA_EMPTY, MEDIA_UNDECODABLE, MEDIA_NO_STREAMS
+        │   └── InvalidMediaError           reasons MEDIA_EMPTY, MEDIA_UNDECODABLE, MEDIA_NO_STREAMS,
+        │                                   MEDIA_IS_STILL_IMAGE
         ├── ResourceExhaustedError      RESOURCE_EXHAUSTED (.retry_after_s from google.rpc.RetryInfo)
         │   └── MediaTooLargeError          reason MEDIA_TOO_LARGE
         ├── NotFoundError               NOT_FOUND
@@ -72,7 +73,7 @@ __all__ = [
 ]
 
 ERROR_DOMAIN = "laughter.v1"
-MEDIA_REASONS = frozenset({"MEDIA_EMPTY", "MEDIA_UNDECODABLE", "MEDIA_NO_STREAMS"})
+MEDIA_REASONS = frozenset({"MEDIA_EMPTY", "MEDIA_UNDECODABLE", "MEDIA_NO_STREAMS", "MEDIA_IS_STILL_IMAGE"})
 
 
 class LaughterError(Exception):
