@@ -20,9 +20,16 @@ import numpy as np
 import skops.io
 import structlog
 
-from laughter_server.audio.features import FeatureSettings, compute_window_features, window_level_weights
+from laughter_server.audio.features import (
+    FeatureSettings,
+    WindowFeatures,
+    compute_window_features,
+    pad_for_windows,
+    window_level_weights,
+)
 from laughter_server.audio.scores import (
     CLIP_AGGREGATES,
+    SILENCE_DBFS,
     WindowScores,
     aggregate_clip_score,
     remap_operating_point,
@@ -231,6 +238,32 @@ class AudioLaughterDetector:
             for s in raw
         ]
 
+    def _silent_windows(self, clip: AudioClip) -> WindowFeatures | None:
+        """The windows of a clip whose every window is silent (loudest 50 ms below ``SILENCE_DBFS``), with
+        their levels measured directly and no features: the model would score each of them 0 (their level is
+        below every model's silence floor). None for a clip with sound in it."""
+        if clip.samples.size == 0:
+            return None
+        settings = self.settings
+        _, offset_s, count = pad_for_windows(clip.samples.astype(np.float32), settings)
+        hop_s = settings.frames_per_hop * settings.frame_hop_samples / settings.sample_rate_hertz
+        centers = np.arange(count) * hop_s + settings.window_s / 2 - offset_s
+        if np.any(
+            window_peak_dbfs(clip.samples, clip.sample_rate_hertz, centers, settings.window_s) >= SILENCE_DBFS
+        ):
+            return None
+        window = round(settings.window_s * settings.sample_rate_hertz)
+        energy = np.concatenate([[0.0], np.cumsum(clip.samples.astype(np.float64) ** 2)])
+        starts = np.clip(
+            np.round((centers - settings.window_s / 2) * settings.sample_rate_hertz).astype(np.int64),
+            0,
+            clip.samples.size,
+        )
+        ends = np.clip(starts + window, 0, clip.samples.size)
+        power = (energy[ends] - energy[starts]) / window
+        rms = (10.0 * np.log10(np.maximum(power, 1e-12))).astype(np.float32)
+        return WindowFeatures(centers, np.zeros((count, 0), np.float32), rms, np.zeros(count, np.float32))
+
     def _raw_windows(self, clip: AudioClip) -> WindowScores:
         return self._raw_blocks([clip])[0]
 
@@ -244,16 +277,25 @@ class AudioLaughterDetector:
                 )
             if clip.samples.ndim != 1:
                 raise InvalidMediaError("audio must be mono for laughter detection")
-        windows = [compute_window_features(clip.samples, self.settings) for clip in clips]
-        rows = [w.features.shape[0] for w in windows]
+        silent = [self._silent_windows(clip) for clip in clips]
+        windows = [
+            quiet if quiet is not None else compute_window_features(clip.samples, self.settings)
+            for clip, quiet in zip(clips, silent, strict=True)
+        ]
+        rows = [
+            0 if quiet is not None else w.features.shape[0] for w, quiet in zip(windows, silent, strict=True)
+        ]
         probabilities = np.zeros(0, np.float32)
         if sum(rows):
-            features = np.concatenate([w.features for w in windows if w.features.shape[0]])
+            features = np.concatenate([w.features for w, n in zip(windows, rows, strict=True) if n])
             probabilities = self._model.predict_proba(features)[:, 1].astype(np.float32)
         results = []
         offset = 0
         for clip, w, count in zip(clips, windows, rows, strict=True):
-            p = probabilities[offset : offset + count] * window_level_weights(w.rms_dbfs, self.settings)
+            if count:
+                p = probabilities[offset : offset + count] * window_level_weights(w.rms_dbfs, self.settings)
+            else:  # silent (or empty) clip: the level weights make every window 0 anyway
+                p = np.zeros(w.centers_s.shape, np.float32)
             offset += count
             results.append(
                 WindowScores(
