@@ -4,6 +4,7 @@ whole-file analysis of the same file (the sample and every dev video), against a
 from __future__ import annotations
 
 import pathlib
+import time
 from collections.abc import Iterator
 
 import grpc
@@ -152,3 +153,31 @@ class TestStreamingEqualsWholeFile:
         assert len(videos) >= 4
         for path in videos:
             compare(stub, path)
+
+
+class TestLiveSessionMetrics:
+    """A live session feeds the same Prometheus figures as a whole-file analysis."""
+
+    def test_session_counts_frames_media_and_events(self, stub, server) -> None:  # type: ignore[no-untyped-def]
+        """Frames analysed, media seconds and events by type grow by what the session's summary reports."""
+        registry = server.running.services.metrics.registry
+
+        def value(name: str, **labels: str) -> float:
+            return registry.get_sample_value(name, labels) or 0.0
+
+        frames, media = value("laughter_frames_analyzed_total"), value("laughter_media_seconds_total")
+        joyful = value("laughter_events_total", type="Joyful Laugh")
+        updates = [r.update for r in stub.StreamingAnalyze(stream_requests(SAMPLE), timeout=600)]
+        summary = updates[-1].summary
+        deadline = time.monotonic() + 10
+        while value("laughter_frames_analyzed_total") == frames and time.monotonic() < deadline:
+            time.sleep(0.05)  # the handler records once the summary is sent
+        assert value("laughter_frames_analyzed_total") - frames == summary.media.frames_analyzed > 0
+        assert value("laughter_media_seconds_total") - media == pytest.approx(
+            summary.media.media_duration.ToNanoseconds() / 1e9, abs=1e-3
+        )
+        counted = {c.laughter_type: c.event_count for c in summary.type_counts}
+        assert value("laughter_events_total", type="Joyful Laugh") - joyful == counted.get(
+            analysis_pb2.LAUGHTER_TYPE_JOYFUL, 0
+        )
+        assert sum(counted.values()) > 0

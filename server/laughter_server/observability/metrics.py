@@ -20,7 +20,7 @@ class Metrics:
     stage_seconds: Histogram
     media_seconds: Counter
     frames_analyzed: Counter
-    faces_detected: Counter
+    face_detections: Counter
     laughter_events: Counter
     inference_batch_size: Histogram
     frames_dropped: Counter
@@ -50,7 +50,9 @@ class Metrics:
             frames_analyzed=Counter(
                 "laughter_frames_analyzed_total", "Frames sent to face detection", registry=reg
             ),
-            faces_detected=Counter("laughter_faces_detected_total", "Faces found", registry=reg),
+            face_detections=Counter(
+                "laughter_face_detections_total", "Faces detected, summed over analysed frames", registry=reg
+            ),
             laughter_events=Counter("laughter_events_total", "Laughter events found", ["type"], registry=reg),
             inference_batch_size=Histogram(
                 "laughter_inference_batch_size",

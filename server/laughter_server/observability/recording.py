@@ -12,6 +12,6 @@ def record_result(metrics: Metrics, result: AnalysisResult) -> None:
         metrics.stage_seconds.labels(stage=stage).observe(seconds)
     metrics.media_seconds.inc(result.duration_s)
     metrics.frames_analyzed.inc(result.frames_analyzed)
-    metrics.faces_detected.inc(result.face_detections)
+    metrics.face_detections.inc(result.face_detections)
     for kind, count in result.summary.type_counts:
         metrics.laughter_events.labels(type=kind.value).inc(count)

@@ -47,7 +47,7 @@ class FaceStage:
         self.tracker = tracker or FaceTracker()
         self.frames_analyzed = 0
         self.frames_with_faces = 0
-        self.faces_detected = 0
+        self.face_detections = 0  # faces summed over frames
 
     async def process(
         self, times_s: Sequence[float], images: npt.NDArray[np.uint8], clock: StageClock
@@ -79,7 +79,7 @@ class FaceStage:
             self.frames_analyzed += 1
             if frame_boxes:
                 self.frames_with_faces += 1
-                self.faces_detected += len(frame_boxes)
+                self.face_detections += len(frame_boxes)
             normalized = [
                 (
                     float(np.clip(b.x1 / width, 0, 1)),

@@ -204,7 +204,8 @@ class TestScoreBlocks:
     """AudioStage.score_blocks scores several clips in one classifier call."""
 
     @pytest.fixture(name="stage", scope="class")
-    def fixture_stage(self) -> AudioStage:
+    @classmethod
+    def fixture_stage(cls) -> AudioStage:
         """The shipped default model."""
         from laughter_server.config import DEFAULT_AUDIO_MODEL
 
