@@ -10,10 +10,17 @@ from collections.abc import Iterator
 import grpc
 import numpy as np
 import pytest
-from laughter.v1 import analysis_pb2, laughter_service_pb2, laughter_service_pb2_grpc, media_pb2, session_pb2
+from laughter.v1 import (
+    analysis_pb2,
+    laughter_service_pb2,
+    laughter_service_pb2_grpc,
+    media_pb2,
+    session_pb2,
+    summary_pb2,
+)
 from laughter_server.media.decode import decode_audio, iter_video_frames
 
-from tests.conftest import SAMPLE
+from tests.conftest import DATA, SAMPLE
 from tests.integration.media_chunks import duration
 from tests.integration.test_analyze_media import analyze
 
@@ -99,7 +106,10 @@ def assert_same_message(live: object, whole: object, where: str) -> None:
             assert other == value, name
 
 
-def compare(stub: laughter_service_pb2_grpc.LaughterAnalysisServiceStub, path: pathlib.Path) -> None:
+def compare(
+    stub: laughter_service_pb2_grpc.LaughterAnalysisServiceStub, path: pathlib.Path
+) -> summary_pb2.AnalysisSummary:
+    """Assert that streaming ``path`` gives AnalyzeMedia's events and summary; returns the summary."""
     whole = analyze(stub, path, analysis_frame_rate_hertz=RATE_HERTZ)
     updates = [r.update for r in stub.StreamingAnalyze(stream_requests(path), timeout=600)]
     warnings = [u.warning.message for u in updates if u.HasField("warning")]
@@ -138,6 +148,7 @@ def compare(stub: laughter_service_pb2_grpc.LaughterAnalysisServiceStub, path: p
             assert a == b, name
     for name in ("media_duration", "frames_analyzed", "frames_with_faces", "faces_detected"):
         assert getattr(live.media, name) == getattr(reference.media, name), name
+    return reference
 
 
 class TestStreamingEqualsWholeFile:
@@ -153,6 +164,23 @@ class TestStreamingEqualsWholeFile:
         assert len(videos) >= 4
         for path in videos:
             compare(stub, path)
+
+
+class TestSameNotices:
+    """A live session reports missing evidence exactly as whole-file analysis does."""
+
+    def test_silent_audio(self, stub) -> None:  # type: ignore[no-untyped-def]
+        """A silent track: SILENT_AUDIO (and NO_MODALITY, nothing else to go on) on both paths."""
+        whole = compare(stub, DATA / "silence.wav")
+        assert {n.code for n in whole.notices} >= {
+            summary_pb2.NOTICE_CODE_SILENT_AUDIO,
+            summary_pb2.NOTICE_CODE_NO_MODALITY,
+        }
+
+    def test_no_faces(self, stub) -> None:  # type: ignore[no-untyped-def]
+        """A video without faces: NO_FACES_FOUND on both paths."""
+        whole = compare(stub, DATA / "no_faces.mp4")
+        assert summary_pb2.NOTICE_CODE_NO_FACES_FOUND in {n.code for n in whole.notices}
 
 
 class TestLiveSessionMetrics:
