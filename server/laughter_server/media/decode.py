@@ -226,32 +226,18 @@ def iter_video_frames(
             log.warning("media.video_truncated", frames_decoded=index, error=type(exc).__name__)
 
 
-def decode_audio(content: bytes) -> AudioClip | None:
-    """Decode the first audio stream to 16 kHz mono float32; None when there is no audio stream."""
-    chunks: list[npt.NDArray[np.float32]] = []
+def has_audio(content: bytes) -> bool:
+    """True when the media holds an audio stream that can be decoded."""
     with _open(content) as container:
-        stream = _decodable(container.streams.audio)
-        if stream is None:
-            return None
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_SAMPLE_RATE_HERTZ)
-        decoded_any = False
-        try:
-            for frame in container.decode(stream):
-                decoded_any = True
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1).astype(np.float32, copy=False))
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1).astype(np.float32, copy=False))
-        except DECODE_ERRORS as exc:
-            if not decoded_any:
-                raise UndecodableMediaError(
-                    f"the audio stream could not be decoded: {describe_decode_error(exc, decoding=True)}"
-                ) from exc
-            log.warning(
-                "media.audio_truncated", samples=sum(len(c) for c in chunks), error=type(exc).__name__
-            )
-    samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
-    np.clip(samples, -1.0, 1.0, out=samples)
+        return _decodable(container.streams.audio) is not None
+
+
+def decode_audio(content: bytes) -> AudioClip | None:
+    """Decode the first decodable audio stream to 16 kHz mono float32; None when there is none."""
+    if not has_audio(content):
+        return None
+    pieces = list(iter_audio(content))
+    samples = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
     return AudioClip(samples=samples, sample_rate_hertz=AUDIO_SAMPLE_RATE_HERTZ)
 
 
@@ -259,34 +245,34 @@ AUDIO_CHUNK_S = 5.0
 
 
 def iter_audio(content: bytes, chunk_s: float = AUDIO_CHUNK_S) -> Iterator[npt.NDArray[np.float32]]:
-    """The first audio stream as 16 kHz mono float32 pieces of about ``chunk_s`` (bounded memory: one piece
-    at a time); nothing when there is no audio stream. A decode error part-way ends the pieces early."""
+    """The first decodable audio stream as 16 kHz mono float32 pieces of about ``chunk_s``, clipped to
+    [-1, 1] (bounded memory: one piece at a time); nothing when there is no such stream. A decode error
+    part-way ends the pieces early (logged); one before any audio raises UndecodableMediaError."""
     target = max(1, round(chunk_s * AUDIO_SAMPLE_RATE_HERTZ))
     with _open(content) as container:
-        if not container.streams.audio:
+        stream = _decodable(container.streams.audio)
+        if stream is None:
             return
-        stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_SAMPLE_RATE_HERTZ)
         pending: list[npt.NDArray[np.float32]] = []
         size = 0
-        decoded_any = False
+        decoded = 0
         try:
             for frame in container.decode(stream):
-                decoded_any = True
                 for out in resampler.resample(frame):
                     pending.append(out.to_ndarray().reshape(-1).astype(np.float32, copy=False))
                     size += pending[-1].size
+                decoded += 1
                 if size >= target:
                     yield np.clip(np.concatenate(pending), -1.0, 1.0)
                     pending, size = [], 0
             for out in resampler.resample(None):
                 pending.append(out.to_ndarray().reshape(-1).astype(np.float32, copy=False))
-        except av.error.FFmpegError as exc:
-            if not decoded_any:
+        except DECODE_ERRORS as exc:
+            if not decoded:
                 raise UndecodableMediaError(
-                    "the audio stream could not be decoded; the file may be truncated or use an unsupported "
-                    "codec"
+                    f"the audio stream could not be decoded: {describe_decode_error(exc, decoding=True)}"
                 ) from exc
-            log.warning("media.audio_truncated", error=type(exc).__name__)
+            log.warning("media.audio_truncated", frames_decoded=decoded, error=type(exc).__name__)
         if pending:
             yield np.clip(np.concatenate(pending), -1.0, 1.0)
