@@ -125,6 +125,7 @@ async def build_services(settings: Settings, metrics: Metrics | None = None) -> 
             idle_timeout_s=settings.session_idle_timeout_s,
             max_duration_s=settings.session_max_duration_s,
             max_timestamp_jump_s=settings.session_max_timestamp_jump_s,
+            max_queued_updates=settings.session_max_queued_updates,
         ),
         max_sessions=settings.max_sessions,
         metrics=metrics,

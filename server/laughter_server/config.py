@@ -119,6 +119,13 @@ class Settings:
             "is dropped with a TIMESTAMP_NOT_MONOTONIC warning (work stays bounded by the media received)"
         },
     )
+    session_max_queued_updates: int = dataclasses.field(
+        default=512,
+        metadata={
+            "help": "updates a live session holds for a client that reads slowly; beyond, face samples are "
+            "skipped (counted in laughter_face_samples_skipped_total); progress and ongoing updates coalesce"
+        },
+    )
     max_event_duration_s: float = dataclasses.field(
         default=300.0,
         metadata={
@@ -171,6 +178,7 @@ class Settings:
             "max_chunk_bytes",
             "max_upload_bytes",
             "session_max_timestamp_jump_s",
+            "session_max_queued_updates",
         )
         for name in positive:
             if not getattr(self, name) > 0:  # also rejects NaN

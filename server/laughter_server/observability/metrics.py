@@ -24,6 +24,8 @@ class Metrics:
     laughter_events: Counter
     inference_batch_size: Histogram
     frames_dropped: Counter
+    events_split: Counter
+    face_samples_skipped: Counter
     active_sessions: Gauge
     analyses_in_flight: Gauge
 
@@ -63,6 +65,16 @@ class Metrics:
             ),
             frames_dropped=Counter(
                 "laughter_frames_dropped_total", "Frames not analysed", ["reason"], registry=reg
+            ),
+            events_split=Counter(
+                "laughter_events_split_total",
+                "Events ended at --max-event-duration-s (the laughter went on as a new event)",
+                registry=reg,
+            ),
+            face_samples_skipped=Counter(
+                "laughter_face_samples_skipped_total",
+                "Live face samples not sent because --session-max-queued-updates were waiting for the client",
+                registry=reg,
             ),
             active_sessions=Gauge("laughter_active_sessions", "Open live sessions", registry=reg),
             analyses_in_flight=Gauge(

@@ -13,5 +13,6 @@ def record_result(metrics: Metrics, result: AnalysisResult) -> None:
     metrics.media_seconds.inc(result.duration_s)
     metrics.frames_analyzed.inc(result.frames_analyzed)
     metrics.face_detections.inc(result.face_detections)
+    metrics.events_split.inc(result.events_split)
     for kind, count in result.summary.type_counts:
         metrics.laughter_events.labels(type=kind.value).inc(count)

@@ -224,6 +224,7 @@ class Engine:
             stage_seconds=dict(self.clock.seconds),
             processing_s=time.perf_counter() - self.started,
             models=(*self.face_models.describe(), self.audio.describe()),
+            events_split=self.fuser.splits,
         )
 
     def empty_result(self, media: MediaInfo, extra_notices: Sequence[Notice] = ()) -> AnalysisResult:

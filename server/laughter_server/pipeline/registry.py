@@ -104,6 +104,7 @@ class SessionRegistry:
                     self.metrics.frames_dropped.labels(reason=reason.name).inc(frames)
             if session.result is not None:
                 record_result(self.metrics, session.result)
+            self.metrics.face_samples_skipped.inc(session.face_samples_skipped)
         progress = session.progress()
         log.info(
             "session.closed",
@@ -113,6 +114,7 @@ class SessionRegistry:
             analysed=progress.frames_analyzed,
             dropped=progress.frames_dropped,
             events=progress.events_ended,
+            face_samples_skipped=session.face_samples_skipped,
             duration_s=round(time.monotonic() - session.opened_at, 2),
         )
 

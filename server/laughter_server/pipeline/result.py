@@ -26,3 +26,4 @@ class AnalysisResult:
     stage_seconds: dict[str, float]
     processing_s: float
     models: tuple[ModelDescription, ...]
+    events_split: int = 0  # events ended at the longest event duration

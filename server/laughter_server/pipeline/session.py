@@ -12,7 +12,7 @@ updates it queues for the client. Memory is bounded whatever the client does:
   ``max_timestamp_jump_s`` beyond the newest media received is refused with a warning, so the work a
   session does is bounded by the media it received, never by the times it claims;
 * updates waiting for a slow reader are coalesced (one progress, one ongoing update per event) and face
-  samples beyond ``MAX_QUEUED_UPDATES`` are skipped and counted;
+  samples beyond ``max_queued_updates`` waiting are skipped and counted;
 * a chunk larger than ``max_chunk_bytes``, an empty one, a frame that does not decode, audio with a broken
   byte count and timestamps that go backwards are dropped with a warning update, and the session goes on.
 """
@@ -46,7 +46,6 @@ log = structlog.get_logger(__name__)
 
 MAX_LAG_S = 2.0
 """A track that is idle (nothing queued) and lags this far behind the other is not waited for."""
-MAX_QUEUED_UPDATES = 512
 FRAME_BATCH = 8
 
 
@@ -74,6 +73,7 @@ class SessionLimits:
     idle_timeout_s: float = 30.0
     max_duration_s: float = 4 * 3600.0
     max_timestamp_jump_s: float = 10.0
+    max_queued_updates: int = 512
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,7 +129,8 @@ Update = StartedUpdate | EventUpdate | ProgressUpdate | WarningUpdate | FaceSamp
 class _Outbox:
     """Updates waiting for the client; a slow reader gets coalesced progress and ongoing updates."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_queued: int) -> None:
+        self.max_queued = max_queued
         self._items: collections.deque[Update] = collections.deque()
         self._ready = asyncio.Event()
         self.skipped_face_samples = 0
@@ -148,7 +149,7 @@ class _Outbox:
         ):
             self._items[-1] = update
             return
-        if isinstance(update, FaceSampleUpdate) and len(self._items) > MAX_QUEUED_UPDATES:
+        if isinstance(update, FaceSampleUpdate) and len(self._items) > self.max_queued:
             self.skipped_face_samples += 1
             return
         self._items.append(update)
@@ -185,7 +186,7 @@ class LiveSession:
             interim=True,
             keep_events=spec.keep_events,
         )
-        self._outbox = _Outbox()
+        self._outbox = _Outbox(limits.max_queued_updates)
         self._frames: collections.deque[tuple[float, bytes]] = collections.deque()
         self._frames_in_flight = 0
         self._frame_ready = asyncio.Event()
@@ -580,6 +581,11 @@ class LiveSession:
             backlog_s=max(0.0, self._newest_s - processed),
             events_ended=self.engine.fuser.events_ended,
         )
+
+    @property
+    def face_samples_skipped(self) -> int:
+        """Face samples not sent because too many updates waited for the client."""
+        return self._outbox.skipped_face_samples
 
     @property
     def result(self) -> AnalysisResult | None:

@@ -173,3 +173,40 @@ class TestHysteresisSegmenter:
         assert progress is not None
         assert (progress.start_s, progress.end_s) == pytest.approx((0.5, 1.2))
         assert progress.peak_score == pytest.approx(0.9)
+
+
+class TestMaxDuration:
+    """A span that reaches max_duration_s is ended there and counted."""
+
+    def test_long_span_is_split(self) -> None:
+        """12 s above the threshold with a 5 s cap: spans of 5, 5 and 2 s, two splits, same as batch."""
+        times = np.arange(0.0, 12.0, 0.1)
+        scores = np.full(times.shape, 0.9)
+        segmenter = HysteresisSegmenter(0.5, 0.35, 0.3, 0.4, 0.1, max_duration_s=5.0)
+        spans = segmenter.push(times, scores) + segmenter.flush()
+        assert [round(s.end_s - s.start_s, 6) for s in spans] == [5.0, 5.0, 2.0]
+        assert segmenter.splits == 2
+        batch = segment_scores(
+            times,
+            scores,
+            enter=0.5,
+            exit=0.35,
+            min_duration_s=0.3,
+            max_gap_s=0.4,
+            step_s=0.1,
+            max_duration_s=5.0,
+        )
+        assert batch == spans
+
+    def test_no_cap_by_default(self) -> None:
+        """Without a cap the same input is one span."""
+        times = np.arange(0.0, 12.0, 0.1)
+        segmenter = HysteresisSegmenter(0.5, 0.35, 0.3, 0.4, 0.1)
+        spans = segmenter.push(times, np.full(times.shape, 0.9)) + segmenter.flush()
+        assert len(spans) == 1
+        assert segmenter.splits == 0
+
+    def test_cap_must_exceed_the_minimum(self) -> None:
+        """A cap not above the minimum duration is refused."""
+        with pytest.raises(ValueError, match="max_duration_s"):
+            HysteresisSegmenter(0.5, 0.35, 0.3, 0.4, 0.1, max_duration_s=0.3)

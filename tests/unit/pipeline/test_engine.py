@@ -225,3 +225,18 @@ class TestBoundedState:
         assert result.frames_analyzed == 6 * 60 * 10
         assert sum(f.frames_seen for f in result.summary.faces) == 6 * 60 * 10 * 8
         assert len(result.events) == laughs
+
+
+class TestLongEvents:
+    """An event that reaches the longest event duration is ended there, counted and noticed."""
+
+    async def test_split_at_max_event_duration(self, audio: AudioStage) -> None:
+        """A face laughing for 25 s over silence with a 10 s cap: three events, two splits, EVENT_SPLIT."""
+        options = AnalysisOptions()
+        rules = dataclasses.replace(options.rules, max_event_s=10.0)
+        run = Run(audio, interim=False, rules=rules)
+        frames = frames_for(30.0, 5.0, lambda t: [0.9 if 2.0 <= t < 27.0 else 0.05])
+        result = await feed_like_a_file(run, frames, np.zeros(30 * AUDIO_SAMPLE_RATE_HERTZ, np.float32))
+        assert [round(e.end_s - e.start_s) for e in result.events] == [10, 10, 5]
+        assert result.events_split == 2
+        assert Notice.EVENT_SPLIT in result.summary.notices
