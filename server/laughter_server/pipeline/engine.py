@@ -70,6 +70,7 @@ class Engine:
         interim: bool,
         keep_events: bool,
         clock: StageClock | None = None,
+        started_at: float | None = None,
     ) -> None:
         self.options = options
         self.tracks = tracks
@@ -93,7 +94,7 @@ class Engine:
         self._video_end_s = 0.0
         self._heard = False  # a window above the silence level was scored
         self._audio_closed = False
-        self.started = time.perf_counter()
+        self.started = time.perf_counter() if started_at is None else started_at  # perf_counter()
 
     # input ---------------------------------------------------------------------------------------------
     async def push_frames(self, times_s: Sequence[float], images: npt.NDArray[np.uint8]) -> None:

@@ -81,8 +81,8 @@ class WholeFileAnalyzer:
             interim=False,
             keep_events=True,
             clock=clock,
+            started_at=started,
         )
-        engine.started = started
         feeders = []
         if engine.use_video:
             feeders.append(asyncio.create_task(self._feed_video(engine, content, options, clock)))
