@@ -1,0 +1,174 @@
+"""The page in a real Chromium against the real server's web port: live camera and microphone (the sample
+played by Chromium's fake devices), file upload, the errors a person sees, and the docs' screenshots."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+from laughter.v1 import laughter_service_pb2, laughter_service_pb2_grpc
+
+from tests.web_page import REPO, WebServer, browser, silence_check, write_fake_devices
+
+pytestmark = pytest.mark.integration
+
+SAMPLE = REPO / "samples" / "sample.mp4"
+SHOTS = REPO / "docs" / "images"
+TOLERANCE_S = 1.0
+SAMPLE_LOOP_S = 28.5
+PAGE_TIMEOUT_MS = 120_000
+
+
+@pytest.fixture(scope="module")
+def web_server(triton: Any) -> Iterator[WebServer]:
+    """The real server with its web port, on the session's Triton."""
+    server = WebServer(triton.grpc_url).wait_ready()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def devices(tmp_path_factory: pytest.TempPathFactory) -> tuple[pathlib.Path, pathlib.Path]:
+    """The sample as Chromium's fake camera (y4m) and microphone (wav)."""
+    y4m, wav = write_fake_devices(SAMPLE, tmp_path_factory.mktemp("devices"))
+    assert silence_check(wav) > 1000
+    return y4m, wav
+
+
+@pytest.fixture(scope="module")
+def chromium(devices: tuple[pathlib.Path, pathlib.Path]) -> Iterator[Any]:
+    """Headless Chromium with the fake devices."""
+    with browser(*devices) as launched:
+        yield launched
+
+
+@pytest.fixture
+def page(chromium: Any) -> Iterator[Any]:
+    """A fresh page (1000x1100 viewport)."""
+    context = chromium.new_context(viewport={"width": 1000, "height": 1100})
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def whole_file(web_server: WebServer) -> laughter_service_pb2.AnalyzeMediaResponse:
+    """AnalyzeMedia of the sample over the same server's gRPC port."""
+    with grpc.insecure_channel(web_server.grpc_address) as channel:
+        stub = laughter_service_pb2_grpc.LaughterAnalysisServiceStub(channel)
+        request = laughter_service_pb2.AnalyzeMediaRequest(content=SAMPLE.read_bytes(), filename="sample.mp4")
+        return stub.AnalyzeMedia(request, timeout=300)
+
+
+def rows(page: Any, testid: str) -> list[dict[str, Any]]:
+    """The events table as dicts (phase, start, end)."""
+    return [
+        json.loads(x)
+        for x in page.eval_on_selector_all(
+            f"[data-testid={testid}] tbody tr",
+            "rs => rs.map(r => JSON.stringify({phase: r.dataset.phase, start: +r.dataset.start, end: +r.dataset.end}))",
+        )
+    ]
+
+
+def matches(event: dict[str, Any], segment: dict[str, Any]) -> bool:
+    return (
+        abs(event["start"] - segment["start_s"]) <= TOLERANCE_S
+        and abs(event["end"] - segment["end_s"]) <= TOLERANCE_S
+    )
+
+
+def shoot(page: Any, name: str) -> None:
+    """Write a docs screenshot (small PNG)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / name), full_page=False)
+
+
+class TestLive:
+    """Camera and microphone stream into a session; events and the summary appear."""
+
+    def test_live_events_match_the_known_laughs(self, page, web_server, sample_truth) -> None:  # type: ignore[no-untyped-def]
+        """At least one STARTED and one ENDED update, ENDED events within 1 s of the known laughs, a summary."""
+        page.goto(web_server.url + "/#live")
+        page.get_by_test_id("live-start").click()
+        page.wait_for_function(
+            f"+document.querySelector('[data-testid=media-time]').dataset.seconds >= {SAMPLE_LOOP_S + 0.3}",
+            timeout=PAGE_TIMEOUT_MS,
+            polling=100,
+        )
+        shoot(page, "web-live.png")
+        page.get_by_test_id("live-stop").click()
+        page.get_by_test_id("summary").wait_for(timeout=PAGE_TIMEOUT_MS)
+        stats = page.evaluate("window.laughterLive")
+        phases = {p["phase"] for p in stats["phases"]}
+        assert {"STARTED", "ENDED"} <= phases, stats["phases"]
+        ended = [r for r in rows(page, "live-events") if r["phase"] == "ENDED"]
+        segments = sample_truth["laughter_segments"]
+        for event in ended:
+            assert any(matches(event, s) for s in segments), (event, segments)
+        for segment in segments:
+            assert any(matches(e, segment) for e in ended), (segment, ended)
+        count = int(page.get_by_test_id("summary").get_attribute("data-event-count"))
+        assert count == len(ended)
+        assert page.get_by_test_id("counters").inner_text().startswith("analysed to")
+
+
+class TestFile:
+    """A dropped recording is analysed; its events and summary are shown."""
+
+    def test_upload_shows_the_events_of_analyze_media(self, page, web_server, whole_file) -> None:  # type: ignore[no-untyped-def]
+        """The page's events are AnalyzeMedia's events of the same file."""
+        page.goto(web_server.url + "/#file")
+        page.get_by_test_id("file-input").set_input_files(str(SAMPLE))
+        page.get_by_test_id("summary").wait_for(timeout=PAGE_TIMEOUT_MS)
+        shown = [(r["start"], r["end"]) for r in rows(page, "file-events")]
+        expected = [
+            (
+                round(e.start_offset.seconds + e.start_offset.nanos / 1e9, 3),
+                round(e.end_offset.seconds + e.end_offset.nanos / 1e9, 3),
+            )
+            for e in whole_file.result.events
+        ]
+        assert shown == pytest.approx(expected, abs=0.0015)
+        assert len(shown) >= 2
+        assert "per minute" in page.get_by_test_id("laughs-per-minute").inner_text()
+        assert page.locator("[data-testid=faces] tbody tr").count() >= 1
+        page.locator("[data-testid=file-events] tbody tr").nth(1).click()
+        assert page.evaluate("document.querySelector('[data-testid=player]').currentTime") == pytest.approx(
+            expected[1][0], abs=0.3
+        )
+        shoot(page, "web-file.png")
+
+    def test_rejected_file_shows_the_servers_message(self, page, web_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        """A file that is not media shows the server's own explanation."""
+        bogus = tmp_path / "notes.mp4"
+        bogus.write_bytes(b"these are meeting notes, not a recording\n" * 50)
+        page.goto(web_server.url + "/#file")
+        page.get_by_test_id("file-input").set_input_files(str(bogus))
+        error = page.locator("[data-testid=file] [data-testid=error]")
+        error.wait_for(timeout=PAGE_TIMEOUT_MS)
+        text = error.inner_text()
+        assert "notes.mp4" in page.get_by_test_id("file-status").inner_text()
+        assert len(text) > 20 and "Error" not in text and "Traceback" not in text, text
+        shoot(page, "web-file-rejected.png")
+
+
+class TestServerGone:
+    """A page whose server stopped says so and how to start it."""
+
+    def test_stopped_server_shows_how_to_start_it(self, page, triton) -> None:  # type: ignore[no-untyped-def]
+        """After the server stops, the next upload shows that it cannot be reached."""
+        server = WebServer(triton.grpc_url).wait_ready()
+        try:
+            page.goto(server.url + "/#file")
+            page.get_by_text("connected to").wait_for(timeout=PAGE_TIMEOUT_MS)
+        finally:
+            server.stop()
+        page.get_by_test_id("file-input").set_input_files(str(SAMPLE))
+        error = page.locator("[data-testid=file] [data-testid=error]")
+        error.wait_for(timeout=PAGE_TIMEOUT_MS)
+        assert "cannot be reached" in error.inner_text()
+        assert "--web-listen" in error.inner_text()
