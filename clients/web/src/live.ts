@@ -34,6 +34,10 @@ export function liveView(api: Api, server: string): HTMLElement {
     clearError(errors);
     summary.replaceChildren();
     body.replaceChildren();
+    rows.clear();
+    scores.length = 0;
+    spans.clear();
+    open.clear();
     stats.latenciesMs.length = 0;
     stats.phases.length = 0;
     start.disabled = true;
@@ -70,6 +74,7 @@ export function liveView(api: Api, server: string): HTMLElement {
   const scores: [number, number][] = [];
   const spans = new Map<string, [number, number]>();
   const faces = new Map<number, FaceEmotionSample>();
+  const open = new Map<string, number>(); // events not ended yet → their latest confidence
 
   function handle(u: SessionUpdate, drawnAt: number): void {
     const up = u.update;
@@ -85,6 +90,8 @@ export function liveView(api: Api, server: string): HTMLElement {
       const e = seconds(ev.endOffset);
       spans.set(ev.eventId, [s, e]);
       scores.push([seconds(up.value.processedOffset) || e, ev.confidence]);
+      if (up.value.phase === EventPhase.ENDED) open.delete(ev.eventId);
+      else open.set(ev.eventId, ev.confidence);
       if (running) {
         const mediaAt = up.value.phase === EventPhase.STARTED ? s : e;
         const latency = drawnAt - running.capturedAt(mediaAt);
@@ -95,9 +102,9 @@ export function liveView(api: Api, server: string): HTMLElement {
       faces.set(up.value.faceId, up.value);
     } else if (up.case === "progress") {
       showProgress(up.value);
-      scores.push([seconds(up.value.processedOffset), 0]);
+      scores.push([seconds(up.value.processedOffset), Math.max(0, ...open.values())]);
     } else if (up.case === "warning") {
-      showError(errors, up.value.message);
+      errors.append(h("div", { class: "warning", "data-testid": "warning" }, up.value.message));
     } else if (up.case === "summary") {
       summary.replaceChildren(summaryView(up.value));
     }
@@ -154,6 +161,7 @@ interface Hooks {
 class Running {
   private queue: MediaChunkJson[] = [];
   private sending = false;
+  private encoding = false;
   private timers: number[] = [];
   private t0 = 0;
   private samples = 0;
@@ -234,14 +242,18 @@ class Running {
     const g = canvas.getContext("2d")!;
     this.timers.push(
       window.setInterval(() => {
-        if (this.ended || video.readyState < 2) return;
+        // One frame in encoding at a time, so that frames reach the queue in capture order.
+        if (this.ended || this.encoding || video.readyState < 2) return;
+        this.encoding = true;
         const offset = this.mediaTime();
         g.drawImage(video, 0, 0, width, height);
         canvas.toBlob(
           async (blob) => {
-            if (!blob || this.ended) return;
-            const data = new Uint8Array(await blob.arrayBuffer());
-            this.queue.push({ chunk: { case: "frame", value: { data, captureOffset: duration(offset) } } });
+            if (blob && !this.ended) {
+              const data = new Uint8Array(await blob.arrayBuffer());
+              this.queue.push({ chunk: { case: "frame", value: { data, captureOffset: duration(offset) } } });
+            }
+            this.encoding = false;
           },
           "image/jpeg",
           0.8,

@@ -43,7 +43,8 @@ export const fmt = (x: number, digits = 2) => x.toFixed(digits);
 /** The message a person can act on for a failed call. */
 export function explain(err: unknown, server: string): string {
   const e = ConnectError.from(err);
-  if (e.code === Code.Unavailable && /fetch|network|load failed/i.test(e.rawMessage)) {
+  // A fetch that never reached a server (refused, reset, offline) surfaces as a TypeError from fetch().
+  if ((e.code === Code.Unknown || e.code === Code.Unavailable) && /failed to fetch|networkerror|load failed|network/i.test(e.rawMessage)) {
     return `The server at ${server} cannot be reached. Start it with \`laughter-server --web-listen ${server}\` (or \`make demo\`) and try again.`;
   }
   if (e.code === Code.Unauthenticated) {
