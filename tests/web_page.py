@@ -38,11 +38,15 @@ def free_port() -> int:
 
 def chromium_path() -> str:
     """The Chromium binary; fails (never skips) with how to install it."""
-    found = next((p for p in CHROMIUM_CANDIDATES if pathlib.Path(p).is_file()), None) or shutil.which("chromium")
+    found = next((p for p in CHROMIUM_CANDIDATES if pathlib.Path(p).is_file()), None) or shutil.which(
+        "chromium"
+    )
     if found is None:
         raise AssertionError(f"no Chromium found at {', '.join(CHROMIUM_CANDIDATES)}: {INSTALL_HINT}")
     if not (DIST / "index.html").is_file() or not (DIST / "assets" / "main.js").is_file():
-        raise AssertionError(f"the page is not built ({DIST} has no index.html/assets/main.js): {INSTALL_HINT}")
+        raise AssertionError(
+            f"the page is not built ({DIST} has no index.html/assets/main.js): {INSTALL_HINT}"
+        )
     return found
 
 
@@ -153,7 +157,9 @@ def browser(y4m: pathlib.Path, wav: pathlib.Path) -> Iterator[Any]:
                 ],
             )
         except Error as exc:
-            raise AssertionError(f"Chromium at {executable} did not start ({exc.message[:300]}): {INSTALL_HINT}") from None
+            raise AssertionError(
+                f"Chromium at {executable} did not start ({exc.message[:300]}): {INSTALL_HINT}"
+            ) from None
         try:
             yield chromium
         finally:

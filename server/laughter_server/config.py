@@ -161,7 +161,9 @@ class Settings:
     )
     web_allowed_origins: str = dataclasses.field(
         default="",
-        metadata={"help": "comma-separated origins allowed to call the gRPC-Web API cross-origin ('*' for any)"},
+        metadata={
+            "help": "comma-separated origins allowed to call the gRPC-Web API cross-origin ('*' for any)"
+        },
     )
 
     def validate(self) -> Settings:

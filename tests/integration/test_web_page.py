@@ -137,7 +137,9 @@ class TestFile:
         page.get_by_test_id("summary").wait_for(timeout=PAGE_TIMEOUT_MS)
         shown = [t for r in rows(page, "file-events") for t in (r["start"], r["end"])]
         expected = [
-            t.seconds + t.nanos / 1e9 for e in whole_file.result.events for t in (e.start_offset, e.end_offset)
+            t.seconds + t.nanos / 1e9
+            for e in whole_file.result.events
+            for t in (e.start_offset, e.end_offset)
         ]
         assert len(shown) >= 4
         assert shown == pytest.approx(expected, abs=0.0015)
@@ -159,7 +161,8 @@ class TestFile:
         error.wait_for(timeout=PAGE_TIMEOUT_MS)
         text = error.inner_text()
         assert "notes.mp4" in page.get_by_test_id("file-status").inner_text()
-        assert len(text) > 20 and "Error" not in text and "Traceback" not in text, text
+        assert "could not be read" in text  # the server's own message for undecodable media
+        assert "Error" not in text
         shoot(page, "web-file-rejected.png")
 
 

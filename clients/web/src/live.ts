@@ -43,7 +43,7 @@ export function liveView(api: Api, server: string): HTMLElement {
     start.disabled = true;
     try {
       running = await Running.open(api, video, {
-        onUpdate: (u, drawnAt) => handle(u, drawnAt),
+        onUpdate: (u) => handle(u),
         onProgress: (p) => showProgress(p),
         onError: (message) => showError(errors, message),
         server,
@@ -76,7 +76,7 @@ export function liveView(api: Api, server: string): HTMLElement {
   const faces = new Map<number, FaceEmotionSample>();
   const open = new Map<string, number>(); // events not ended yet → their latest confidence
 
-  function handle(u: SessionUpdate, drawnAt: number): void {
+  function handle(u: SessionUpdate): void {
     const up = u.update;
     if (up.case === "event" && up.value.event) {
       const ev = up.value.event;
@@ -92,11 +92,16 @@ export function liveView(api: Api, server: string): HTMLElement {
       scores.push([seconds(up.value.processedOffset) || e, ev.confidence]);
       if (up.value.phase === EventPhase.ENDED) open.delete(ev.eventId);
       else open.set(ev.eventId, ev.confidence);
-      if (running) {
-        const mediaAt = up.value.phase === EventPhase.STARTED ? s : e;
-        const latency = drawnAt - running.capturedAt(mediaAt);
-        if (up.value.phase !== EventPhase.ONGOING) stats.latenciesMs.push(latency);
-        stats.phases.push({ phase, eventId: ev.eventId, start: s, end: e, drawnMs: latency });
+      if (running && up.value.phase !== EventPhase.ONGOING) {
+        // Media captured (the event's start for STARTED, its end for ENDED) → the next frame painted with it.
+        const captured = running.capturedAt(up.value.phase === EventPhase.STARTED ? s : e);
+        requestAnimationFrame(() => {
+          const latency = performance.now() - captured;
+          stats.latenciesMs.push(latency);
+          stats.phases.push({ phase, eventId: ev.eventId, start: s, end: e, drawnMs: latency });
+        });
+      } else {
+        stats.phases.push({ phase, eventId: ev.eventId, start: s, end: e, drawnMs: NaN });
       }
     } else if (up.case === "faceSample") {
       faces.set(up.value.faceId, up.value);
@@ -151,7 +156,7 @@ function mediaError(err: unknown): string | null {
 }
 
 interface Hooks {
-  onUpdate: (u: SessionUpdate, drawnAt: number) => void;
+  onUpdate: (u: SessionUpdate) => void;
   onProgress: (p: Progress) => void;
   onError: (message: string) => void;
   server: string;
@@ -280,7 +285,7 @@ class Running {
   private async watch(): Promise<void> {
     try {
       for await (const reply of this.api.watchSession({ sessionId: this.sessionId })) {
-        if (reply.update) this.hooks.onUpdate(reply.update, performance.now());
+        if (reply.update) this.hooks.onUpdate(reply.update);
       }
     } catch (err) {
       if (!this.ended) this.hooks.onError(explain(err, this.hooks.server));
