@@ -12,6 +12,7 @@ const TIMELINE_S = 30;
 
 export interface LiveStats {
   latenciesMs: number[];
+  lagS: number[]; // media time minus the server's processed offset, at each progress update
   phases: { phase: string; eventId: string; start: number; end: number; drawnMs: number }[];
 }
 
@@ -26,10 +27,11 @@ export function liveView(api: Api, server: string): HTMLElement {
   const summary = h("div", {});
   const start = h("button", { "data-testid": "live-start" }, "Start camera and microphone");
   const stop = h("button", { "data-testid": "live-stop", disabled: true }, "Stop and summarise");
-  const stats: LiveStats = { latenciesMs: [], phases: [] };
+  const stats: LiveStats = { latenciesMs: [], lagS: [], phases: [] };
   (window as unknown as { laughterLive: LiveStats }).laughterLive = stats;
 
   let running: Running | null = null;
+  let sessionClock: Running | null = null; // the last session's capture clock, kept after Stop for late updates
   start.addEventListener("click", async () => {
     clearError(errors);
     summary.replaceChildren();
@@ -40,6 +42,7 @@ export function liveView(api: Api, server: string): HTMLElement {
     open.clear();
     stats.latenciesMs.length = 0;
     stats.phases.length = 0;
+    stats.lagS.length = 0;
     start.disabled = true;
     try {
       running = await Running.open(api, video, {
@@ -48,6 +51,7 @@ export function liveView(api: Api, server: string): HTMLElement {
         onError: (message) => showError(errors, message),
         server,
       });
+      sessionClock = running;
       stop.disabled = false;
       tick();
     } catch (err) {
@@ -92,9 +96,9 @@ export function liveView(api: Api, server: string): HTMLElement {
       scores.push([seconds(up.value.processedOffset) || e, ev.confidence]);
       if (up.value.phase === EventPhase.ENDED) open.delete(ev.eventId);
       else open.set(ev.eventId, ev.confidence);
-      if (running && up.value.phase !== EventPhase.ONGOING) {
+      if (sessionClock && up.value.phase !== EventPhase.ONGOING) {
         // Media captured (the event's start for STARTED, its end for ENDED) → the next frame painted with it.
-        const captured = running.capturedAt(up.value.phase === EventPhase.STARTED ? s : e);
+        const captured = sessionClock.capturedAt(up.value.phase === EventPhase.STARTED ? s : e);
         requestAnimationFrame(() => {
           const latency = performance.now() - captured;
           stats.latenciesMs.push(latency);
@@ -107,6 +111,7 @@ export function liveView(api: Api, server: string): HTMLElement {
       faces.set(up.value.faceId, up.value);
     } else if (up.case === "progress") {
       showProgress(up.value);
+      if (running) stats.lagS.push(running.mediaTime() - seconds(up.value.processedOffset));
       scores.push([seconds(up.value.processedOffset), Math.max(0, ...open.values())]);
     } else if (up.case === "warning") {
       errors.append(h("div", { class: "warning", "data-testid": "warning" }, up.value.message));
