@@ -90,13 +90,14 @@ test-unit: $(STAMP) ## unit tests only
 test-integration: $(STAMP) ## integration tests only
 	$(PY) -m pytest -m integration $(PYTEST_ARGS)
 
-bench: $(STAMP) ## benchmarks: audio detector speed; whole-file RTF/stages/faces/memory; live streams; batch; unary load
+bench: $(STAMP) web-deps ## benchmarks: audio detector speed; whole-file RTF/stages/faces/memory; live streams; batch; unary load; page vs SDK live latency
 	$(PY) bench/bench_audio.py
 	$(PY) bench/bench_frame_check.py
 	$(PY) bench/bench_whole_file.py
 	$(PY) bench/bench_streaming.py
 	$(PY) bench/bench_batch.py --files 15
 	$(PY) bench/bench_unary_load.py --concurrency 4 --requests 20
+	$(PY) bench/bench_web.py
 
 clean: ## remove caches and build output (keeps .venv)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist bench/out $(WEB)/dist

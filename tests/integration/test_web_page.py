@@ -3,6 +3,7 @@ played by Chromium's fake devices), file upload, the errors a person sees, and t
 
 from __future__ import annotations
 
+import io
 import json
 import pathlib
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from typing import Any
 import grpc
 import pytest
 from laughter.v1 import laughter_service_pb2, laughter_service_pb2_grpc
+from PIL import Image
 
 from tests.web_page import REPO, WebServer, browser, silence_check, write_fake_devices
 
@@ -48,8 +50,8 @@ def chromium(devices: tuple[pathlib.Path, pathlib.Path]) -> Iterator[Any]:
 
 @pytest.fixture
 def page(chromium: Any) -> Iterator[Any]:
-    """A fresh page (1000x1100 viewport)."""
-    context = chromium.new_context(viewport={"width": 1000, "height": 1100})
+    """A fresh page (960x820 viewport: the screenshots stay small)."""
+    context = chromium.new_context(viewport={"width": 960, "height": 820})
     yield context.new_page()
     context.close()
 
@@ -90,10 +92,11 @@ def matches(event: dict[str, Any], segment: dict[str, Any]) -> bool:
     )
 
 
-def shoot(page: Any, name: str) -> None:
-    """Write a docs screenshot (small PNG)."""
+def shoot(page: Any, name: str, full_page: bool = False) -> None:
+    """Write a docs screenshot: a PNG reduced to 128 colours so that it stays small."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / name), full_page=False)
+    image = Image.open(io.BytesIO(page.screenshot(full_page=full_page))).convert("RGB")
+    image.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(SHOTS / name, optimize=True)
 
 
 class TestLive:
@@ -149,7 +152,7 @@ class TestFile:
         assert page.evaluate("document.querySelector('[data-testid=player]').currentTime") == pytest.approx(
             expected[2], abs=0.3
         )
-        shoot(page, "web-file.png")
+        shoot(page, "web-file.png", full_page=True)
 
     def test_rejected_file_shows_the_servers_message(self, page, web_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
         """A file that is not media shows the server's own explanation."""
