@@ -36,6 +36,8 @@ from tests.web_page import WebServer, browser, write_fake_devices  # noqa: E402
 
 SAMPLE = REPO / "samples" / "sample.mp4"
 OUT = REPO / "bench" / "out" / "bench_web.json"
+APPENDS: list[float] = []
+"""Round trips of the page's AppendSessionMedia calls (ms)."""
 LAGS: list[float] = []
 """The page's analysis lag at each progress update: its media time minus the server's processed offset."""
 
@@ -55,8 +57,8 @@ def page_run(url: str, y4m: pathlib.Path, wav: pathlib.Path, seconds: float) -> 
         page.get_by_test_id("summary").wait_for(timeout=120_000)
         page.wait_for_timeout(3000)  # updates still on their way after the stop are measured too
         live = page.evaluate("window.laughterLive")
-    lag = live["lagS"]
-    LAGS.extend(lag)
+    LAGS.extend(live["lagS"])
+    APPENDS.extend(live["appendMs"])
     return [
         {"phase": p["phase"], "ms": p["drawnMs"]}
         for p in live["phases"]
@@ -126,6 +128,12 @@ def main() -> None:
         )
         print(f"{client:28s} {by_phase['all']['n']:7.0f}  {cells}")
     lag = {"mean_s": float(np.mean(LAGS)), "max_s": float(np.max(LAGS))} if LAGS else {}
+    if APPENDS:
+        lag["append_p50_ms"] = float(np.percentile(APPENDS, 50))
+        lag["append_p95_ms"] = float(np.percentile(APPENDS, 95))
+        print(
+            f"page AppendSessionMedia round trip: p50 {lag['append_p50_ms']:.0f} ms, p95 {lag['append_p95_ms']:.0f} ms"
+        )
     if lag:
         print(
             f"page analysis lag (media time - processed offset): mean {lag['mean_s']:.2f} s, max {lag['max_s']:.2f} s"

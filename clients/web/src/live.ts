@@ -13,6 +13,7 @@ const TIMELINE_S = 30;
 export interface LiveStats {
   latenciesMs: number[];
   lagS: number[]; // media time minus the server's processed offset, at each progress update
+  appendMs: number[]; // round trip of each AppendSessionMedia call
   phases: { phase: string; eventId: string; start: number; end: number; drawnMs: number }[];
 }
 
@@ -27,7 +28,7 @@ export function liveView(api: Api, server: string): HTMLElement {
   const summary = h("div", {});
   const start = h("button", { "data-testid": "live-start" }, "Start camera and microphone");
   const stop = h("button", { "data-testid": "live-stop", disabled: true }, "Stop and summarise");
-  const stats: LiveStats = { latenciesMs: [], lagS: [], phases: [] };
+  const stats: LiveStats = { latenciesMs: [], lagS: [], appendMs: [], phases: [] };
   (window as unknown as { laughterLive: LiveStats }).laughterLive = stats;
 
   let running: Running | null = null;
@@ -43,12 +44,14 @@ export function liveView(api: Api, server: string): HTMLElement {
     stats.latenciesMs.length = 0;
     stats.phases.length = 0;
     stats.lagS.length = 0;
+    stats.appendMs.length = 0;
     start.disabled = true;
     try {
       running = await Running.open(api, video, {
         onUpdate: (u) => handle(u),
         onProgress: (p) => showProgress(p),
         onError: (message) => showError(errors, message),
+        onAppend: (ms) => stats.appendMs.push(ms),
         server,
       });
       sessionClock = running;
@@ -164,6 +167,7 @@ interface Hooks {
   onUpdate: (u: SessionUpdate) => void;
   onProgress: (p: Progress) => void;
   onError: (message: string) => void;
+  onAppend: (ms: number) => void;
   server: string;
 }
 
@@ -277,8 +281,10 @@ class Running {
     if (this.sending || this.queue.length === 0) return;
     this.sending = true;
     const chunks = this.queue.splice(0, this.queue.length);
+    const sent = performance.now();
     try {
       const reply = await this.api.appendSessionMedia({ sessionId: this.sessionId, chunks });
+      this.hooks.onAppend(performance.now() - sent);
       if (reply.progress) this.hooks.onProgress(reply.progress);
     } catch (err) {
       this.hooks.onError(explain(err, this.hooks.server));
