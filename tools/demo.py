@@ -42,11 +42,12 @@ def free_port() -> int:
 class ServerProcess:
     """``laughter-server`` as a child process whose output is kept for reporting a failed start."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, web_listen: str = "") -> None:
         self.address = address
         self.output: collections.deque[str] = collections.deque(maxlen=OUTPUT_LINES_KEPT)
         self.process = subprocess.Popen(
-            [str(SERVER_SCRIPT), "--listen", address, "--metrics-port", "0"],
+            [str(SERVER_SCRIPT), "--listen", address, "--metrics-port", "0"]
+            + (["--web-listen", web_listen] if web_listen else []),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -102,6 +103,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("sample", type=pathlib.Path, help="media file to analyse")
     parser.add_argument("--json", action="store_true", help="print the result as JSON instead of tables")
     parser.add_argument("--startup-timeout", type=float, default=STARTUP_TIMEOUT_S, metavar="S")
+    parser.add_argument(
+        "--web-listen",
+        default="",
+        metavar="HOST:PORT",
+        help="also serve the browser page there; on a terminal the demo then waits for Enter before stopping",
+    )
     return parser.parse_args(argv)
 
 
@@ -119,7 +126,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     address = f"127.0.0.1:{free_port()}"
     print(f"Starting laughter-server on {address} (it starts a local Triton first) ...", flush=True)
-    server = ServerProcess(address)
+    server = ServerProcess(address, args.web_listen)
     started = time.monotonic()
     try:
         try:
@@ -135,6 +142,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         )
         cli_args = ["analyze", str(args.sample), "--address", address] + (["--json"] if args.json else [])
         code = laughter_main(cli_args)
+        if args.web_listen and sys.stdin.isatty():
+            input(f"\nThe page is at http://{args.web_listen}/ (Live and File views). Press Enter to stop. ")
     finally:
         stopped = server.stop()
     print(f"\nServer stopped (exit code {stopped}).", flush=True)

@@ -19,6 +19,7 @@ from laughter_server.api.interceptors import TokenAuthInterceptor
 from laughter_server.api.reflection import enable_reflection
 from laughter_server.api.servicer import LaughterServicer
 from laughter_server.api.tokens import TenantToken, load_tokens, loose_permissions
+from laughter_server.api.web import start_web_for
 from laughter_server.config import Settings
 from laughter_server.errors import ModelUnavailableError
 from laughter_server.inference.batcher import BatchedFaceModels
@@ -280,11 +281,15 @@ async def serve(settings: Settings) -> None:
         start_http_server(settings.metrics_port, addr=host, registry=metrics.registry)
     services = await build_services(settings, metrics)
     running = await start_server(services)
+    web = await start_web_for(running) if settings.web_listen else None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     log.info("server.stopping", grace_s=settings.shutdown_grace_s)
+    web_stopped = asyncio.create_task(web.stop()) if web is not None else None
     await running.stop(settings.shutdown_grace_s)
+    if web_stopped is not None:
+        await web_stopped
     log.info("server.stopped")

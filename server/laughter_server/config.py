@@ -19,6 +19,7 @@ ENV_PREFIX = "LAUGHTER_"
 PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent.parent
 DEFAULT_MODEL_REPOSITORY = REPO_DIR / "model_repository"
+DEFAULT_WEB_STATIC_DIR = REPO_DIR / "clients" / "web" / "dist"
 DEFAULT_AUDIO_MODEL = PACKAGE_DIR / "models" / "audio" / "laughter-audio-1.4.0.skops"
 
 
@@ -157,6 +158,20 @@ class Settings:
     shutdown_grace_s: float = dataclasses.field(
         default=10.0, metadata={"help": "seconds open calls get to finish on SIGTERM"}
     )
+    web_listen: str = dataclasses.field(
+        default="",
+        metadata={"help": "host:port for the browser page and its gRPC-Web API; empty turns it off"},
+    )
+    web_static_dir: str = dataclasses.field(
+        default=str(DEFAULT_WEB_STATIC_DIR),
+        metadata={"help": "folder of the built page served on --web-listen (make web builds it)"},
+    )
+    web_allowed_origins: str = dataclasses.field(
+        default="",
+        metadata={
+            "help": "comma-separated origins allowed to call the gRPC-Web API cross-origin ('*' for any)"
+        },
+    )
 
     def validate(self) -> Settings:
         """Check ranges at start-up; raise InvalidOptionError naming the setting and the fix."""
@@ -216,6 +231,8 @@ class Settings:
         load_tokens(self.auth_token, self.auth_token_file, self.auth_tenants_file)
         if ":" not in self.listen:
             raise InvalidOptionError("listen", "listen must be host:port, e.g. 127.0.0.1:50051")
+        if self.web_listen and ":" not in self.web_listen:
+            raise InvalidOptionError("web_listen", "web_listen must be host:port, e.g. 127.0.0.1:8080")
         return self
 
     def redacted(self) -> dict[str, Any]:

@@ -1,0 +1,191 @@
+"""The web port over plain HTTP: gRPC-Web calls reach the servicer with the gRPC port's token check and
+status details, CORS follows --web-allowed-origins, oversized bodies are refused, only the page is served."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import struct
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import unquote
+
+import pytest
+from google.rpc import error_details_pb2, status_pb2
+from laughter.v1 import laughter_service_pb2
+
+from tests.web_page import WebServer
+
+pytestmark = pytest.mark.integration
+
+TOKEN = "web-port-test-token-0123456789"
+SERVICE = "/laughter.v1.LaughterAnalysisService/"
+ALLOWED = "http://allowed.example:3000"
+
+
+@pytest.fixture(scope="module")
+def server(triton: Any) -> Iterator[WebServer]:
+    """The real server with a token, an allowed foreign origin and a small message limit."""
+    extra = ["--auth-token", TOKEN, "--web-allowed-origins", ALLOWED, "--max-message-bytes", "200000"]
+    running = WebServer(triton.grpc_url, extra).wait_ready()
+    yield running
+    running.stop()
+
+
+def call(
+    server: WebServer, method: str, message: bytes, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], list[bytes], dict[str, str]]:
+    """POST one gRPC-Web call: HTTP status, response headers, messages and trailers."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.web_port, timeout=120)
+    body = struct.pack(">BI", 0, len(message)) + message
+    connection.request(
+        "POST",
+        method,
+        body,
+        {"content-type": "application/grpc-web+proto", "x-grpc-web": "1", **(headers or {})},
+    )
+    response = connection.getresponse()
+    data = response.read()
+    connection.close()
+    messages, trailers = [], {}
+    while len(data) >= 5:
+        flags, length = struct.unpack(">BI", data[:5])
+        frame, data = data[5 : 5 + length], data[5 + length :]
+        if flags & 0x80:
+            for line in frame.decode().split("\r\n"):
+                if line:
+                    key, _, value = line.partition(":")
+                    trailers[key.strip()] = value.strip()
+        else:
+            messages.append(frame)
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, messages, trailers
+
+
+def bearer() -> dict[str, str]:
+    return {"authorization": f"Bearer {TOKEN}"}
+
+
+def reason(trailers: dict[str, str]) -> str:
+    """The ErrorInfo reason in grpc-status-details-bin."""
+    status = status_pb2.Status.FromString(base64.b64decode(trailers["grpc-status-details-bin"] + "=="))
+    for detail in status.details:
+        info = error_details_pb2.ErrorInfo()
+        if detail.Unpack(info):
+            return info.reason
+    raise AssertionError(status)
+
+
+class TestCalls:
+    """gRPC-Web calls answered by the servicer."""
+
+    def test_list_models_with_the_token(self, server) -> None:  # type: ignore[no-untyped-def]
+        """With the token: OK and the models."""
+        status, _, messages, trailers = call(server, SERVICE + "ListModels", b"", bearer())
+        assert (status, trailers["grpc-status"]) == (200, "0")
+        reply = laughter_service_pb2.ListModelsResponse.FromString(messages[0])
+        assert {m.name for m in reply.models} >= {"laughter-audio"}
+
+    def test_missing_token_is_unauthenticated(self, server) -> None:  # type: ignore[no-untyped-def]
+        """Without the token: UNAUTHENTICATED with the gRPC port's message and ErrorInfo."""
+        _, _, messages, trailers = call(server, SERVICE + "ListModels", b"")
+        assert messages == []
+        assert trailers["grpc-status"] == "16"
+        assert "Bearer" in unquote(trailers["grpc-message"])
+        assert reason(trailers) == "UNAUTHENTICATED"
+
+    def test_bad_media_has_the_servers_status(self, server) -> None:  # type: ignore[no-untyped-def]
+        """Undecodable media: INVALID_ARGUMENT with its reason, as on the gRPC port."""
+        request = laughter_service_pb2.AnalyzeMediaRequest(content=b"not media at all" * 20, filename="x.mp4")
+        _, _, _, trailers = call(server, SERVICE + "AnalyzeMedia", request.SerializeToString(), bearer())
+        assert trailers["grpc-status"] == "3"
+        assert reason(trailers) == "MEDIA_UNDECODABLE"
+        assert "could not be read" in unquote(trailers["grpc-message"])
+
+    def test_body_over_the_limit_is_refused(self, server) -> None:  # type: ignore[no-untyped-def]
+        """A body far over max_message_bytes gets RESOURCE_EXHAUSTED without being analysed."""
+        request = laughter_service_pb2.AnalyzeMediaRequest(content=b"\0" * 400_000, filename="big.mp4")
+        _, _, _, trailers = call(server, SERVICE + "AnalyzeMedia", request.SerializeToString(), bearer())
+        assert trailers["grpc-status"] == "8"
+        assert "limit" in unquote(trailers["grpc-message"])
+
+    def test_undecodable_request_is_invalid_argument(self, server) -> None:  # type: ignore[no-untyped-def]
+        """Bytes that are not the method's message: INVALID_ARGUMENT with a plain explanation."""
+        _, _, _, trailers = call(server, SERVICE + "AnalyzeMedia", b"\xff\xff\xff", bearer())
+        assert trailers["grpc-status"] == "3"
+        assert "not a gRPC-Web message" in unquote(trailers["grpc-message"])
+
+    def test_methods_outside_the_browser_set_are_not_served(self, server) -> None:  # type: ignore[no-untyped-def]
+        """ReloadModel stays on the gRPC port: the web port answers 404 / 405."""
+        status, _, _, _ = call(server, SERVICE + "ReloadModel", b"", bearer())
+        assert status in (404, 405)
+
+
+class TestCors:
+    """Cross-origin pages: only the allowed origins."""
+
+    def preflight(self, server: WebServer, origin: str) -> http.client.HTTPResponse:
+        connection = http.client.HTTPConnection("127.0.0.1", server.web_port, timeout=30)
+        connection.request(
+            "OPTIONS",
+            SERVICE + "ListModels",
+            headers={
+                "origin": origin,
+                "access-control-request-method": "POST",
+                "access-control-request-headers": "authorization,content-type,x-grpc-web",
+            },
+        )
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        return response
+
+    def test_allowed_origin_gets_the_headers(self, server) -> None:  # type: ignore[no-untyped-def]
+        """The preflight allows POST with the authorization header; the call exposes the grpc trailers."""
+        response = self.preflight(server, ALLOWED)
+        assert response.status == 204
+        assert response.getheader("access-control-allow-origin") == ALLOWED
+        assert "authorization" in (response.getheader("access-control-allow-headers") or "")
+        _, headers, _, trailers = call(server, SERVICE + "ListModels", b"", {**bearer(), "origin": ALLOWED})
+        assert headers["access-control-allow-origin"] == ALLOWED
+        assert "grpc-status-details-bin" in headers["access-control-expose-headers"]
+        assert trailers["grpc-status"] == "0"
+
+    def test_other_origin_is_refused(self, server) -> None:  # type: ignore[no-untyped-def]
+        """Another origin: 403, no CORS headers, and the call is not run."""
+        response = self.preflight(server, "http://elsewhere.example")
+        assert response.status == 403
+        assert response.getheader("access-control-allow-origin") is None
+        status, _, _, trailers = call(
+            server, SERVICE + "ListModels", b"", {**bearer(), "origin": "http://elsewhere.example"}
+        )
+        assert status == 403
+        assert "grpc-status" not in trailers
+
+
+class TestStatic:
+    """The page and nothing else."""
+
+    def get(self, server: WebServer, path: str) -> tuple[int, str, bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", server.web_port, timeout=30)
+        connection.request("GET", path)
+        response = connection.getresponse()
+        body = response.read()
+        connection.close()
+        return response.status, response.getheader("content-type") or "", body
+
+    def test_page_and_bundle(self, server) -> None:  # type: ignore[no-untyped-def]
+        """/ is the page, its script is JavaScript."""
+        status, kind, body = self.get(server, "/")
+        assert status == 200
+        assert kind.startswith("text/html")
+        assert b"assets/main.js" in body
+        status, kind, _ = self.get(server, "/assets/main.js")
+        assert status == 200
+        assert kind.startswith("text/javascript")
+
+    def test_nothing_outside_the_page(self, server) -> None:  # type: ignore[no-untyped-def]
+        """Paths that climb out of the page's folder are not found."""
+        for path in ("/../../pyproject.toml", "/%2e%2e/%2e%2e/pyproject.toml", "/assets/../../../README.md"):
+            status, _, body = self.get(server, path)
+            assert status == 404, path
+            assert b"laughter-server" not in body
