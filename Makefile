@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 SAMPLE ?= samples/sample.mp4
 PYTEST_ARGS ?=
 
-.PHONY: help setup proto protoset lint models models-check train-audio run demo test test-unit test-integration bench clean
+.PHONY: help setup proto protoset lint models models-check train-audio run demo test test-unit test-integration fuzz bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -73,6 +73,13 @@ test-unit: $(STAMP) ## unit tests only
 
 test-integration: $(STAMP) ## integration tests only
 	$(PY) -m pytest -m integration $(PYTEST_ARGS)
+
+FUZZ_SECONDS ?= 600
+
+fuzz: $(STAMP) ## long fuzzing outside CI: the Hypothesis suite with many examples, then atheris over the decoders
+	$(PY) -m pip install --quiet -e ".[fuzz]"
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest tests/fuzz --timeout=0 $(PYTEST_ARGS)
+	$(PY) tools/fuzz_decoders.py -max_total_time=$(FUZZ_SECONDS)
 
 bench: $(STAMP) ## benchmarks: audio detector speed; whole-file RTF/stages/faces/memory; live streams; batch; unary load
 	$(PY) bench/bench_audio.py

@@ -104,6 +104,8 @@ class AudioInput:
 
     def decode(self, data: bytes) -> npt.NDArray[np.float32]:
         """16 kHz mono float32 samples for one chunk (the resampler may hold a few back until the next)."""
+        if not data:
+            raise ChunkError("CHUNK_INVALID", "chunk.audio.data", "the audio chunk carries no data")
         if len(data) % self.bytes_per_frame:
             raise ChunkError(
                 "CHUNK_INVALID",
