@@ -15,7 +15,7 @@ CASE_DEADLINE_S = 60.0
 """Every call of a case carries this deadline: a case that runs past it is a hang, and fails."""
 REASONS = frozenset(
     name.removeprefix("ERROR_REASON_")
-    for name in error_reason_pb2.ErrorReason
+    for name in error_reason_pb2.ErrorReason.DESCRIPTOR.values_by_name
     if name not in ("ERROR_REASON_UNSPECIFIED", "ERROR_REASON_INTERNAL")
 )
 DOCUMENTED_CODES = frozenset(

@@ -237,7 +237,7 @@ def upload_sequences(draw: st.DrawFn) -> list[laughter_service_pb2.AnalyzeMediaU
         )
     )
     pieces = []
-    step = draw(st.integers(1, max(1, len(content))))
+    step = draw(st.integers(max(1, len(content) // 64), max(1, len(content))))  # at most 64 pieces
     for start in range(0, len(content), step):
         pieces.append(
             laughter_service_pb2.AnalyzeMediaUploadRequest(content_chunk=content[start : start + step])

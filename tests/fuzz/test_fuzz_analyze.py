@@ -11,6 +11,7 @@ from laughter.v1 import analysis_pb2, laughter_service_pb2
 
 from tests.conftest import DATA
 from tests.fuzz.answers import CASE_DEADLINE_S, assert_clean_message, assert_documented_error
+from tests.fuzz.profiles import more_examples
 from tests.fuzz.strategies import analysis_options, mutated_media, texts, upload_sequences
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("stays_serving")]
@@ -31,6 +32,7 @@ def analyze(stub, request: laughter_service_pb2.AnalyzeMediaRequest, echoed: tup
         assert_clean_message(notice.message, echoed)
 
 
+@more_examples(4)
 @given(options=analysis_options(), filename=texts)
 def test_analyze_media_any_options(stub, options: analysis_pb2.AnalysisOptions, filename: str) -> None:  # type: ignore[no-untyped-def]
     """Every AnalysisOptions field at random, boundary and invalid values (NaN, ±inf, bad Durations)."""
@@ -40,6 +42,7 @@ def test_analyze_media_any_options(stub, options: analysis_pb2.AnalysisOptions, 
     analyze(stub, request, echoed=(filename,))
 
 
+@more_examples(2)
 @given(
     content=st.one_of(st.binary(max_size=4096), st.binary(min_size=1, max_size=16).map(lambda b: b * 4096))
 )
@@ -48,12 +51,14 @@ def test_analyze_media_random_bytes(stub, content: bytes) -> None:  # type: igno
     analyze(stub, laughter_service_pb2.AnalyzeMediaRequest(content=content, options=FAST))
 
 
+@more_examples(2)
 @given(content=mutated_media())
 def test_analyze_media_mutated_files(stub, content: bytes) -> None:  # type: ignore[no-untyped-def]
     """Real files truncated at random points, with bytes flipped, or with a WAV/MP4 size field that lies."""
     analyze(stub, laughter_service_pb2.AnalyzeMediaRequest(content=content, options=FAST))
 
 
+@more_examples(4)
 @given(messages=upload_sequences())
 def test_upload_any_sequence(stub, messages: list[laughter_service_pb2.AnalyzeMediaUploadRequest]) -> None:  # type: ignore[no-untyped-def]
     """Header first or not, twice, late; size_bytes true, short, long, -1 or huge; any options."""
