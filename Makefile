@@ -81,13 +81,14 @@ fuzz: $(STAMP) ## long fuzzing outside CI: the Hypothesis suite with many exampl
 	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest tests/fuzz --timeout=0 $(PYTEST_ARGS)
 	$(PY) tools/fuzz_decoders.py -max_total_time=$(FUZZ_SECONDS)
 
-bench: $(STAMP) ## benchmarks: audio detector speed; whole-file RTF/stages/faces/memory; live streams; batch; unary load
+bench: $(STAMP) ## benchmarks: audio detector speed; whole-file RTF/stages/faces/memory; live streams; batch; unary load; soak
 	$(PY) bench/bench_audio.py
 	$(PY) bench/bench_frame_check.py
 	$(PY) bench/bench_whole_file.py
 	$(PY) bench/bench_streaming.py
 	$(PY) bench/bench_batch.py --files 15
 	$(PY) bench/bench_unary_load.py --concurrency 4 --requests 20
+	$(PY) bench/bench_soak.py --duration-s 120
 
 clean: ## remove caches and build output (keeps .venv)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist bench/out
