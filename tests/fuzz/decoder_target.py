@@ -91,9 +91,8 @@ def decode_live(data: bytes) -> None:
     for encoding, rate, channels in AUDIO_FORMATS:
         audio = AudioInput(encoding, rate, channels)
         try:
-            audio.decode(data)
-            audio.decode(data)
-            audio.flush()
+            for samples in (audio.decode(data), audio.decode(data), audio.flush()):
+                _expect(bool(np.isfinite(samples).all()), "finite samples")
         except ChunkError as error:
             _expect(error.reason == "CHUNK_INVALID" and bool(error.message), "a documented reason")
 

@@ -277,7 +277,7 @@ def iter_audio(content: bytes, chunk_s: float = AUDIO_CHUNK_S) -> Iterator[npt.N
                     pending.append(out.to_ndarray().reshape(-1).astype(np.float32, copy=False))
                     size += pending[-1].size
                 if size >= target:
-                    yield np.clip(np.concatenate(pending), -1.0, 1.0)
+                    yield _full_scale(np.concatenate(pending))
                     pending, size = [], 0
             for out in resampler.resample(None):
                 pending.append(out.to_ndarray().reshape(-1).astype(np.float32, copy=False))
@@ -289,4 +289,9 @@ def iter_audio(content: bytes, chunk_s: float = AUDIO_CHUNK_S) -> Iterator[npt.N
                 ) from exc
             log.warning("media.audio_truncated", error=type(exc).__name__)
         if pending:
-            yield np.clip(np.concatenate(pending), -1.0, 1.0)
+            yield _full_scale(np.concatenate(pending))
+
+
+def _full_scale(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Samples in [-1, 1]; NaN (a float WAV may hold any bits) becomes silence, infinities full scale."""
+    return np.clip(np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0)

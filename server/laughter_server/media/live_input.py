@@ -118,6 +118,14 @@ class AudioInput:
             samples = np.frombuffer(data, dtype=np.int16).reshape(1, -1)
         else:
             samples = np.frombuffer(data, dtype=np.float32).reshape(1, -1)
+            if not np.isfinite(samples).all():
+                raise ChunkError(
+                    "CHUNK_INVALID",
+                    "chunk.audio.data",
+                    "audio chunk holds samples that are not finite numbers (NaN or infinity); PCM_F32LE "
+                    "samples must lie in [-1, 1]",
+                )
+            samples = np.clip(samples, -1.0, 1.0)  # louder than full scale: clipped, as whole files are
         frame = av.AudioFrame.from_ndarray(
             samples,
             format="s16" if self.encoding == "s16le" else "flt",

@@ -18,6 +18,25 @@ class TestAudioInput:
         assert caught.value.reason == "CHUNK_INVALID"
         assert caught.value.field == "chunk.audio.data"
 
+    @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+    def test_non_finite_float_samples_refused(self, bad: float) -> None:
+        """PCM_F32LE chunks with NaN or infinite samples are CHUNK_INVALID (they used to reach the features)."""
+        samples = np.zeros(1600, dtype="<f4")
+        samples[100] = bad
+        with pytest.raises(ChunkError) as caught:
+            AudioInput("f32le", 16000, 1).decode(samples.tobytes())
+        assert caught.value.reason == "CHUNK_INVALID"
+        assert "finite" in caught.value.message
+
+    def test_float_samples_beyond_full_scale_clipped(self) -> None:
+        """Float samples far beyond ±1 come out finite and near full scale, as whole files are clipped."""
+        samples = np.full(16000, 1e30, dtype="<f4")
+        samples[::2] = -1e30
+        audio = AudioInput("f32le", 16000, 1)
+        out = np.concatenate([audio.decode(samples.tobytes()), audio.flush()])
+        assert np.isfinite(out).all()
+        assert float(np.abs(out).max()) <= 1.5
+
     def test_odd_byte_count_refused(self) -> None:
         """A chunk that is not a whole number of sample frames is CHUNK_INVALID."""
         with pytest.raises(ChunkError) as caught:
