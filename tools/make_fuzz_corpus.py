@@ -1,5 +1,5 @@
 """Write the decoder fuzzer's seed corpus (tests/fuzz/corpus/): a few small generated media files, valid and
-broken, a few KB each. Deterministic: the same files on every run."""
+broken, a few KB each (the MKV and Ogg muxers write a new stream id on each run)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,11 @@ def wav(samples: np.ndarray, rate: int = RATE, *, data_size: int | None = None) 
     size = len(payload) if data_size is None else data_size
     body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", size) + payload
     return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def _with_rate(content: bytes, rate: int) -> bytes:
+    """A WAV whose fmt chunk declares ``rate`` samples per second (the resampler's cost grows with it)."""
+    return content[:24] + struct.pack("<I", rate) + content[28:]
 
 
 def clip(container: str, codec: str, frames: int, *, audio: str | None = None, size=(32, 24)) -> bytes:
@@ -71,6 +76,7 @@ def corpus() -> dict[str, bytes]:
         "tone.wav": wav(tone(0.1)),
         "tone_data_size_lies.wav": wav(samples, data_size=0x7FFFFFFF),
         "tone_truncated.wav": wav(samples)[:300],
+        "tone_rate_704mhz.wav": _with_rate(wav(samples), 0x2A003E80),
         "clip.mp4": mp4,
         "clip_truncated.mp4": mp4[: len(mp4) // 2],
         "clip_box_size_lies.mp4": struct.pack(">I", 0xFFFFFFF0) + mp4[4:],

@@ -9,7 +9,8 @@ from google.rpc import error_details_pb2
 from laughter.v1 import laughter_service_pb2, laughter_service_pb2_grpc, media_pb2
 
 from tests.integration.media_chunks import Chunk, requests, session_config
-from tests.unit.media.test_iter_audio import float_wav
+from tests.integration.test_analyze_media import error_reason
+from tests.unit.media.test_iter_audio import float_wav, with_rate
 
 pytestmark = pytest.mark.integration
 
@@ -69,3 +70,15 @@ class TestFloatAudio:
         result = stub.AnalyzeMedia(request, timeout=60).result
         assert result.summary.media.has_audio
         assert np.isfinite(result.summary.overall_confidence)
+
+
+class TestImpossibleSampleRate:
+    """A WAV header declaring 704 MHz audio."""
+
+    def test_refused_as_undecodable(self, stub) -> None:  # type: ignore[no-untyped-def]
+        """INVALID_ARGUMENT MEDIA_UNDECODABLE at once, instead of 22 s of resampling for 3 KB."""
+        content = with_rate(float_wav(tone(0.1)), 0x2A003E80)
+        with pytest.raises(grpc.RpcError) as caught:
+            stub.AnalyzeMedia(laughter_service_pb2.AnalyzeMediaRequest(content=content), timeout=60)
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert error_reason(caught.value) == "MEDIA_UNDECODABLE"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import struct
 
 import numpy as np
-from laughter_server.media.decode import iter_audio
+import pytest
+from laughter_server.errors import UndecodableMediaError
+from laughter_server.media.decode import MediaLimits, iter_audio, probe_media
 
 
 def float_wav(samples: np.ndarray, rate: int = 16000) -> bytes:
@@ -15,6 +17,33 @@ def float_wav(samples: np.ndarray, rate: int = 16000) -> bytes:
     body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
     body += b"data" + struct.pack("<I", len(payload)) + payload
     return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def with_rate(content: bytes, rate: int) -> bytes:
+    """The WAV with its fmt chunk's sample rate replaced."""
+    return content[:24] + struct.pack("<I", rate) + content[28:]
+
+
+class TestImpossibleSampleRate:
+    """A header declaring an audio rate no recording has is damaged: refused, and never resampled."""
+
+    def test_probe_refuses_704_mhz(self) -> None:
+        """A WAV declaring 704,659,072 Hz is MEDIA_UNDECODABLE (resampling it used to cost 22 s of CPU)."""
+        content = with_rate(float_wav(np.zeros(1600, dtype=np.float32)), 0x2A003E80)
+        with pytest.raises(UndecodableMediaError) as caught:
+            probe_media(content, MediaLimits())
+        assert "impossible" in caught.value.message
+
+    def test_iter_audio_skips_it(self) -> None:
+        """iter_audio decodes the stream probe_media chose, so it yields nothing for such a header."""
+        content = with_rate(float_wav(np.zeros(1600, dtype=np.float32)), 0x2A003E80)
+        assert list(iter_audio(content)) == []
+
+    def test_768_khz_decoded(self) -> None:
+        """768 kHz, the highest rate in use, still decodes."""
+        content = float_wav(np.zeros(7680, dtype=np.float32), rate=768_000)
+        assert probe_media(content, MediaLimits()).source_sample_rate_hertz == 768_000
+        assert sum(piece.size for piece in iter_audio(content)) == 160
 
 
 class TestIterAudio:
