@@ -183,7 +183,8 @@ def media_chunks(draw: st.DrawFn) -> media_pb2.MediaChunk:
 
 
 def _riff_lie(content: bytes, value: int, where: int) -> bytes:
-    """A WAV with its RIFF size (4), fmt size (16) or data size (40) replaced."""
+    """A WAV with its RIFF size (4), fmt size (16), channels and rate (22), rate (24) or data size (40)
+    replaced."""
     return content[:where] + struct.pack("<I", value & 0xFFFFFFFF) + content[where + 4 :]
 
 
@@ -215,7 +216,7 @@ def mutated_media(draw: st.DrawFn, *, with_sample: bool = True) -> bytes:
         return bytes(data)
     value = draw(st.one_of(st.sampled_from((0, 1, 7, 8, 0xFFFFFFFF, 0x7FFFFFFF)), st.integers(0, 2**32 - 1)))
     if path.suffix == ".wav":
-        return _riff_lie(content, value, draw(st.sampled_from((4, 16, 40))))
+        return _riff_lie(content, value, draw(st.sampled_from((4, 16, 22, 24, 40))))
     return _box_lie(content, value, draw(st.integers(0, 3)))
 
 
