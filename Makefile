@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 SAMPLE ?= samples/sample.mp4
 PYTEST_ARGS ?=
 
-.PHONY: help setup proto protoset lint models models-check train-audio run demo web web-deps test test-unit test-integration bench clean
+.PHONY: help setup proto protoset lint models models-check train-audio run demo web web-deps test test-unit test-integration fuzz bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -90,7 +90,14 @@ test-unit: $(STAMP) ## unit tests only
 test-integration: $(STAMP) ## integration tests only
 	$(PY) -m pytest -m integration $(PYTEST_ARGS)
 
-bench: $(STAMP) web-deps ## benchmarks: audio detector speed; whole-file RTF/stages/faces/memory; live streams; batch; unary load; page vs SDK live latency; 4 h live session
+FUZZ_SECONDS ?= 600
+
+fuzz: $(STAMP) ## long fuzzing outside CI: the Hypothesis suite with many examples, then atheris over the decoders
+	$(PY) -m pip install --quiet -e ".[fuzz]"
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest tests/fuzz --timeout=0 $(PYTEST_ARGS)
+	$(PY) tools/fuzz_decoders.py -max_total_time=$(FUZZ_SECONDS)
+
+bench: $(STAMP) web-deps ## benchmarks: audio detector speed; whole-file RTF/stages/faces/memory; live streams; batch; unary load; page vs SDK live latency; 4 h live session; soak
 	$(PY) bench/bench_audio.py
 	$(PY) bench/bench_frame_check.py
 	$(PY) bench/bench_whole_file.py
@@ -99,6 +106,7 @@ bench: $(STAMP) web-deps ## benchmarks: audio detector speed; whole-file RTF/sta
 	$(PY) bench/bench_unary_load.py --concurrency 4 --requests 20
 	$(PY) bench/bench_web.py
 	$(PY) bench/bench_long_session.py --hours 4
+	$(PY) bench/bench_soak.py --duration-s 120
 
 clean: ## remove caches and build output (keeps .venv)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist bench/out $(WEB)/dist

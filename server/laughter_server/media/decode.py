@@ -40,6 +40,12 @@ IMAGE_DEMUXERS = frozenset({"image2", "image2pipe"})
 DECODE_ERRORS = (av.error.FFmpegError, ValueError, UnicodeDecodeError)
 """What PyAV raises for bad data: its FFmpeg errors, and ValueError for values it cannot convert."""
 
+MAX_AUDIO_SAMPLE_RATE_HERTZ = 768_000
+"""The highest audio sample rate in use (DXD and studio formats stop here); a header declaring more is damaged,
+and resampling it down to 16 kHz would cost seconds of CPU for a few bytes."""
+MAX_AUDIO_CHANNELS = 64
+"""The most channels FFmpeg's resampler mixes."""
+
 MAX_ANALYSIS_SIDE_PX = 1280
 """Frames with a longer side are scaled down once when decoded: faces stay large enough, memory stays small."""
 
@@ -69,7 +75,10 @@ def _decodable(streams: Sequence[Any]) -> Any | None:
         context = stream.codec_context
         if context is None:
             continue
-        if stream.type == "audio" and (not context.sample_rate or not context.channels):
+        if stream.type == "audio" and not (
+            0 < context.sample_rate <= MAX_AUDIO_SAMPLE_RATE_HERTZ
+            and 0 < context.channels <= MAX_AUDIO_CHANNELS
+        ):
             continue
         return stream
     return None
@@ -127,8 +136,8 @@ def probe_media(content: bytes, limits: MediaLimits) -> MediaInfo:
             if kinds:
                 raise UndecodableMediaError(
                     f"the media's {' and '.join(kinds)} stream is in a format this server has no decoder "
-                    "for, or its header declares no sample rate, channel count or sample size; convert it "
-                    "to H.264 or VP9 video, or AAC, Opus, MP3 or 16-bit PCM WAV audio"
+                    "for, or its header declares no (or an impossible) sample rate, channel count or sample "
+                    "size; convert it to H.264 or VP9 video, or AAC, Opus, MP3 or 16-bit PCM WAV audio"
                 )
             raise NoMediaStreamsError(
                 "the container holds no video and no audio stream; send a recording with at least one of them"
@@ -264,7 +273,7 @@ def iter_audio(content: bytes, chunk_s: float = AUDIO_CHUNK_S) -> Iterator[npt.N
                     size += pending[-1].size
                 decoded += 1
                 if size >= target:
-                    yield np.clip(np.concatenate(pending), -1.0, 1.0)
+                    yield _full_scale(np.concatenate(pending))
                     pending, size = [], 0
             for out in resampler.resample(None):
                 pending.append(out.to_ndarray().reshape(-1).astype(np.float32, copy=False))
@@ -275,4 +284,9 @@ def iter_audio(content: bytes, chunk_s: float = AUDIO_CHUNK_S) -> Iterator[npt.N
                 ) from exc
             log.warning("media.audio_truncated", frames_decoded=decoded, error=type(exc).__name__)
         if pending:
-            yield np.clip(np.concatenate(pending), -1.0, 1.0)
+            yield _full_scale(np.concatenate(pending))
+
+
+def _full_scale(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Samples in [-1, 1]; NaN (a float WAV may hold any bits) becomes silence, infinities full scale."""
+    return np.clip(np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0)

@@ -104,6 +104,8 @@ class AudioInput:
 
     def decode(self, data: bytes) -> npt.NDArray[np.float32]:
         """16 kHz mono float32 samples for one chunk (the resampler may hold a few back until the next)."""
+        if not data:
+            raise ChunkError("CHUNK_INVALID", "chunk.audio.data", "the audio chunk carries no data")
         if len(data) % self.bytes_per_frame:
             raise ChunkError(
                 "CHUNK_INVALID",
@@ -116,6 +118,14 @@ class AudioInput:
             samples = np.frombuffer(data, dtype=np.int16).reshape(1, -1)
         else:
             samples = np.frombuffer(data, dtype=np.float32).reshape(1, -1)
+            if not np.isfinite(samples).all():
+                raise ChunkError(
+                    "CHUNK_INVALID",
+                    "chunk.audio.data",
+                    "audio chunk holds samples that are not finite numbers (NaN or infinity); PCM_F32LE "
+                    "samples must lie in [-1, 1]",
+                )
+            samples = np.clip(samples, -1.0, 1.0)  # louder than full scale: clipped, as whole files are
         frame = av.AudioFrame.from_ndarray(
             samples,
             format="s16" if self.encoding == "s16le" else "flt",
