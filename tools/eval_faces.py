@@ -27,15 +27,20 @@ import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
 
-from laughter_server.vision.crops import crop_faces
+from laughter_server.fusion.rules import face_alone_score, face_laugh_score
+from laughter_server.vision.crops import DEFAULT_CROP_MARGIN, MIRROR_AVERAGE, crop_faces
 from laughter_server.vision.detection import DEFAULT_DETECTOR_INPUT_HW, FaceBox, decode_centerface, letterbox
-from laughter_server.vision.emotion import HAPPY_INDEX
+from laughter_server.vision.emotion import EMOTION_INDEX, HAPPY_INDEX
+from laughter_server.vision.landmarks import landmark_crops, mouth_geometry, mouth_open_scores
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODELS = REPO_ROOT / "model_repository"
 MARGINS = (0.0, 0.05, 0.1, 0.15, 0.2)
 HAPPY_THRESHOLD = 0.3
 POSITIVE_LABELS = ("face-smile", "face-laugh")
+OLD_SETTING = (0.2, False)
+"""The crop before this measurement: margin 0.2, no mirror."""
+SURPRISE_INDEX = EMOTION_INDEX["surprise"]
 
 
 def session(name: str) -> ort.InferenceSession | None:
@@ -64,21 +69,28 @@ class Models:
         heatmap, scale, offset, points = self.detector.run(None, {"images": batch})
         return decode_centerface(heatmap, scale, offset, points, transform)[0]
 
-    def happy(self, image: npt.NDArray[np.uint8], faces: list[FaceBox], margin: float, mirror: bool) -> Any:
+    def emotions(self, image: npt.NDArray[np.uint8], faces: list[FaceBox], margin: float, mirror: bool) -> Any:
         crops, _ = crop_faces(image[None], [faces], margin=margin)
         probabilities = self.emotion.run(None, {"crops": crops})[0]
         if mirror:
             probabilities = (probabilities + self.emotion.run(None, {"crops": crops[:, :, ::-1].copy()})[0]) / 2
-        return probabilities[:, HAPPY_INDEX]
+        return probabilities
+
+    def happy(self, image: npt.NDArray[np.uint8], faces: list[FaceBox], margin: float, mirror: bool) -> Any:
+        return self.emotions(image, faces, margin, mirror)[:, HAPPY_INDEX]
 
     def mouth(self, image: npt.NDArray[np.uint8], faces: list[FaceBox]) -> list[float]:
+        """Inner-lip opening ratio per face (empty without the landmark model)."""
+        return [ratio for ratio, _ in self.mesh(image, faces)]
+
+    def mesh(self, image: npt.NDArray[np.uint8], faces: list[FaceBox]) -> list[tuple[float, float]]:
+        """(opening ratio, mouth_open score) per face."""
         if self.landmarks is None or not faces:
             return []
-        from laughter_server.vision.landmarks import landmark_crops, mouth_geometry
-
         crops = landmark_crops(image[None], [faces])
-        meshes = self.landmarks.run(["landmarks"], {"crops": crops})[0]
-        return [geometry.opening_ratio for geometry in mouth_geometry(meshes)]
+        meshes, presence = self.landmarks.run(["landmarks", "face_presence"], {"crops": crops})
+        ratios = [geometry.opening_ratio for geometry in mouth_geometry(meshes)]
+        return list(zip(ratios, mouth_open_scores(meshes, presence).tolist(), strict=True))
 
 
 def read_rgb(path: Path) -> npt.NDArray[np.uint8]:
@@ -130,9 +142,18 @@ def evaluate_stills(models: Models, rows: list[dict[str, str]], root: Path) -> d
                 "errors_per_class": {c: f"{e}/{n}" for c, (e, n) in sorted(per_class.items())},
             }
     mouth: dict[str, list[float]] = defaultdict(list)
+    gate: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for row, image, faces in faces_per_image:
         mouth[still_class(row)].extend(round(v, 3) for v in models.mouth(image, faces))
-    return {"settings": settings, "mouth_opening_per_class": dict(mouth)}
+        if faces and models.landmarks is not None:
+            shares = gate_shares(models, [(0.0, image, [face]) for face in faces])
+            gate[still_class(row)][0] += shares["laughing_new_crop_mouth_gate"]
+            gate[still_class(row)][1] += shares["frames"]
+    return {
+        "settings": settings,
+        "mouth_opening_per_class": dict(mouth),
+        "laughing_alone_per_class": {c: f"{k}/{n}" for c, (k, n) in sorted(gate.items())},
+    }
 
 
 def video_frames(path: Path, fps: float) -> list[tuple[float, npt.NDArray[np.uint8]]]:
@@ -171,7 +192,13 @@ def evaluate_videos(models: Models, rows: list[dict[str, str]], root: Path, fps:
                 happy = [float(models.happy(image, faces, margin, mirror)[0]) for _, image, faces in with_face]
                 key = f"margin={margin:.2f} mirror={'yes' if mirror else 'no'}"
                 entry["happy_share"][key] = round(float(np.mean(np.array(happy) > HAPPY_THRESHOLD)), 3)
-        ratios = [r for _, image, faces in with_face for r in models.mouth(image, faces)]
+        entry["face_alone"] = gate_shares(models, with_face)
+        if row["file"].endswith("franck.mp4"):  # the stills labelled laughing are frames 3979-4117 (25 fps)
+            inside = [f for f in with_face if 157.0 <= f[0] <= 170.0]
+            outside = [f for f in with_face if not 157.0 <= f[0] <= 170.0]
+            entry["face_alone_157_170s"] = gate_shares(models, inside)
+            entry["face_alone_elsewhere"] = gate_shares(models, outside)
+        ratios = [r for _, image, faces in with_face for r in models.mouth(image, faces[:1])]
         if ratios:
             entry["mouth_opening"] = percentiles(ratios)
             entry["mouth_opening_by_second"] = [
@@ -179,6 +206,26 @@ def evaluate_videos(models: Models, rows: list[dict[str, str]], root: Path, fps:
             ]
         report[Path(row["file"]).name] = entry
     return report
+
+
+def gate_shares(models: Models, frames: list[tuple[float, Any, list[FaceBox]]]) -> dict[str, Any]:
+    """Per frame (first face): is the face laughing by itself, with the old crop and smile rule, with the
+    shipped crop and smile rule, and with the shipped crop and the mouth gate (score above 0.5)."""
+    old, smile, gated = [], [], []
+    for _, image, faces in frames:
+        p_old = models.emotions(image, faces, *OLD_SETTING)[0]
+        p_new = models.emotions(image, faces, DEFAULT_CROP_MARGIN, MIRROR_AVERAGE)[0]
+        mouth = models.mesh(image, faces)
+        old.append(face_laugh_score(float(p_old[HAPPY_INDEX]), float(p_old[SURPRISE_INDEX])) > 0.5)
+        smile.append(face_laugh_score(float(p_new[HAPPY_INDEX]), float(p_new[SURPRISE_INDEX])) > 0.5)
+        mouth_open = mouth[0][1] if mouth else None
+        gated.append(face_alone_score(float(p_new[HAPPY_INDEX]), float(p_new[SURPRISE_INDEX]), mouth_open) > 0.5)
+    return {
+        "frames": len(frames),
+        "laughing_old_crop": int(np.sum(old)),
+        "laughing_new_crop": int(np.sum(smile)),
+        "laughing_new_crop_mouth_gate": int(np.sum(gated)),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,7 +249,12 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps(report, indent=1))
     summary = {
         "stills": report["stills"]["settings"],
+        "mouth_gate_stills": report["stills"]["laughing_alone_per_class"],
         "videos": {k: v["happy_share"] for k, v in report.get("videos", {}).items()},
+        "face_alone_videos": {
+            k: {key: value for key, value in v.items() if key.startswith("face_alone")}
+            for k, v in report.get("videos", {}).items()
+        },
     }
     json.dump(summary, sys.stdout, indent=1)
     print()

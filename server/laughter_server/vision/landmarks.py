@@ -104,3 +104,27 @@ def mouth_open_score(opening_ratio: float, closed_below: float, open_above: floa
     if open_above <= closed_below:
         raise ValueError("open_above must exceed closed_below")
     return float(np.clip((opening_ratio - closed_below) / (open_above - closed_below), 0.0, 1.0))
+
+
+MOUTH_CLOSED_RATIO = 0.08
+"""Inner-lip opening ratio at and below which ``mouth_open`` is 0: closed and talking mouths on the dev set
+(docs/vision-model.md)."""
+MOUTH_OPEN_RATIO = 0.20
+"""Opening ratio at and above which ``mouth_open`` is 1: the open-mouth laughs of the dev set."""
+MIN_FACE_PRESENCE = 0.5
+"""Below this face-presence probability the mesh is not trusted and the mouth counts as closed."""
+
+
+def mouth_open_scores(
+    meshes: npt.NDArray[np.float32],
+    presence: npt.NDArray[np.float32],
+    closed_below: float = MOUTH_CLOSED_RATIO,
+    open_above: float = MOUTH_OPEN_RATIO,
+) -> npt.NDArray[np.float64]:
+    """``mouth_open`` in [0, 1] per face from the mesh outputs (M, 468, 3) and presence (M, 1)."""
+    present = np.asarray(presence, dtype=np.float64).reshape(-1) >= MIN_FACE_PRESENCE
+    ratios = [geometry.opening_ratio for geometry in mouth_geometry(meshes)]
+    if len(ratios) != len(present):
+        raise ValueError(f"got {len(present)} presence scores for {len(ratios)} meshes")
+    scores = [mouth_open_score(r, closed_below, open_above) if ok else 0.0 for r, ok in zip(ratios, present)]
+    return np.asarray(scores, dtype=np.float64)
