@@ -26,7 +26,6 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
-
 from laughter_server.fusion.rules import face_alone_score, face_laugh_score
 from laughter_server.vision.crops import DEFAULT_CROP_MARGIN, MIRROR_AVERAGE, crop_faces
 from laughter_server.vision.detection import DEFAULT_DETECTOR_INPUT_HW, FaceBox, decode_centerface, letterbox
@@ -69,11 +68,15 @@ class Models:
         heatmap, scale, offset, points = self.detector.run(None, {"images": batch})
         return decode_centerface(heatmap, scale, offset, points, transform)[0]
 
-    def emotions(self, image: npt.NDArray[np.uint8], faces: list[FaceBox], margin: float, mirror: bool) -> Any:
+    def emotions(
+        self, image: npt.NDArray[np.uint8], faces: list[FaceBox], margin: float, mirror: bool
+    ) -> Any:
         crops, _ = crop_faces(image[None], [faces], margin=margin)
         probabilities = self.emotion.run(None, {"crops": crops})[0]
         if mirror:
-            probabilities = (probabilities + self.emotion.run(None, {"crops": crops[:, :, ::-1].copy()})[0]) / 2
+            probabilities = (
+                probabilities + self.emotion.run(None, {"crops": crops[:, :, ::-1].copy()})[0]
+            ) / 2
         return probabilities
 
     def happy(self, image: npt.NDArray[np.uint8], faces: list[FaceBox], margin: float, mirror: bool) -> Any:
@@ -177,8 +180,12 @@ def percentiles(values: list[float]) -> dict[str, float]:
     if not values:
         return {}
     p = np.percentile(values, [10, 50, 90, 99])
-    return {"p10": round(float(p[0]), 3), "p50": round(float(p[1]), 3), "p90": round(float(p[2]), 3),
-            "p99": round(float(p[3]), 3)}
+    return {
+        "p10": round(float(p[0]), 3),
+        "p50": round(float(p[1]), 3),
+        "p90": round(float(p[2]), 3),
+        "p99": round(float(p[3]), 3),
+    }
 
 
 def evaluate_videos(models: Models, rows: list[dict[str, str]], root: Path, fps: float) -> dict[str, Any]:
@@ -189,7 +196,9 @@ def evaluate_videos(models: Models, rows: list[dict[str, str]], root: Path, fps:
         entry: dict[str, Any] = {"frames": len(frames), "frames_with_face": len(with_face), "happy_share": {}}
         for margin in MARGINS:
             for mirror in (False, True):
-                happy = [float(models.happy(image, faces, margin, mirror)[0]) for _, image, faces in with_face]
+                happy = [
+                    float(models.happy(image, faces, margin, mirror)[0]) for _, image, faces in with_face
+                ]
                 key = f"margin={margin:.2f} mirror={'yes' if mirror else 'no'}"
                 entry["happy_share"][key] = round(float(np.mean(np.array(happy) > HAPPY_THRESHOLD)), 3)
         entry["face_alone"] = gate_shares(models, with_face)
@@ -219,7 +228,9 @@ def gate_shares(models: Models, frames: list[tuple[float, Any, list[FaceBox]]]) 
         old.append(face_laugh_score(float(p_old[HAPPY_INDEX]), float(p_old[SURPRISE_INDEX])) > 0.5)
         smile.append(face_laugh_score(float(p_new[HAPPY_INDEX]), float(p_new[SURPRISE_INDEX])) > 0.5)
         mouth_open = mouth[0][1] if mouth else None
-        gated.append(face_alone_score(float(p_new[HAPPY_INDEX]), float(p_new[SURPRISE_INDEX]), mouth_open) > 0.5)
+        gated.append(
+            face_alone_score(float(p_new[HAPPY_INDEX]), float(p_new[SURPRISE_INDEX]), mouth_open) > 0.5
+        )
     return {
         "frames": len(frames),
         "laughing_old_crop": int(np.sum(old)),

@@ -28,9 +28,10 @@ class LaughterRules:
     face_surprise_with_happy: float = 0.2
     # Mouth gate (``mouth_open`` in [0, 1] from the inner-lip opening ratio, 0 at ratio <= 0.08, 1 at >= 0.20;
     # laughter_server.vision.landmarks). On the dev stills the laughing faces opened 0.18-0.32 (mouth_open
-    # 0.83-1), closed smiles 0.01-0.10 and neutral faces mostly under 0.05; talking frames of the dev videos
-    # had a median ratio of about 0.04 (docs/vision-model.md). A face without audio counts in full from
-    # this mouth_open on, and in proportion below it; a smile never counts with a closed mouth.
+    # 0.83-1), 10 of 13 neutral faces stayed under 0.05; in the talking webcam videos the median frame
+    # opened 0.007-0.016 but 6-11% of frames passed 0.20 mid-syllable, so the mouth gates the smile and
+    # never replaces it (docs/vision-model.md). A face without audio counts in full from this mouth_open
+    # on, and in proportion below it: a smile with a closed mouth never counts alone.
     face_alone_mouth_open: float = 1.0
     # Mean mouth_open over an event (ratio 0.14) below which the face only smiles: at most polite.
     laugh_mouth_open: float = 0.5
@@ -150,7 +151,9 @@ def classify_type(
         happy, surprise, fear = evidence.face_happy, evidence.face_surprise, evidence.face_fear
         mouth_open = evidence.face_mouth_open
         if mouth_open is not None and mouth_open < rules.laugh_mouth_open:
-            smile_type = LaughterType.MILD_AMUSEMENT if happy < rules.mild_happy_below else LaughterType.POLITE
+            smile_type = (
+                LaughterType.MILD_AMUSEMENT if happy < rules.mild_happy_below else LaughterType.POLITE
+            )
             if evidence.source is EvidenceSource.FACE:
                 return smile_type
             heard = _audio_type(evidence, duration_s, rules, quiet_default=smile_type)

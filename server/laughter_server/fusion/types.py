@@ -180,6 +180,8 @@ class FaceSummary:
     emotion_breakdown: tuple[float, ...]
     event_count: int
     dominant_laughter_type: LaughterType
+    smiling: float = 0.0  # mean smiling (happy score) over the face's samples
+    mouth_open: float = 0.0  # mean mouth_open over the samples where it was measured
 
 
 @dataclasses.dataclass(frozen=True)

@@ -91,12 +91,7 @@ class TritonFaceModels:
     async def is_ready(self) -> bool:
         """Every face model ready on the server (listeners hear when they are not)."""
         try:
-            ready = all(
-                [
-                    await self._client.is_model_ready(n, client_timeout=2.0)
-                    for n in SERVED_MODELS
-                ]
-            )
+            ready = all([await self._client.is_model_ready(n, client_timeout=2.0) for n in SERVED_MODELS])
         except InferenceServerException:
             ready = False
         if not ready:

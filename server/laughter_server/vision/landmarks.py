@@ -126,5 +126,8 @@ def mouth_open_scores(
     ratios = [geometry.opening_ratio for geometry in mouth_geometry(meshes)]
     if len(ratios) != len(present):
         raise ValueError(f"got {len(present)} presence scores for {len(ratios)} meshes")
-    scores = [mouth_open_score(r, closed_below, open_above) if ok else 0.0 for r, ok in zip(ratios, present)]
+    scores = [
+        mouth_open_score(ratio, closed_below, open_above) if ok else 0.0
+        for ratio, ok in zip(ratios, present, strict=True)
+    ]
     return np.asarray(scores, dtype=np.float64)
