@@ -106,7 +106,8 @@ class TestSample:
             assert sample.smiling == pytest.approx(happy)
             assert 0.0 <= sample.mouth_open <= 1.0
         laughing, speaking = during(sample_truth["visible_laughs"]), during(sample_truth["speech_segments"])
-        assert laughing and speaking
+        assert laughing
+        assert speaking
         assert np.mean([s.mouth_open for s in laughing]) > 0.5
         assert np.mean([s.mouth_open for s in speaking]) < 0.2
         main = max(sample_result.summary.faces, key=lambda f: f.frames_seen)
