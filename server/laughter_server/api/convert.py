@@ -146,6 +146,8 @@ def face_sample_to_proto(obs: FaceObservation) -> analysis_pb2.FaceEmotionSample
         detection_confidence=obs.detection_score,
         scores=emotion_scores(obs.emotions),
         dominant_emotion=EMOTION_VALUES[obs.dominant_emotion],
+        smiling=obs.smiling,
+        mouth_open=obs.mouth_open if obs.mouth_open is not None else 0.0,
     )
 
 
@@ -223,6 +225,8 @@ def summary_to_proto(summary: AnalysisSummary) -> summary_pb2.AnalysisSummary:
                 ],
                 event_count=f.event_count,
                 dominant_laughter_type=LAUGHTER_TYPES[f.dominant_laughter_type],
+                smiling=f.smiling,
+                mouth_open=f.mouth_open,
             )
             for f in summary.faces
         ],

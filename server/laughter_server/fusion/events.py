@@ -21,6 +21,7 @@ from laughter_server.fusion.rules import (
     DEFAULT_RULES,
     LaughterRules,
     classify_type,
+    face_alone_score,
     face_laugh_score,
     fuse_scores,
 )
@@ -95,15 +96,22 @@ def face_tracks(faces: Sequence[FaceObservation]) -> dict[int, list[FaceObservat
 
 def _face_grid(
     grid: npt.NDArray[np.float64], track: list[FaceObservation], hold_s: float, rules: LaughterRules
-) -> npt.NDArray[np.float64]:
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The track's face score and its mouth-gated score (``face_alone_score``) held at the grid points."""
     times = np.array([o.time_s for o in track])
     scores = np.array([face_laugh_score(o.emotion("happy"), o.emotion("surprise"), rules) for o in track])
+    alone = np.array(
+        [face_alone_score(o.emotion("happy"), o.emotion("surprise"), o.mouth_open, rules) for o in track]
+    )
     idx = np.clip(np.searchsorted(times, grid), 1, len(times)) - 1
     nxt = np.clip(idx + 1, 0, len(times) - 1)
     nearest = np.where(np.abs(times[nxt] - grid) < np.abs(times[idx] - grid), nxt, idx)
+    far = np.abs(times[nearest] - grid) > hold_s
     values: npt.NDArray[np.float64] = scores[nearest].astype(np.float64)
-    values[np.abs(times[nearest] - grid) > hold_s] = np.nan
-    return values
+    gated: npt.NDArray[np.float64] = alone[nearest].astype(np.float64)
+    values[far] = np.nan
+    gated[far] = np.nan
+    return values, gated
 
 
 def score_grid(
@@ -124,15 +132,19 @@ def score_grid(
         silent = np.interp(grid, audio.centers_s, (audio.level_dbfs < SILENCE_DBFS).astype(np.float64)) > 0.5
         audio_grid[silent & ~outside] = np.nan
     face_grid = np.full(grid.shape, np.nan)
+    alone_grid = np.full(grid.shape, np.nan)
     hold_s = max(0.5, 0.75 * frame_period_s)
     for track in face_tracks(faces).values():
-        face_grid = np.fmax(face_grid, _face_grid(grid, track, hold_s, rules))
+        values, gated = _face_grid(grid, track, hold_s, rules)
+        face_grid = np.fmax(face_grid, values)
+        alone_grid = np.fmax(alone_grid, gated)
     fused = np.array(
         [
             fuse_scores(
                 None if audio_grid is None or np.isnan(audio_grid[i]) else float(audio_grid[i]),
                 None if np.isnan(face_grid[i]) else float(face_grid[i]),
                 rules,
+                None if np.isnan(alone_grid[i]) else float(alone_grid[i]),
             )
             for i in range(grid.size)
         ]
@@ -209,6 +221,8 @@ def _evidence(
     def mean_of(name: str) -> float:
         return float(np.mean([o.emotion(name) for o in best_obs])) if best_obs else 0.0
 
+    mouths = [o.mouth_open for o in best_obs if o.mouth_open is not None]
+
     evidence = EventEvidence(
         source=source,
         audio_probability=audio_probability,
@@ -216,6 +230,7 @@ def _evidence(
         face_surprise=mean_of("surprise"),
         face_fear=mean_of("fear"),
         face_neutral=mean_of("neutral"),
+        face_mouth_open=float(np.mean(mouths)) if mouths else None,
         face_coverage=len(best_obs) / max(1, view.frames_in_span) if best_obs else 0.0,
         loudness_dbfs=loudness,
         relative_loudness_db=relative,

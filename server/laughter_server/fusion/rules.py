@@ -5,6 +5,10 @@ Seeded from the product specification:
 * the type follows the balance of happy, surprise, fear and neutral on the laughing face;
 and extended with audio cues (duration, loudness relative to the recording, burst rate) so that a type can be
 given when no face is visible. Rules are checked in a fixed order and the first that matches wins.
+
+A smile alone is not a laugh: a face counts as laughing on its own only with an open mouth (the face
+mesh's inner-lip opening), and a smile without one is at most Mild Amusement or a Polite Laugh, never a
+Joyful Laugh. Audio is the other evidence: with sound, a smiling face still lifts a laughing sound.
 """
 
 from __future__ import annotations
@@ -22,6 +26,15 @@ class LaughterRules:
     face_happy: float = 0.3
     face_happy_with_surprise: float = 0.2
     face_surprise_with_happy: float = 0.2
+    # Mouth gate (``mouth_open`` in [0, 1] from the inner-lip opening ratio, 0 at ratio <= 0.08, 1 at >= 0.20;
+    # laughter_server.vision.landmarks). On the dev stills the laughing faces opened 0.18-0.32 (mouth_open
+    # 0.83-1), 10 of 13 neutral faces stayed under 0.05; in the talking webcam videos the median frame
+    # opened 0.007-0.016 but 6-11% of frames passed 0.20 mid-syllable, so the mouth gates the smile and
+    # never replaces it (docs/vision-model.md). A face without audio counts in full from this mouth_open
+    # on, and in proportion below it: a smile with a closed mouth never counts alone.
+    face_alone_mouth_open: float = 1.0
+    # Mean mouth_open over an event (ratio 0.14) below which the face only smiles: at most polite.
+    laugh_mouth_open: float = 0.5
     # Fusion of the per-time scores.
     face_boost: float = 0.35  # how far a laughing face lifts the audio score toward 1 when audio is present
     enter_threshold: float = 0.5
@@ -77,6 +90,20 @@ def face_laugh_score(happy: float, surprise: float, rules: LaughterRules = DEFAU
     return float(min(1.0, max(single, combined)))
 
 
+def face_alone_score(
+    happy: float, surprise: float, mouth_open: float | None, rules: LaughterRules = DEFAULT_RULES
+) -> float:
+    """The face score where the face is the only evidence: the smile score times the mouth gate.
+
+    The gate rises linearly from 0 (closed mouth) to 1 at ``rules.face_alone_mouth_open``; a face whose
+    mouth was not measured (``None``) keeps its smile score.
+    """
+    score = face_laugh_score(happy, surprise, rules)
+    if mouth_open is None:
+        return score
+    return score * float(min(1.0, max(0.0, mouth_open) / rules.face_alone_mouth_open))
+
+
 def is_face_laughing(happy: float, surprise: float, rules: LaughterRules = DEFAULT_RULES) -> bool:
     """The product spec's face rule, verbatim."""
     return happy > rules.face_happy or (
@@ -84,16 +111,24 @@ def is_face_laughing(happy: float, surprise: float, rules: LaughterRules = DEFAU
     )
 
 
-def fuse_scores(audio_probability: float | None, face_score: float | None, rules: LaughterRules) -> float:
+def fuse_scores(
+    audio_probability: float | None,
+    face_score: float | None,
+    rules: LaughterRules,
+    face_alone: float | None = None,
+) -> float:
     """One laughter score from the two modalities.
 
     * audio only: the audio probability;
-    * face only (no audio track, or silent audio): the face score;
+    * face only (no audio track, or silent audio): ``face_alone`` (the mouth-gated face score,
+      ``face_alone_score``), or the face score when it is not given;
     * both: the face lifts the audio score part of the way to 1, so a laughing face can confirm a borderline
       sound but a smile over silence or speech never makes an event by itself.
     """
     if audio_probability is None:
-        return 0.0 if face_score is None else face_score
+        if face_score is None:
+            return 0.0
+        return face_score if face_alone is None else face_alone
     if face_score is None:
         return audio_probability
     gate = min(1.0, 2.0 * audio_probability)  # a face alone cannot lift near-silence or clear speech
@@ -105,6 +140,8 @@ def classify_type(
 ) -> LaughterType:
     """The laughter type of an event from its evidence; first matching rule wins.
 
+    With a face whose mouth stayed closed (mean ``mouth_open`` under ``rules.laugh_mouth_open``): mild
+    amusement or polite by happy level, or a soft chuckle when the sound says so; never joyful.
     With a face: surprised, nervous, joyful, then polite or mild amusement by happy level and length.
     Without a face: joyful for long or loud laughs, soft chuckle for short or quiet ones; between those,
     joyful for a rapid burst rate, soft chuckle for a slow one, polite otherwise.
@@ -112,6 +149,15 @@ def classify_type(
     has_face = evidence.source is not EvidenceSource.AUDIO and evidence.face_coverage > 0.0
     if has_face:
         happy, surprise, fear = evidence.face_happy, evidence.face_surprise, evidence.face_fear
+        mouth_open = evidence.face_mouth_open
+        if mouth_open is not None and mouth_open < rules.laugh_mouth_open:
+            smile_type = (
+                LaughterType.MILD_AMUSEMENT if happy < rules.mild_happy_below else LaughterType.POLITE
+            )
+            if evidence.source is EvidenceSource.FACE:
+                return smile_type
+            heard = _audio_type(evidence, duration_s, rules, quiet_default=smile_type)
+            return smile_type if heard is LaughterType.JOYFUL else heard
         if surprise > rules.surprised_surprise and happy > rules.surprised_happy and surprise >= fear:
             return LaughterType.SURPRISED
         if fear > rules.nervous_fear and happy < rules.nervous_happy_below:

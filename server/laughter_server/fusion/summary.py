@@ -149,6 +149,9 @@ class _FaceTotals:
     emotion_sums: npt.NDArray[np.float64] = dataclasses.field(default_factory=lambda: np.zeros(len(EMOTIONS)))
     event_count: int = 0
     type_seconds: dict[LaughterType, float] = dataclasses.field(default_factory=lambda: defaultdict(float))
+    smiling_sum: float = 0.0
+    mouth_open_sum: float = 0.0
+    mouth_open_count: int = 0
 
 
 def _dominant(type_seconds: dict[LaughterType, float]) -> LaughterType:
@@ -185,6 +188,10 @@ class SummaryBuilder:
             face.first_seen_s = min(face.first_seen_s, obs.time_s)
             face.last_seen_s = max(face.last_seen_s, obs.time_s)
             face.emotion_sums += values
+            face.smiling_sum += obs.smiling
+            if obs.mouth_open is not None:
+                face.mouth_open_sum += obs.mouth_open
+                face.mouth_open_count += 1
         self._cells.add_faces(time_s, [o.emotion("happy") for o in observations])
 
     def add_event(self, event: LaughterEvent) -> None:
@@ -229,6 +236,8 @@ class SummaryBuilder:
                 emotion_breakdown=tuple(float(v) for v in f.emotion_sums / max(1, f.frames_seen)),
                 event_count=f.event_count,
                 dominant_laughter_type=_dominant(f.type_seconds),
+                smiling=f.smiling_sum / f.frames_seen,
+                mouth_open=f.mouth_open_sum / f.mouth_open_count if f.mouth_open_count else 0.0,
             )
             for face_id, f in sorted(self._faces.items())
             if f.frames_seen

@@ -67,16 +67,25 @@ class BoundingBox:
 
 @dataclasses.dataclass(frozen=True)
 class FaceObservation:
-    """One face in one analysed frame, with its emotion probabilities in ``EMOTIONS`` order."""
+    """One face in one analysed frame, with its emotion probabilities in ``EMOTIONS`` order.
+
+    ``mouth_open`` in [0, 1] comes from the face mesh's inner-lip opening (None where it was not measured);
+    ``smiling`` is the emotion model's happy probability.
+    """
 
     time_s: float
     face_id: int
     box: BoundingBox
     detection_score: float
     emotions: tuple[float, ...]
+    mouth_open: float | None = None
 
     def emotion(self, name: str) -> float:
         return self.emotions[EMOTIONS.index(name)]
+
+    @property
+    def smiling(self) -> float:
+        return self.emotions[EMOTIONS.index("happy")]
 
     @property
     def dominant_emotion(self) -> str:
@@ -93,6 +102,7 @@ class EventEvidence:
     face_surprise: float = 0.0
     face_fear: float = 0.0
     face_neutral: float = 0.0
+    face_mouth_open: float | None = None  # mean mouth_open of the face (None: not measured, or no face)
     face_coverage: float = 0.0  # share of the event's analysed frames in which the face was seen
     loudness_dbfs: float = -120.0
     relative_loudness_db: float = 0.0  # against the recording's median active level
@@ -170,6 +180,8 @@ class FaceSummary:
     emotion_breakdown: tuple[float, ...]
     event_count: int
     dominant_laughter_type: LaughterType
+    smiling: float = 0.0  # mean smiling (happy score) over the face's samples
+    mouth_open: float = 0.0  # mean mouth_open over the samples where it was measured
 
 
 @dataclasses.dataclass(frozen=True)

@@ -149,6 +149,7 @@ class BatchedFaceModels:
         *,
         max_frames: int = 16,
         max_crops: int = 64,
+        max_landmark_crops: int = 32,
         max_delay_s: float = 0.01,
         metrics: Metrics | None = None,
     ) -> None:
@@ -174,6 +175,13 @@ class BatchedFaceModels:
             max_delay_s=max_delay_s,
             on_batch=observe("face_emotion"),
         )
+        self.landmarks = MicroBatcher(
+            inner.locate_landmarks,
+            _split_outputs,
+            max_items=max_landmark_crops,
+            max_delay_s=max_delay_s,
+            on_batch=observe("face_landmarks"),
+        )
 
     async def detect(self, images: npt.NDArray[np.uint8]) -> dict[str, npt.NDArray[np.float32]]:
         """Detector outputs for ``images``, computed in a batch shared with other sessions."""
@@ -185,6 +193,12 @@ class BatchedFaceModels:
             return np.zeros((0, 7), dtype=np.float32)
         return await self.emotion.submit(crops)
 
+    async def locate_landmarks(self, crops: npt.NDArray[np.uint8]) -> dict[str, npt.NDArray[np.float32]]:
+        """Face-mesh outputs for ``crops``, computed in a batch shared with other sessions."""
+        if len(crops) == 0:
+            return await self.inner.locate_landmarks(crops)
+        return await self.landmarks.submit(crops)
+
     async def is_ready(self) -> bool:
         """Whether the wrapped models are ready."""
         return await self.inner.is_ready()
@@ -194,6 +208,7 @@ class BatchedFaceModels:
         return self.inner.describe()
 
     async def close(self) -> None:
-        """Stop both batchers."""
+        """Stop the batchers."""
         await self.detector.close()
         await self.emotion.close()
+        await self.landmarks.close()

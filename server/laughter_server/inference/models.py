@@ -10,7 +10,9 @@ import numpy.typing as npt
 
 FACE_DETECTOR = "face_detector"
 FACE_EMOTION = "face_emotion"
+FACE_LANDMARKS = "face_landmarks"
 DETECTOR_OUTPUTS = ("heatmap", "scale", "offset", "landmarks")
+LANDMARK_OUTPUTS = ("landmarks", "face_presence")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,7 +27,7 @@ class ModelDescription:
 
 
 class FaceModels(Protocol):
-    """Batched face detection and facial emotion."""
+    """Batched face detection, facial emotion and face landmarks."""
 
     async def detect(self, images: npt.NDArray[np.uint8]) -> dict[str, npt.NDArray[np.float32]]:
         """Run the detector on letterboxed RGB images (N, H, W, 3); returns the raw output tensors."""
@@ -35,8 +37,13 @@ class FaceModels(Protocol):
         """Emotion probabilities (M, 7) for grayscale face crops (M, 64, 64, 1)."""
         ...
 
+    async def locate_landmarks(self, crops: npt.NDArray[np.uint8]) -> dict[str, npt.NDArray[np.float32]]:
+        """Face-mesh outputs for RGB face crops (M, 192, 192, 3): ``landmarks`` (M, 468, 3) and
+        ``face_presence`` (M, 1)."""
+        ...
+
     async def is_ready(self) -> bool:
-        """True when both models can serve requests now."""
+        """True when every face model can serve requests now."""
         ...
 
     def describe(self) -> list[ModelDescription]:

@@ -19,12 +19,17 @@ from laughter_server.inference.models import (
     DETECTOR_OUTPUTS,
     FACE_DETECTOR,
     FACE_EMOTION,
+    FACE_LANDMARKS,
+    LANDMARK_OUTPUTS,
     ModelDescription,
 )
 
 log = structlog.get_logger(__name__)
 
 MAX_GRPC_MESSAGE_BYTES = 256 * 1024 * 1024
+SERVED_MODELS = (FACE_DETECTOR, FACE_EMOTION, FACE_LANDMARKS)
+DESCRIBED_MODELS = (FACE_DETECTOR, FACE_EMOTION)
+"""The models that summaries and ListModels report (the API's model roles name these two)."""
 
 
 def read_checksums(model_repository: pathlib.Path | None) -> dict[str, str]:
@@ -43,7 +48,7 @@ def read_checksums(model_repository: pathlib.Path | None) -> dict[str, str]:
 
 
 class TritonFaceModels:
-    """Face detection and emotion models served by Triton (local or external)."""
+    """Face detection, emotion and landmark models served by Triton (local or external)."""
 
     def __init__(
         self,
@@ -52,6 +57,7 @@ class TritonFaceModels:
         timeout_s: float = 30.0,
         detector_batch_size: int = 16,
         emotion_batch_size: int = 64,
+        landmark_batch_size: int = 32,
         model_repository: pathlib.Path | None = None,
         backend: str = "triton",
     ) -> None:
@@ -59,6 +65,7 @@ class TritonFaceModels:
         self.timeout_s = timeout_s
         self.detector_batch_size = detector_batch_size
         self.emotion_batch_size = emotion_batch_size
+        self.landmark_batch_size = landmark_batch_size
         self._checksums = read_checksums(model_repository)
         self._backend = backend
         self._versions: dict[str, str] = {}
@@ -82,14 +89,9 @@ class TritonFaceModels:
         await self._client.close()
 
     async def is_ready(self) -> bool:
-        """Both models ready on the server (listeners hear when they are not)."""
+        """Every face model ready on the server (listeners hear when they are not)."""
         try:
-            ready = all(
-                [
-                    await self._client.is_model_ready(n, client_timeout=2.0)
-                    for n in (FACE_DETECTOR, FACE_EMOTION)
-                ]
-            )
+            ready = all([await self._client.is_model_ready(n, client_timeout=2.0) for n in SERVED_MODELS])
         except InferenceServerException:
             ready = False
         if not ready:
@@ -102,7 +104,7 @@ class TritonFaceModels:
 
     async def load_versions(self) -> None:
         """Remember the served version of each model (for summaries); raises if a model is missing."""
-        for name in (FACE_DETECTOR, FACE_EMOTION):
+        for name in SERVED_MODELS:
             try:
                 metadata = await self._client.get_model_metadata(name, client_timeout=5.0)
             except InferenceServerException as exc:
@@ -113,7 +115,7 @@ class TritonFaceModels:
             self._versions[name] = max(versions, key=int) if versions else "1"
 
     def describe(self) -> list[ModelDescription]:
-        """Both face models with their served versions and file checksums."""
+        """The detector and emotion models with their served versions and file checksums."""
         return [
             ModelDescription(
                 name=name,
@@ -122,7 +124,7 @@ class TritonFaceModels:
                 backend=self._backend,
                 sha256=self._checksums.get(name, ""),
             )
-            for name in (FACE_DETECTOR, FACE_EMOTION)
+            for name in DESCRIBED_MODELS
         ]
 
     async def _infer(
@@ -172,3 +174,21 @@ class TritonFaceModels:
             *(self._infer(FACE_EMOTION, "crops", chunk, ("probabilities",)) for chunk in chunks)
         )
         return np.concatenate([p["probabilities"] for p in parts]).astype(np.float32, copy=False)
+
+    async def locate_landmarks(self, crops: npt.NDArray[np.uint8]) -> dict[str, npt.NDArray[np.float32]]:
+        """Face-mesh outputs for (M, 192, 192, 3) uint8 RGB crops; empty in, empty out."""
+        if len(crops) == 0:
+            return {
+                "landmarks": np.zeros((0, 468, 3), dtype=np.float32),
+                "face_presence": np.zeros((0, 1), dtype=np.float32),
+            }
+        chunks = [
+            crops[i : i + self.landmark_batch_size] for i in range(0, len(crops), self.landmark_batch_size)
+        ]
+        parts = await asyncio.gather(
+            *(self._infer(FACE_LANDMARKS, "crops", chunk, LANDMARK_OUTPUTS) for chunk in chunks)
+        )
+        return {
+            name: np.concatenate([p[name] for p in parts]).astype(np.float32, copy=False)
+            for name in LANDMARK_OUTPUTS
+        }

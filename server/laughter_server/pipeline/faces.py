@@ -1,5 +1,5 @@
-"""The face stage shared by whole-file and live analysis: letterbox → detect (Triton) → crop → emotions
-(Triton) → track. Frames of one call must share a size."""
+"""The face stage shared by whole-file and live analysis: letterbox → detect (Triton) → crop → emotions and
+face mesh (Triton, concurrently) → mouth opening → track. Frames of one call must share a size."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import numpy.typing as npt
 
 from laughter_server.fusion.types import BoundingBox, FaceObservation
 from laughter_server.inference.models import FaceModels
-from laughter_server.vision.crops import crop_faces
+from laughter_server.vision.crops import MIRROR_AVERAGE, average_mirrors, crop_faces, with_mirrors
 from laughter_server.vision.detection import DEFAULT_DETECTOR_INPUT_HW, decode_centerface, letterbox
+from laughter_server.vision.landmarks import landmark_crops, mouth_open_scores
 from laughter_server.vision.tracker import FaceTracker
 
 
@@ -39,12 +40,14 @@ class FaceStage:
         detection_threshold: float = 0.5,
         max_faces: int = 8,
         tracker: FaceTracker | None = None,
+        mirror_average: bool = MIRROR_AVERAGE,
     ) -> None:
         self.models = models
         self.detector_input_hw = detector_input_hw
         self.detection_threshold = detection_threshold
         self.max_faces = max_faces
         self.tracker = tracker or FaceTracker()
+        self.mirror_average = mirror_average
         self.frames_analyzed = 0
         self.frames_with_faces = 0
         self.face_detections = 0  # faces summed over frames
@@ -70,7 +73,11 @@ class FaceStage:
         clock.add("face_detection", time.perf_counter() - started)
         started = time.perf_counter()
         crops, index = await asyncio.to_thread(crop_faces, images, boxes)
-        probabilities = await self.models.score_emotions(crops)
+        mesh_crops = await asyncio.to_thread(landmark_crops, images, boxes)
+        probabilities, mesh = await asyncio.gather(
+            self._score_emotions(crops), self.models.locate_landmarks(mesh_crops)
+        )
+        mouth_open = mouth_open_scores(mesh["landmarks"], mesh["face_presence"])
         clock.add("emotion", time.perf_counter() - started)
         height, width = images.shape[1], images.shape[2]
         observations: list[FaceObservation] = []
@@ -99,7 +106,13 @@ class FaceStage:
                         box=BoundingBox(*norm),
                         detection_score=float(box.score),
                         emotions=tuple(float(p) for p in probabilities[flat]),
+                        mouth_open=float(mouth_open[flat]),
                     )
                 )
                 flat += 1
         return observations
+
+    async def _score_emotions(self, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+        if not self.mirror_average or len(crops) == 0:
+            return await self.models.score_emotions(crops)
+        return average_mirrors(await self.models.score_emotions(with_mirrors(crops)))

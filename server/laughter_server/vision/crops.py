@@ -13,8 +13,13 @@ from laughter_server.vision.detection import FaceBox
 EMOTION_INPUT_SIZE_PX = 64
 """The emotion model's crop side in pixels."""
 
-DEFAULT_CROP_MARGIN = 0.2
-"""Extra context on each side, as a fraction of the box's longer side; chosen on the labelled dev images."""
+DEFAULT_CROP_MARGIN = 0.0
+"""Extra context on each side, as a fraction of the box's longer side. The square on the longer side of
+CenterFace's tall box is already about the tight FER-2013 framing the model was trained on; wider crops
+(hair, neck) raised the happy score of talking faces on the dev videos (docs/vision-model.md)."""
+
+MIRROR_AVERAGE = True
+"""Average each face's emotion probabilities over its crop and the crop's mirror image (docs/vision-model.md)."""
 
 
 def square_around(face: FaceBox, margin: float) -> tuple[int, int, int, int]:
@@ -75,3 +80,17 @@ def crop_faces(
             frame_index[position] = index
             position += 1
     return crops, frame_index
+
+
+def with_mirrors(crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """The (M, S, S, C) crops followed by their left-right mirror images: (2M, S, S, C)."""
+    return np.concatenate([crops, crops[:, :, ::-1]])
+
+
+def average_mirrors(probabilities: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Mean of the scores of each crop and its mirror, for (2M, K) scores of ``with_mirrors`` crops."""
+    half = len(probabilities) // 2
+    if len(probabilities) != 2 * half:
+        raise ValueError(f"expected scores for crops and their mirrors, got {len(probabilities)} rows")
+    mean = (probabilities[:half] + probabilities[half:]) / 2.0
+    return np.asarray(mean, dtype=np.float32)

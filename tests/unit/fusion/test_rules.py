@@ -10,6 +10,7 @@ from laughter_server.fusion.rules import (
     DEFAULT_RULES,
     LaughterRules,
     classify_type,
+    face_alone_score,
     face_laugh_score,
     fuse_scores,
     is_face_laughing,
@@ -235,3 +236,45 @@ class TestClassifyType:
         """A face source with zero coverage is classified from audio cues."""
         evidence = face_evidence(BOTH, happy=0.9, coverage=0.0)
         assert classify_type(evidence, 0.5) is LaughterType.SOFT_CHUCKLE
+
+
+class TestMouthGate:
+    """A smile alone is not a laugh: a face by itself needs an open mouth, and a closed one caps the type."""
+
+    def test_face_alone_needs_an_open_mouth(self) -> None:
+        """A full smile scores 0 with a closed mouth, half at half open, in full when open."""
+        assert face_alone_score(0.9, 0.0, 0.0) == 0.0
+        assert face_alone_score(0.9, 0.0, 0.5) == pytest.approx(0.5)
+        assert face_alone_score(0.9, 0.0, 1.0) == pytest.approx(face_laugh_score(0.9, 0.0))
+        assert face_alone_score(0.9, 0.0, None) == pytest.approx(face_laugh_score(0.9, 0.0))
+
+    def test_fusion_uses_the_gated_score_only_without_audio(self) -> None:
+        """Without audio the mouth-gated score decides; with audio the smile still lifts the sound."""
+        assert fuse_scores(None, 1.0, DEFAULT_RULES, 0.0) == 0.0
+        assert fuse_scores(0.45, 1.0, DEFAULT_RULES, 0.0) == pytest.approx(
+            fuse_scores(0.45, 1.0, DEFAULT_RULES)
+        )
+
+    @pytest.mark.parametrize(
+        ("evidence", "duration_s", "expected"),
+        [
+            (face_evidence(happy=0.9), 2.0, LaughterType.POLITE),
+            (face_evidence(happy=0.2), 2.0, LaughterType.MILD_AMUSEMENT),
+            (face_evidence(happy=0.4, surprise=0.4), 1.0, LaughterType.POLITE),
+            (face_evidence(BOTH, happy=0.9, loudness_db=6.0), 2.0, LaughterType.POLITE),
+            (face_evidence(BOTH, happy=0.2), 2.0, LaughterType.MILD_AMUSEMENT),
+            (face_evidence(BOTH, happy=0.9), 0.5, LaughterType.SOFT_CHUCKLE),
+        ],
+        ids=["big smile", "faint smile", "surprised smile", "long loud sound", "faint, long", "short sound"],
+    )
+    def test_closed_mouth_is_never_joyful(
+        self, evidence: EventEvidence, duration_s: float, expected: LaughterType
+    ) -> None:
+        """With a closed mouth: mild amusement, polite, or a chuckle the sound gives; never joyful."""
+        closed = dataclasses.replace(evidence, face_mouth_open=0.1)
+        assert classify_type(closed, duration_s) is expected
+
+    def test_open_mouth_keeps_the_face_rules(self) -> None:
+        """With the mouth open the face's own rules apply (a big smile is joyful)."""
+        evidence = dataclasses.replace(face_evidence(happy=0.9), face_mouth_open=0.9)
+        assert classify_type(evidence, 2.0) is LaughterType.JOYFUL

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -131,6 +132,18 @@ class TestSummarise:
         assert summary.dominant_emotion == "neutral"
         assert sum(summary.emotion_breakdown) == pytest.approx(1.0)
         assert summary.notices == (Notice.SILENT_AUDIO,)
+
+    def test_faces_keep_smiling_and_mouth_open_means(self) -> None:
+        """Each face's summary holds the mean smiling score and the mean of its measured mouth_open."""
+        times = np.arange(0.0, 4.0, 0.2)
+        track = make_track(1, times, lambda t: (0.8, 0.0, 0.0) if t < 2.0 else (0.2, 0.0, 0.0))
+        mouths = [0.9 if t < 2.0 else 0.1 for t in times]
+        faces = [dataclasses.replace(o, mouth_open=m) for o, m in zip(track, mouths, strict=True)]
+        faces[0] = dataclasses.replace(faces[0], mouth_open=None)
+        events, timeline = fuse_events(make_audio(4.0, []), faces, times, 4.0, 0.2)
+        (face,) = summarise(events, faces, timeline, 4.0).faces
+        assert face.smiling == pytest.approx(0.5)
+        assert face.mouth_open == pytest.approx(np.mean(mouths[1:]))
 
 
 class TestPoissonRateInterval:

@@ -2,7 +2,8 @@
 
 A synthetic frame (320x320, the detector's input size, so no letterbox scaling) encodes its faces: the red
 value of the top-left pixel divided by 16 is the number of faces, and face ``k`` is a grey square centred
-at ``face_centre(k)`` whose grey level is its happy probability times 255.
+at ``face_centre(k)`` whose grey level is its happy probability times 255. Every face's mesh has the inner-lip
+opening ratio ``mouth_ratio`` (a laughing 0.3 unless a test sets another).
 """
 
 from __future__ import annotations
@@ -37,9 +38,11 @@ def make_frame(happy: list[float]) -> npt.NDArray[np.uint8]:
 class FakeFaceModels:
     """Finds the faces that ``make_frame`` drew and scores each one happy by its grey level."""
 
-    def __init__(self) -> None:
+    def __init__(self, mouth_ratio: float = 0.3) -> None:
         self.detect_calls = 0
         self.frames_seen = 0
+        self.landmark_calls = 0
+        self.mouth_ratio = mouth_ratio
 
     async def detect(self, images: npt.NDArray[np.uint8]) -> dict[str, npt.NDArray[np.float32]]:
         self.detect_calls += 1
@@ -66,6 +69,15 @@ class FakeFaceModels:
         probabilities[:, 3] = happy
         probabilities[:, 6] = 1.0 - happy
         return probabilities
+
+    async def locate_landmarks(self, crops: npt.NDArray[np.uint8]) -> dict[str, npt.NDArray[np.float32]]:
+        self.landmark_calls += 1
+        meshes = np.zeros((len(crops), 468, 3), np.float32)
+        meshes[:, 78, :2] = (66.0, 130.0)  # mouth corners 60 px apart
+        meshes[:, 308, :2] = (126.0, 130.0)
+        meshes[:, 13, :2] = (96.0, 130.0 - 30.0 * self.mouth_ratio)
+        meshes[:, 14, :2] = (96.0, 130.0 + 30.0 * self.mouth_ratio)
+        return {"landmarks": meshes, "face_presence": np.ones((len(crops), 1), np.float32)}
 
     async def is_ready(self) -> bool:
         return True

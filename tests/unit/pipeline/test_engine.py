@@ -62,10 +62,16 @@ class Run:
     """An engine and what it emitted."""
 
     def __init__(
-        self, audio: AudioStage, *, tracks: Tracks = BOTH_TRACKS, interim: bool, **options: object
+        self,
+        audio: AudioStage,
+        *,
+        tracks: Tracks = BOTH_TRACKS,
+        interim: bool,
+        mouth_ratio: float = 0.3,
+        **options: object,
     ) -> None:
         self.outputs: list[Output] = []
-        self.models = FakeFaceModels()
+        self.models = FakeFaceModels(mouth_ratio=mouth_ratio)
         self.engine = Engine(
             dataclasses.replace(AnalysisOptions(), **options),  # type: ignore[arg-type]
             tracks,
@@ -177,6 +183,19 @@ class TestNotices:
         assert Notice.NO_MODALITY not in result.summary.notices
         assert len(result.events) == len(LAUGHS_S)
         assert {e.evidence.source.value for e in result.events} == {"face"}
+
+    async def test_closed_mouth_smile_alone_is_no_laugh(self, audio: AudioStage) -> None:
+        """Over silence, the same smiling face with its mouth closed makes no event; its summary keeps the
+        smile and the closed mouth."""
+        frames = frames_for(30.0, 5.0, laughing_face)
+        run = Run(audio, interim=False, mouth_ratio=0.02)
+        result = await feed_like_a_file(run, frames, np.zeros(30 * AUDIO_SAMPLE_RATE_HERTZ, np.float32))
+        assert run.models.landmark_calls > 0
+        assert result.events == ()
+        (face,) = result.summary.faces
+        assert face.mouth_open == 0.0
+        assert face.smiling == pytest.approx(face.emotion_breakdown[3])
+        assert face.smiling > 0.1
 
     @pytest.mark.parametrize("feed", [feed_like_a_file, feed_like_a_camera])
     async def test_no_faces_and_silence(self, audio: AudioStage, feed: Callable[..., object]) -> None:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pytest
-from laughter_server.vision.crops import DEFAULT_CROP_MARGIN, EMOTION_INPUT_SIZE_PX, crop_faces, square_around
+from laughter_server.vision.crops import (
+    EMOTION_INPUT_SIZE_PX,
+    average_mirrors,
+    crop_faces,
+    square_around,
+    with_mirrors,
+)
 from laughter_server.vision.detection import FaceBox
 
 
@@ -14,6 +20,9 @@ def make_frame() -> npt.NDArray[np.uint8]:
     frame = np.zeros((120, 160, 3), dtype=np.uint8)
     frame[40:80, 60:100] = 255
     return frame
+
+
+MARGIN = 0.2
 
 
 class TestSquareAround:
@@ -39,15 +48,15 @@ class TestCropFaces:
         assert index.tolist() == [0, 0, 2]
 
     def test_margin_frames_the_box(self) -> None:
-        """With no margin the box fills the crop; with the default margin a dark border surrounds it."""
+        """With no margin the box fills the crop; with a 0.2 margin a dark border surrounds it."""
         frames = make_frame()[None]
         face = FaceBox(60.0, 40.0, 100.0, 80.0, 0.9)
         tight, _ = crop_faces(frames, [[face]], margin=0.0)
-        framed, _ = crop_faces(frames, [[face]], margin=DEFAULT_CROP_MARGIN)
+        framed, _ = crop_faces(frames, [[face]], margin=MARGIN)
         assert tight.min() == 255
         assert framed[0, 0, 0, 0] == 0
         assert framed[0, 32, 32, 0] == 255
-        border_px = round(EMOTION_INPUT_SIZE_PX * DEFAULT_CROP_MARGIN / (1 + 2 * DEFAULT_CROP_MARGIN))
+        border_px = round(EMOTION_INPUT_SIZE_PX * MARGIN / (1 + 2 * MARGIN))
         assert np.all(framed[0, border_px + 1 : -border_px - 1, border_px + 1 : -border_px - 1] == 255)
 
     def test_box_at_frame_edge_is_padded(self) -> None:
@@ -72,3 +81,25 @@ class TestCropFaces:
         """One face list per frame is required."""
         with pytest.raises(ValueError, match="face lists"):
             crop_faces(np.zeros((2, 8, 8, 3), dtype=np.uint8), [[]])
+
+
+class TestMirrors:
+    """with_mirrors() and average_mirrors()."""
+
+    def test_mirror_follows_the_crops(self) -> None:
+        """The second half holds each crop flipped left to right, in the same order."""
+        crops = np.arange(2 * 4 * 4, dtype=np.uint8).reshape(2, 4, 4, 1)
+        both = with_mirrors(crops)
+        assert both.shape == (4, 4, 4, 1)
+        assert np.array_equal(both[:2], crops)
+        assert np.array_equal(both[2:], crops[:, :, ::-1])
+
+    def test_average_pairs_each_crop_with_its_mirror(self) -> None:
+        """Row i of the result is the mean of rows i and M + i."""
+        scores = np.array([[1.0, 0.0], [0.2, 0.8], [0.0, 1.0], [0.4, 0.6]], dtype=np.float32)
+        assert np.allclose(average_mirrors(scores), [[0.5, 0.5], [0.3, 0.7]])
+
+    def test_average_rejects_odd_rows(self) -> None:
+        """An odd number of rows cannot be crops and mirrors."""
+        with pytest.raises(ValueError, match="mirrors"):
+            average_mirrors(np.zeros((3, 7), dtype=np.float32))

@@ -129,6 +129,8 @@ def face_sample_from_proto(message: analysis_pb2.FaceEmotionSample) -> FaceEmoti
         detection_confidence=message.detection_confidence,
         emotions=emotion_scores_from_proto(message.scores),
         dominant_emotion=emotion_from_proto(message.dominant_emotion),
+        smiling=message.smiling,
+        mouth_open=message.mouth_open,
     )
 
 
@@ -220,6 +222,8 @@ def face_summary_from_proto(message: summary_pb2.FaceSummary) -> FaceSummary:
         dominant_emotion=emotion_from_proto(message.dominant_emotion),
         event_count=message.event_count,
         dominant_laughter_type=laughter_type_from_proto(message.dominant_laughter_type),
+        smiling=message.smiling,
+        mouth_open=message.mouth_open,
     )
 
 

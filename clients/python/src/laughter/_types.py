@@ -103,6 +103,10 @@ class FaceEmotionSample(_Value):
     emotions: EmotionScores
     """All seven emotion scores; they sum to 1."""
     dominant_emotion: Emotion | None
+    smiling: float = 0.0
+    """How much the face smiles, in [0, 1] (the emotion model's happy score)."""
+    mouth_open: float = 0.0
+    """How far the mouth is open, in [0, 1], from the inner-lip gap over the mouth width."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -210,6 +214,10 @@ class FaceSummary(_Value):
     dominant_emotion: Emotion | None
     event_count: int
     dominant_laughter_type: LaughterType
+    smiling: float = 0.0
+    """Mean smiling score over the face's samples, in [0, 1]."""
+    mouth_open: float = 0.0
+    """Mean mouth_open score over the face's samples, in [0, 1]."""
 
 
 @dataclasses.dataclass(frozen=True)

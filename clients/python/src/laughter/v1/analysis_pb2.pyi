@@ -98,20 +98,24 @@ class NormalizedBoundingBox(_message.Message):
     def __init__(self, left: _Optional[float] = ..., top: _Optional[float] = ..., right: _Optional[float] = ..., bottom: _Optional[float] = ...) -> None: ...
 
 class FaceEmotionSample(_message.Message):
-    __slots__ = ("offset", "face_id", "box", "detection_confidence", "scores", "dominant_emotion")
+    __slots__ = ("offset", "face_id", "box", "detection_confidence", "scores", "dominant_emotion", "smiling", "mouth_open")
     OFFSET_FIELD_NUMBER: _ClassVar[int]
     FACE_ID_FIELD_NUMBER: _ClassVar[int]
     BOX_FIELD_NUMBER: _ClassVar[int]
     DETECTION_CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
     SCORES_FIELD_NUMBER: _ClassVar[int]
     DOMINANT_EMOTION_FIELD_NUMBER: _ClassVar[int]
+    SMILING_FIELD_NUMBER: _ClassVar[int]
+    MOUTH_OPEN_FIELD_NUMBER: _ClassVar[int]
     offset: _duration_pb2.Duration
     face_id: int
     box: NormalizedBoundingBox
     detection_confidence: float
     scores: _containers.RepeatedCompositeFieldContainer[EmotionScore]
     dominant_emotion: Emotion
-    def __init__(self, offset: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., face_id: _Optional[int] = ..., box: _Optional[_Union[NormalizedBoundingBox, _Mapping]] = ..., detection_confidence: _Optional[float] = ..., scores: _Optional[_Iterable[_Union[EmotionScore, _Mapping]]] = ..., dominant_emotion: _Optional[_Union[Emotion, str]] = ...) -> None: ...
+    smiling: float
+    mouth_open: float
+    def __init__(self, offset: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., face_id: _Optional[int] = ..., box: _Optional[_Union[NormalizedBoundingBox, _Mapping]] = ..., detection_confidence: _Optional[float] = ..., scores: _Optional[_Iterable[_Union[EmotionScore, _Mapping]]] = ..., dominant_emotion: _Optional[_Union[Emotion, str]] = ..., smiling: _Optional[float] = ..., mouth_open: _Optional[float] = ...) -> None: ...
 
 class EventEvidence(_message.Message):
     __slots__ = ("source", "audio_probability", "face_happy", "face_surprise", "face_fear", "face_neutral", "audio_loudness_dbfs", "burst_rate_hertz", "face_coverage", "relative_loudness_db")

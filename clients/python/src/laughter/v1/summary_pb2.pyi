@@ -129,7 +129,7 @@ class LaughterTypeCount(_message.Message):
     def __init__(self, laughter_type: _Optional[_Union[_analysis_pb2.LaughterType, str]] = ..., event_count: _Optional[int] = ..., total_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class FaceSummary(_message.Message):
-    __slots__ = ("face_id", "frames_seen", "first_seen_offset", "last_seen_offset", "emotion_breakdown", "dominant_emotion", "event_count", "dominant_laughter_type")
+    __slots__ = ("face_id", "frames_seen", "first_seen_offset", "last_seen_offset", "emotion_breakdown", "dominant_emotion", "event_count", "dominant_laughter_type", "smiling", "mouth_open")
     FACE_ID_FIELD_NUMBER: _ClassVar[int]
     FRAMES_SEEN_FIELD_NUMBER: _ClassVar[int]
     FIRST_SEEN_OFFSET_FIELD_NUMBER: _ClassVar[int]
@@ -138,6 +138,8 @@ class FaceSummary(_message.Message):
     DOMINANT_EMOTION_FIELD_NUMBER: _ClassVar[int]
     EVENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     DOMINANT_LAUGHTER_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SMILING_FIELD_NUMBER: _ClassVar[int]
+    MOUTH_OPEN_FIELD_NUMBER: _ClassVar[int]
     face_id: int
     frames_seen: int
     first_seen_offset: _duration_pb2.Duration
@@ -146,7 +148,9 @@ class FaceSummary(_message.Message):
     dominant_emotion: _analysis_pb2.Emotion
     event_count: int
     dominant_laughter_type: _analysis_pb2.LaughterType
-    def __init__(self, face_id: _Optional[int] = ..., frames_seen: _Optional[int] = ..., first_seen_offset: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., last_seen_offset: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., emotion_breakdown: _Optional[_Iterable[_Union[_analysis_pb2.EmotionScore, _Mapping]]] = ..., dominant_emotion: _Optional[_Union[_analysis_pb2.Emotion, str]] = ..., event_count: _Optional[int] = ..., dominant_laughter_type: _Optional[_Union[_analysis_pb2.LaughterType, str]] = ...) -> None: ...
+    smiling: float
+    mouth_open: float
+    def __init__(self, face_id: _Optional[int] = ..., frames_seen: _Optional[int] = ..., first_seen_offset: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., last_seen_offset: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., emotion_breakdown: _Optional[_Iterable[_Union[_analysis_pb2.EmotionScore, _Mapping]]] = ..., dominant_emotion: _Optional[_Union[_analysis_pb2.Emotion, str]] = ..., event_count: _Optional[int] = ..., dominant_laughter_type: _Optional[_Union[_analysis_pb2.LaughterType, str]] = ..., smiling: _Optional[float] = ..., mouth_open: _Optional[float] = ...) -> None: ...
 
 class MediaSummary(_message.Message):
     __slots__ = ("media_duration", "has_video", "has_audio", "frames_analyzed", "frames_with_faces", "faces_detected", "analysis_frame_rate_hertz", "container", "video_codec", "audio_codec", "video_width", "video_height", "video_frame_rate_hertz", "audio_sample_rate_hertz", "audio_channel_count")
