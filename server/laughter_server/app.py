@@ -31,6 +31,7 @@ from laughter_server.pipeline.audio_stage import AudioStage
 from laughter_server.pipeline.registry import SessionRegistry
 from laughter_server.pipeline.session import SessionLimits
 from laughter_server.pipeline.whole_file import WholeFileAnalyzer
+from laughter_server.store import ResultsService, open_results
 
 log = structlog.get_logger(__name__)
 
@@ -54,9 +55,12 @@ class Services:
     triton: TritonProcess | None
     registry: SessionRegistry
     live_models: FaceModels
+    results: ResultsService | None = None
 
     async def close(self) -> None:
-        """Close the Triton channel and stop the local Triton."""
+        """Write what the results store has queued, close the Triton channel and stop the local Triton."""
+        if self.results is not None:
+            await self.results.close(self.settings.shutdown_grace_s)
         if isinstance(self.live_models, BatchedFaceModels):
             await self.live_models.close()
         await self.face_models.close()
@@ -130,7 +134,8 @@ async def build_services(settings: Settings, metrics: Metrics | None = None) -> 
         metrics=metrics,
     )
     await warm_up
-    return Services(settings, face_models, audio, analyzer, metrics, triton, registry, live_models)
+    results = await open_results(settings)
+    return Services(settings, face_models, audio, analyzer, metrics, triton, registry, live_models, results)
 
 
 @dataclasses.dataclass
@@ -248,7 +253,13 @@ async def start_server(services: Services, listen: str | None = None) -> Running
         interceptors=[TokenAuthInterceptor(tokens)] if tokens else None,
     )
     servicer = LaughterServicer(
-        settings, services.analyzer, services.face_models, services.audio, services.metrics, services.registry
+        settings,
+        services.analyzer,
+        services.face_models,
+        services.audio,
+        services.metrics,
+        services.registry,
+        services.results,
     )
     laughter_service_pb2_grpc.add_LaughterAnalysisServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
     health_servicer = health.aio.HealthServicer()

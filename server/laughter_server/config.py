@@ -147,6 +147,23 @@ class Settings:
         default="auto", metadata={"help": "auto (console on a terminal, else json), json or console"}
     )
     log_level: str = dataclasses.field(default="info", metadata={"help": "debug, info, warning or error"})
+    data_dir: str = dataclasses.field(
+        default="data",
+        metadata={"help": "folder of the SQLite results store and of writes kept over a shutdown"},
+    )
+    database_url: str = dataclasses.field(
+        default="",
+        metadata={
+            "help": "results store: postgresql://user:password@host:port/db (prefer LAUGHTER_DATABASE_URL: "
+            "a flag shows in the process list); empty uses SQLite under --data-dir"
+        },
+    )
+    retention_days: float = dataclasses.field(
+        default=0.0, metadata={"help": "stored results older than this are deleted; 0 keeps them"}
+    )
+    store_queue_size: int = dataclasses.field(
+        default=10_000, metadata={"help": "results waiting to be written when the store is slow or down"}
+    )
     shutdown_grace_s: float = dataclasses.field(
         default=10.0, metadata={"help": "seconds open calls get to finish on SIGTERM"}
     )
@@ -171,6 +188,7 @@ class Settings:
             "max_chunk_bytes",
             "max_upload_bytes",
             "session_max_timestamp_jump_s",
+            "store_queue_size",
         )
         for name in positive:
             if not getattr(self, name) > 0:  # also rejects NaN
@@ -206,6 +224,17 @@ class Settings:
                 "tls_client_ca_file", "client certificates need TLS: set --tls-cert-file too"
             )
         load_tokens(self.auth_token, self.auth_token_file, self.auth_tenants_file)
+        if not 0 <= self.retention_days <= 36_500:
+            raise InvalidOptionError(
+                "retention_days", "retention_days must be in [0, 36500] (0 keeps results)"
+            )
+        if self.database_url and not self.database_url.startswith(
+            ("postgresql://", "postgres://", "sqlite:")
+        ):
+            raise InvalidOptionError(
+                "database_url",
+                "database_url must start with postgresql:// (or sqlite:), or be empty for SQLite",
+            )
         if ":" not in self.listen:
             raise InvalidOptionError("listen", "listen must be host:port, e.g. 127.0.0.1:50051")
         return self
@@ -215,6 +244,8 @@ class Settings:
         values = dataclasses.asdict(self)
         if values["auth_token"]:
             values["auth_token"] = "***"
+        if values["database_url"]:
+            values["database_url"] = "***"
         return values
 
 

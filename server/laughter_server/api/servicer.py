@@ -12,19 +12,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
 import math
 import pathlib
 import time
 import uuid
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import grpc
 import structlog
-from laughter.v1 import analysis_pb2, laughter_service_pb2, laughter_service_pb2_grpc, media_pb2, session_pb2
+from laughter.v1 import (
+    analysis_pb2,
+    laughter_service_pb2,
+    laughter_service_pb2_grpc,
+    media_pb2,
+    results_pb2,
+    session_pb2,
+    summary_pb2,
+)
 
 from laughter_server.api import convert, session_convert
 from laughter_server.api.admission import Admission
+from laughter_server.api.results_rpc import MAX_SESSION_EVENTS, ResultsRpcs, caller, stamp
 from laughter_server.api.status import translate_errors
 from laughter_server.api.uploads import reassemble
 from laughter_server.config import Settings
@@ -37,6 +48,8 @@ from laughter_server.errors import (
     SessionConfigError,
     SessionExistsError,
 )
+from laughter_server.fusion.fuser import EventUpdate
+from laughter_server.fusion.types import EventPhase, LaughterEvent
 from laughter_server.inference.models import FaceModels
 from laughter_server.observability.metrics import Metrics
 from laughter_server.observability.recording import record_result
@@ -48,6 +61,7 @@ from laughter_server.pipeline.result import AnalysisResult
 from laughter_server.pipeline.session import LiveSession, SummaryUpdate, WarningUpdate
 from laughter_server.pipeline.vocabulary import ErrorReason
 from laughter_server.pipeline.whole_file import WholeFileAnalyzer
+from laughter_server.store import ResultsService, cache_key
 
 log = structlog.get_logger(__name__)
 
@@ -67,7 +81,7 @@ def _offset_s(value: Any) -> float:
     return seconds + nanos / 1e9
 
 
-class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer):
+class LaughterServicer(ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisServiceServicer):
     """Serves every laughter.v1 RPC."""
 
     def __init__(
@@ -78,8 +92,11 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
         audio: AudioStage,
         metrics: Metrics,
         registry: SessionRegistry,
+        results: ResultsService | None = None,
     ) -> None:
         self.settings = settings
+        self.results = results
+        self._session_results: weakref.WeakKeyDictionary[LiveSession, str] = weakref.WeakKeyDictionary()
         self.registry = registry
         self.analyzer = analyzer
         self.face_models = face_models
@@ -118,9 +135,19 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
         return dataclasses.replace(options, rules=rules)
 
     # whole files -------------------------------------------------------------------------------------
-    async def _analyze(
-        self, content: bytes, options_message: analysis_pb2.AnalysisOptions, context: Context
-    ) -> AnalysisResult:
+    async def _whole_file(
+        self,
+        content: bytes,
+        options_message: analysis_pb2.AnalysisOptions,
+        context: Context,
+        *,
+        request_id: str,
+        client_id: str,
+        fresh: bool,
+    ) -> summary_pb2.AnalysisResult:
+        """The result message: from the store when these bytes, options and models were analysed before
+        (unless ``fresh``), else analysed now and queued for storing."""
+        owner = caller(client_id)
         options = self._limited(
             convert.options_from_proto(
                 options_message,
@@ -128,6 +155,34 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
                 max_frame_rate_hertz=self.settings.max_frame_rate_hertz,
             )
         )
+        key = None
+        if self.results is not None and not options.include_face_samples:  # face samples are not stored
+            digest = await asyncio.to_thread(lambda: hashlib.sha256(content).hexdigest())
+            models = [
+                (m.name, m.version, m.sha256) for m in (*self.face_models.describe(), self.audio.describe())
+            ]
+            key = cache_key(
+                digest, convert.options_to_proto(options).SerializeToString(deterministic=True), models
+            )
+            if not fresh and (hit := await self.results.cached(owner, key)) is not None:
+                self.metrics.results_cached.inc()
+                message = hit.result
+                message.request_id = request_id
+                message.cached = True
+                return message
+        result = await self._analyze(content, options, context)
+        message = convert.result_to_proto(result, request_id)
+        stamp(
+            self.results,
+            message,
+            owner=owner,
+            client_id=client_id,
+            kind=results_pb2.RESULT_KIND_WHOLE_FILE,
+            cache_key=key,
+        )
+        return message
+
+    async def _analyze(self, content: bytes, options: AnalysisOptions, context: Context) -> AnalysisResult:
         if options.use_video and not await self.face_models.is_ready():
             raise ModelUnavailableError(
                 "the face models are not ready (inference server down or starting); retry shortly, "
@@ -159,10 +214,15 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
                     f"{self.settings.max_message_bytes / 1e6:.1f} MB for one message; send it in pieces with "
                     "AnalyzeMediaUpload, or raise --max-message-bytes on the server"
                 )
-            result = await self._analyze(request.content, request.options, context)
-            return laughter_service_pb2.AnalyzeMediaResponse(
-                result=convert.result_to_proto(result, request_id)
+            message = await self._whole_file(
+                request.content,
+                request.options,
+                context,
+                request_id=request_id,
+                client_id=request.client_id,
+                fresh=request.fresh,
             )
+            return laughter_service_pb2.AnalyzeMediaResponse(result=message)
         raise AssertionError("unreachable: translate_errors aborts the call")
 
     async def AnalyzeMediaUpload(
@@ -174,10 +234,15 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
         async with self._rpc("AnalyzeMediaUpload", context) as request_id:
             self.admission.refuse_when_draining()
             header, content = await reassemble(request_iterator, self.settings.max_upload_bytes)
-            result = await self._analyze(content, header.options, context)
-            return laughter_service_pb2.AnalyzeMediaUploadResponse(
-                result=convert.result_to_proto(result, request_id)
+            message = await self._whole_file(
+                content,
+                header.options,
+                context,
+                request_id=request_id,
+                client_id=header.client_id,
+                fresh=header.fresh,
             )
+            return laughter_service_pb2.AnalyzeMediaUploadResponse(result=message)
         raise AssertionError("unreachable: translate_errors aborts the call")
 
     # models ------------------------------------------------------------------------------------------
@@ -211,6 +276,28 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
         raise AssertionError("unreachable: translate_errors aborts the call")
 
     # live sessions -----------------------------------------------------------------------------------
+    def _stamp_session(
+        self, session: LiveSession, final: AnalysisResult, kept: Sequence[LaughterEvent], summary: Any
+    ) -> None:
+        """Give a session's summary its result id, storing the session once (with its events)."""
+        if self.results is None:
+            return
+        if (result_id := self._session_results.get(session)) is not None:
+            summary.result_id = result_id
+            return
+        message = summary_pb2.AnalysisResult(
+            events=[convert.event_to_proto(e) for e in (final.events or kept)], summary=summary
+        )
+        stamp(
+            self.results,
+            message,
+            owner=caller(session.spec.client_id),
+            client_id=session.spec.client_id,
+            kind=results_pb2.RESULT_KIND_SESSION,
+        )
+        self._session_results[session] = message.summary.result_id
+        summary.CopyFrom(message.summary)
+
     def _open(self, config: session_pb2.SessionConfig, *, keep_events: bool) -> LiveSession:
         spec = session_convert.spec_from_proto(
             config,
@@ -289,11 +376,16 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
             reader = asyncio.create_task(self._read_chunks(request_iterator, session))
             timer = self._deadline_timer(session, context)
             finished = False
+            ended: list[LaughterEvent] = []  # for the store: a streamed session keeps no events itself
             try:
                 async for update in session.updates():
-                    yield laughter_service_pb2.StreamingAnalyzeResponse(
-                        update=session_convert.update_to_proto(update)
-                    )
+                    message = session_convert.update_to_proto(update)
+                    if isinstance(update, EventUpdate) and update.phase is EventPhase.ENDED:
+                        if len(ended) < MAX_SESSION_EVENTS:
+                            ended.append(update.event)
+                    elif isinstance(update, SummaryUpdate):
+                        self._stamp_session(session, update.result, ended, message.summary)
+                    yield laughter_service_pb2.StreamingAnalyzeResponse(update=message)
                     finished = isinstance(update, SummaryUpdate)
             finally:
                 if timer is not None:
@@ -349,9 +441,10 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
             finished = False
             try:
                 async for update in session.updates():
-                    yield laughter_service_pb2.WatchSessionResponse(
-                        update=session_convert.update_to_proto(update)
-                    )
+                    message = session_convert.update_to_proto(update)
+                    if isinstance(update, SummaryUpdate):
+                        self._stamp_session(session, update.result, (), message.summary)
+                    yield laughter_service_pb2.WatchSessionResponse(update=message)
                     finished = isinstance(update, SummaryUpdate)
             finally:
                 session.watched = False
@@ -378,8 +471,9 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
                 ) from None
             if not session.watched:
                 await self.registry.retire(session, cancel=False)
+            summary = convert.full_summary_to_proto(final.result)
+            self._stamp_session(session, final.result, (), summary)
             return laughter_service_pb2.EndSessionResponse(
-                summary=convert.full_summary_to_proto(final.result),
-                events=[convert.event_to_proto(e) for e in final.result.events],
+                summary=summary, events=[convert.event_to_proto(e) for e in final.result.events]
             )
         raise AssertionError("unreachable: translate_errors aborts the call")

@@ -26,6 +26,7 @@ class Metrics:
     frames_dropped: Counter
     active_sessions: Gauge
     analyses_in_flight: Gauge
+    results_cached: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry | None = None) -> Metrics:
@@ -65,5 +66,10 @@ class Metrics:
             active_sessions=Gauge("laughter_active_sessions", "Open live sessions", registry=reg),
             analyses_in_flight=Gauge(
                 "laughter_analyses_in_flight", "Whole-file analyses running", registry=reg
+            ),
+            results_cached=Counter(
+                "laughter_results_cached_total",
+                "Whole-file analyses answered from the results store",
+                registry=reg,
             ),
         )
