@@ -164,7 +164,10 @@ class LaughterServicer(ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisSe
             key = cache_key(
                 digest, convert.options_to_proto(options).SerializeToString(deterministic=True), models
             )
-            if not fresh and (hit := await self.results.cached(owner, key)) is not None:
+            hit = await self.results.cached(
+                owner, key
+            )  # also when fresh: a failed lookup tells the store is down
+            if hit is not None and not fresh:
                 self.metrics.results_cached.inc()
                 message = hit.result
                 message.request_id = request_id

@@ -70,15 +70,30 @@ class ResultStore:
     # writes ------------------------------------------------------------------------------------------
     def insert(self, records: Sequence[Record]) -> None:
         """Store ``records`` in one transaction; a result already stored (a retried write) is replaced."""
-        result_rows, event_rows, stage_rows = [], [], []
+        result_rows: list[dict[str, Any]] = []
+        event_rows: list[dict[str, Any]] = []
+        stage_rows: list[dict[str, Any]] = []
         for record in records:
             result_row, events, stages = rows(record)
             result_rows.append(result_row)
             event_rows.extend(events)
             stage_rows.extend(stages)
-        ids = [r["result_id"] for r in result_rows]
+        try:
+            self._insert(result_rows, event_rows, stage_rows, replace=False)
+        except sa.exc.IntegrityError:  # some were written before (a write retried after a cut-off)
+            self._insert(result_rows, event_rows, stage_rows, replace=True)
+
+    def _insert(
+        self,
+        result_rows: list[dict[str, Any]],
+        event_rows: list[dict[str, Any]],
+        stage_rows: list[dict[str, Any]],
+        *,
+        replace: bool,
+    ) -> None:
         with self.engine.begin() as connection:
-            self._delete_ids(connection, ids)
+            if replace:
+                self._delete_ids(connection, [r["result_id"] for r in result_rows])
             connection.execute(schema.results.insert(), result_rows)
             if event_rows:
                 connection.execute(schema.events.insert(), event_rows)
@@ -98,7 +113,7 @@ class ResultStore:
             ).rowcount
         return deleted
 
-    def delete(self, owner: str, ids: Sequence[str], *, everything: bool = False) -> int:
+    def delete(self, owner: str, ids: Sequence[str], everything: bool = False) -> int:
         """Delete the owner's results among ``ids`` (or all of them); others' ids are ignored."""
         query = sa.select(schema.results.c.result_id).where(schema.results.c.owner == owner)
         if not everything:
