@@ -28,6 +28,7 @@ from laughter_server.inference.triton import TritonFaceModels
 from laughter_server.media.decode import MediaLimits
 from laughter_server.observability.metrics import Metrics
 from laughter_server.pipeline.audio_stage import AudioStage
+from laughter_server.pipeline.model_split import AudioSplit
 from laughter_server.pipeline.registry import SessionRegistry
 from laughter_server.pipeline.session import SessionLimits
 from laughter_server.pipeline.whole_file import WholeFileAnalyzer
@@ -56,6 +57,7 @@ class Services:
     registry: SessionRegistry
     live_models: FaceModels
     results: ResultsService | None = None
+    audio_split: AudioSplit | None = None
 
     async def close(self) -> None:
         """Write what the results store has queued, close the Triton channel and stop the local Triton."""
@@ -135,7 +137,13 @@ async def build_services(settings: Settings, metrics: Metrics | None = None) -> 
     )
     await warm_up
     results = await open_results(settings)
-    return Services(settings, face_models, audio, analyzer, metrics, triton, registry, live_models, results)
+    split = None
+    if settings.audio_model_split:
+        models_dir = pathlib.Path(settings.audio_model).parent
+        split = await asyncio.to_thread(AudioSplit.load, models_dir, settings.audio_model_split)
+    return Services(
+        settings, face_models, audio, analyzer, metrics, triton, registry, live_models, results, split
+    )
 
 
 @dataclasses.dataclass
@@ -260,6 +268,7 @@ async def start_server(services: Services, listen: str | None = None) -> Running
         services.metrics,
         services.registry,
         services.results,
+        services.audio_split,
     )
     laughter_service_pb2_grpc.add_LaughterAnalysisServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
     health_servicer = health.aio.HealthServicer()

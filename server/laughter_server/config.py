@@ -14,6 +14,7 @@ from typing import Any
 
 from laughter_server.api.tokens import load_tokens
 from laughter_server.errors import InvalidOptionError
+from laughter_server.pipeline.model_split import parse_split
 
 ENV_PREFIX = "LAUGHTER_"
 PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
@@ -147,6 +148,13 @@ class Settings:
         default="auto", metadata={"help": "auto (console on a terminal, else json), json or console"}
     )
     log_level: str = dataclasses.field(default="info", metadata={"help": "debug, info, warning or error"})
+    audio_model_split: str = dataclasses.field(
+        default="",
+        metadata={
+            "help": "A/B test of audio model versions, e.g. 1.4.0=90,1.1.0=10 (shipped versions next to "
+            "--audio-model; percents sum to 100): each analysis or session gets one by a stable hash of its id"
+        },
+    )
     data_dir: str = dataclasses.field(
         default="data",
         metadata={"help": "folder of the SQLite results store and of writes kept over a shutdown"},
@@ -224,6 +232,8 @@ class Settings:
                 "tls_client_ca_file", "client certificates need TLS: set --tls-cert-file too"
             )
         load_tokens(self.auth_token, self.auth_token_file, self.auth_tenants_file)
+        if self.audio_model_split:
+            parse_split(self.audio_model_split)
         if not 0 <= self.retention_days <= 36_500:
             raise InvalidOptionError(
                 "retention_days", "retention_days must be in [0, 36500] (0 keeps results)"

@@ -259,3 +259,79 @@ class TestStoreDown:
             assert wait_stored(stub, kept.summary.result_id, "dave").result_id == kept.summary.result_id
         finally:
             again.stop()
+
+
+class TestAudioModelSplit:
+    """--audio-model-split assigns each analysis a version by its id; analytics compare them."""
+
+    def test_split(self, triton) -> None:  # type: ignore[no-untyped-def]
+        """Each result's audio version is the one its id hashes to; GetAnalytics lists both side by side."""
+        from laughter_server.pipeline.model_split import bucket_of
+
+        settings = make_settings(triton_url=triton.grpc_url, audio_model_split="1.4.0=50,1.1.0=50")
+        server = ServerThread(settings).start()
+        try:
+            wait_serving(server.address)
+            split_stub = Stub(grpc.insecure_channel(server.address))
+            seen = set()
+            for _ in range(6):
+                result = analyze(split_stub, "erin", fresh=True, options=AUDIO_ONLY)
+                version = [m.version for m in result.summary.models if m.name == "laughter-audio"]
+                expected = "1.4.0" if bucket_of(result.summary.result_id) < 50 else "1.1.0"
+                assert version == [expected]
+                assert (
+                    wait_stored(split_stub, result.summary.result_id, "erin").audio_model_version == expected
+                )
+                seen.add(expected)
+            reply = split_stub.GetAnalytics(results_pb2.GetAnalyticsRequest(client_id="erin"), timeout=30)
+            assert sorted(v.audio_model_version for v in reply.model_versions) == sorted(seen)
+            assert sum(v.result_count for v in reply.model_versions) == 6
+        finally:
+            server.stop()
+
+
+class TestSdk:
+    """The SDK reads, lists, aggregates and deletes stored results."""
+
+    def test_sdk_round_trip(self, own_server: ServerThread, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        """analyze_file's result_id reads back; analytics count it; the CLI lists, shows and plots it;
+        delete_results removes it."""
+        import io
+
+        import laughter
+        from laughter._cli import main
+
+        with laughter.LaughterClient(own_server.address) as client:
+            result = client.analyze_file(SAMPLE, options=laughter.AnalysisOptions(disable_video=True))
+            assert result.result_id
+            end = time.monotonic() + STORE_WAIT_S
+            while True:
+                try:
+                    stored = client.get_result(result.result_id)
+                    break
+                except laughter.LaughterError:
+                    if time.monotonic() > end:
+                        raise
+                    time.sleep(0.05)
+            assert stored.kind == "whole_file"
+            assert stored.result.events == result.events
+            assert result.result_id in [r.result_id for r in client.list_results().results]
+            figures = client.analytics()
+            assert figures.result_count >= 1
+            assert sum(v.result_count for v in figures.model_versions) == figures.result_count
+            address = ["--address", own_server.address, "--plain"]
+            for argv, expected in (
+                (["results", "list", *address], result.result_id),
+                (["results", "show", result.result_id, *address], "Laughter events"),
+                (
+                    ["stats", "--since", "1h", "--plot", str(tmp_path / "stats.png"), *address],
+                    "Audio model versions",
+                ),
+            ):
+                out = io.StringIO()
+                assert main(argv, stdout=out) == 0, argv
+                assert expected in out.getvalue()
+            assert (tmp_path / "stats.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            assert client.delete_results([result.result_id]) == 1
+            with pytest.raises(laughter.LaughterError):
+                client.get_result(result.result_id)

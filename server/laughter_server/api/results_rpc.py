@@ -31,6 +31,7 @@ def stamp(
     results: ResultsService | None,
     message: summary_pb2.AnalysisResult,
     *,
+    result_id: str = "",
     owner: str,
     client_id: str,
     kind: int,
@@ -40,7 +41,7 @@ def stamp(
     """Give ``message`` a result id and queue it for storing; a notice on it when that cannot be done now."""
     if results is None:
         return
-    message.summary.result_id = new_result_id()
+    message.summary.result_id = result_id or new_result_id()
     stored = results_pb2.StoredResult(
         result_id=message.summary.result_id,
         client_id=client_id,

@@ -54,6 +54,7 @@ from laughter_server.inference.models import FaceModels
 from laughter_server.observability.metrics import Metrics
 from laughter_server.observability.recording import record_result
 from laughter_server.pipeline.audio_stage import AudioStage
+from laughter_server.pipeline.model_split import AudioSplit
 from laughter_server.pipeline.model_versions import resolve_version
 from laughter_server.pipeline.options import AnalysisOptions
 from laughter_server.pipeline.registry import SessionRegistry
@@ -61,7 +62,7 @@ from laughter_server.pipeline.result import AnalysisResult
 from laughter_server.pipeline.session import LiveSession, SummaryUpdate, WarningUpdate
 from laughter_server.pipeline.vocabulary import ErrorReason
 from laughter_server.pipeline.whole_file import WholeFileAnalyzer
-from laughter_server.store import ResultsService, cache_key
+from laughter_server.store import ResultsService, cache_key, new_result_id
 
 log = structlog.get_logger(__name__)
 
@@ -93,9 +94,11 @@ class LaughterServicer(ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisSe
         metrics: Metrics,
         registry: SessionRegistry,
         results: ResultsService | None = None,
+        audio_split: AudioSplit | None = None,
     ) -> None:
         self.settings = settings
         self.results = results
+        self.audio_split = audio_split
         self._session_results: weakref.WeakKeyDictionary[LiveSession, str] = weakref.WeakKeyDictionary()
         self.registry = registry
         self.analyzer = analyzer
@@ -156,28 +159,28 @@ class LaughterServicer(ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisSe
             )
         )
         key = None
+        result_id = new_result_id()
+        audio = self._audio_for(result_id)
         if self.results is not None and not options.include_face_samples:  # face samples are not stored
             digest = await asyncio.to_thread(lambda: hashlib.sha256(content).hexdigest())
-            models = [
-                (m.name, m.version, m.sha256) for m in (*self.face_models.describe(), self.audio.describe())
-            ]
+            models = [(m.name, m.version, m.sha256) for m in (*self.face_models.describe(), audio.describe())]
             key = cache_key(
                 digest, convert.options_to_proto(options).SerializeToString(deterministic=True), models
             )
-            hit = await self.results.cached(
-                owner, key
-            )  # also when fresh: a failed lookup tells the store is down
+            # looked up also when fresh: a failed lookup tells that the store is down
+            hit = await self.results.cached(owner, key)
             if hit is not None and not fresh:
                 self.metrics.results_cached.inc()
                 message = hit.result
                 message.request_id = request_id
                 message.cached = True
                 return message
-        result = await self._analyze(content, options, context)
+        result = await self._analyze(content, options, context, audio)
         message = convert.result_to_proto(result, request_id)
         stamp(
             self.results,
             message,
+            result_id=result_id,
             owner=owner,
             client_id=client_id,
             kind=results_pb2.RESULT_KIND_WHOLE_FILE,
@@ -185,7 +188,13 @@ class LaughterServicer(ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisSe
         )
         return message
 
-    async def _analyze(self, content: bytes, options: AnalysisOptions, context: Context) -> AnalysisResult:
+    def _audio_for(self, assignment_id: str) -> AudioStage:
+        """The audio model of an analysis or session: by the A/B split when one is set."""
+        return self.audio if self.audio_split is None else self.audio_split.pick(assignment_id)
+
+    async def _analyze(
+        self, content: bytes, options: AnalysisOptions, context: Context, audio: AudioStage
+    ) -> AnalysisResult:
         if options.use_video and not await self.face_models.is_ready():
             raise ModelUnavailableError(
                 "the face models are not ready (inference server down or starting); retry shortly, "
@@ -196,7 +205,7 @@ class LaughterServicer(ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisSe
         async with self.admission.slot():
             try:
                 async with asyncio.timeout(budget_s):
-                    result = await self.analyzer.analyze(content, options)
+                    result = await self.analyzer.analyze(content, options, audio)
             except TimeoutError:
                 raise AnalysisTimeoutError(
                     f"the analysis did not finish within the call's deadline ({remaining:.1f} s); allow "
@@ -308,7 +317,12 @@ class LaughterServicer(ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisSe
             max_frame_rate_hertz=self.settings.max_frame_rate_hertz,
             keep_events=keep_events,
         )
-        return self.registry.open(dataclasses.replace(spec, options=self._limited(spec.options)))
+        spec = dataclasses.replace(spec, options=self._limited(spec.options))
+        if self.audio_split is None:
+            return self.registry.open(spec)
+        if not spec.session_id:  # the split assigns by the session's id: choose it here
+            spec = dataclasses.replace(spec, session_id=uuid.uuid4().hex)
+        return self.registry.open(spec, self.audio_split.pick(spec.session_id))
 
     @staticmethod
     async def _push(session: LiveSession, chunk: media_pb2.MediaChunk) -> None:
