@@ -29,7 +29,7 @@ results = sa.Table(
     ),
     sa.Column("payload", sa.LargeBinary, nullable=False),
     sa.Index("ix_results_owner_created", "owner", "created_ms"),
-    sa.Index("ix_results_owner_cache", "owner", "cache_key"),
+    sa.Index("ix_results_owner_cache_created", "owner", "cache_key", "created_ms"),
     sa.Index("ix_results_created", "created_ms"),
 )
 
