@@ -28,7 +28,8 @@ from laughter_server.inference.triton import TritonFaceModels
 from laughter_server.media.decode import MediaLimits
 from laughter_server.observability.metrics import Metrics
 from laughter_server.pipeline.audio_stage import AudioStage
-from laughter_server.pipeline.model_split import AudioSplit
+from laughter_server.pipeline.model_split import AUDIO_MODEL_NAME, AudioSplit
+from laughter_server.pipeline.model_versions import resolve_version
 from laughter_server.pipeline.registry import SessionRegistry
 from laughter_server.pipeline.session import SessionLimits
 from laughter_server.pipeline.whole_file import WholeFileAnalyzer
@@ -58,6 +59,7 @@ class Services:
     live_models: FaceModels
     results: ResultsService | None = None
     audio_split: AudioSplit | None = None
+    audio_shadow: AudioStage | None = None
 
     async def close(self) -> None:
         """Write what the results store has queued, close the Triton channel and stop the local Triton."""
@@ -141,8 +143,13 @@ async def build_services(settings: Settings, metrics: Metrics | None = None) -> 
     if settings.audio_model_split:
         models_dir = pathlib.Path(settings.audio_model).parent
         split = await asyncio.to_thread(AudioSplit.load, models_dir, settings.audio_model_split)
+    shadow = None
+    if settings.audio_model_shadow:
+        models_dir = pathlib.Path(settings.audio_model).parent
+        path = resolve_version(models_dir, AUDIO_MODEL_NAME, settings.audio_model_shadow)
+        shadow = await asyncio.to_thread(AudioStage.load, path)
     return Services(
-        settings, face_models, audio, analyzer, metrics, triton, registry, live_models, results, split
+        settings, face_models, audio, analyzer, metrics, triton, registry, live_models, results, split, shadow
     )
 
 
@@ -269,6 +276,7 @@ async def start_server(services: Services, listen: str | None = None) -> Running
         services.registry,
         services.results,
         services.audio_split,
+        services.audio_shadow,
     )
     laughter_service_pb2_grpc.add_LaughterAnalysisServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
     health_servicer = health.aio.HealthServicer()

@@ -155,6 +155,13 @@ class Settings:
             "--audio-model; percents sum to 100): each analysis or session gets one by a stable hash of its id"
         },
     )
+    audio_model_shadow: str = dataclasses.field(
+        default="",
+        metadata={
+            "help": "shadow mode: a candidate audio model version (e.g. 1.1.0) also scores each whole file's "
+            "audio in the background, one file at a time, stored as a shadow result; the reply is unaffected"
+        },
+    )
     data_dir: str = dataclasses.field(
         default="data",
         metadata={"help": "folder of the SQLite results store and of writes kept over a shutdown"},

@@ -335,3 +335,31 @@ class TestSdk:
             assert client.delete_results([result.result_id]) == 1
             with pytest.raises(laughter.LaughterError):
                 client.get_result(result.result_id)
+
+
+class TestShadow:
+    """--audio-model-shadow scores the audio with a candidate too, stored apart, the reply untouched."""
+
+    def test_shadow(self, triton) -> None:  # type: ignore[no-untyped-def]
+        """The reply uses the main model; a shadow result of the candidate names it and is listed only on
+        request."""
+        server = ServerThread(make_settings(triton_url=triton.grpc_url, audio_model_shadow="1.1.0")).start()
+        try:
+            wait_serving(server.address)
+            shadow_stub = Stub(grpc.insecure_channel(server.address))
+            result = analyze(shadow_stub, "frank", options=AUDIO_ONLY)
+            assert [m.version for m in result.summary.models if m.name == "laughter-audio"] == ["1.4.0"]
+            shadows = results_pb2.ResultFilter(kind=results_pb2.RESULT_KIND_SHADOW)
+            end = time.monotonic() + STORE_WAIT_S
+            found: list[results_pb2.StoredResult] = []
+            while not found and time.monotonic() < end:
+                request = results_pb2.ListResultsRequest(client_id="frank", filter=shadows)
+                found = list(shadow_stub.ListResults(request, timeout=10).results)
+                time.sleep(0.05)
+            assert len(found) == 1
+            assert found[0].shadow_of == result.summary.result_id
+            assert found[0].audio_model_version == "1.1.0"
+            listed = shadow_stub.ListResults(results_pb2.ListResultsRequest(client_id="frank"), timeout=10)
+            assert [r.result_id for r in listed.results] == [result.summary.result_id]
+        finally:
+            server.stop()

@@ -204,6 +204,14 @@ class TestListing:
         page, _ = store.list(A, where, 50, "")
         assert [r.result_id for r in page] == expected
 
+    def test_shadow_only_on_request(self, store: ResultStore) -> None:
+        """Shadow results are left out unless the filter asks for them."""
+        store.insert([*KNOWN, make("s1", at="13:00", kind=results_pb2.RESULT_KIND_SHADOW)])
+        page, _ = store.list(A, analytics.filters(A, results_pb2.ResultFilter())[1:], 50, "")
+        assert "s1" not in [r.result_id for r in page]
+        assert aggregate(store).result_count == 4
+        assert aggregate(store, kind=results_pb2.RESULT_KIND_SHADOW).result_count == 1
+
     def test_time_range(self, store: ResultStore) -> None:
         """start_time is inclusive, end_time exclusive."""
         store.insert(KNOWN)

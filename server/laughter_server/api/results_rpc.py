@@ -37,6 +37,7 @@ def stamp(
     kind: int,
     cache_key: str | None = None,
     event_count: int | None = None,
+    shadow_of: str = "",
 ) -> None:
     """Give ``message`` a result id and queue it for storing; a notice on it when that cannot be done now."""
     if results is None:
@@ -53,6 +54,7 @@ def stamp(
     total = message.summary.durations.event_count if event_count is None else event_count
     stored.event_count = total
     stored.events_complete = len(message.events) >= total
+    stored.shadow_of = shadow_of
     notice = results.submit(owner, cache_key, stored)
     if notice is not None:
         message.summary.notices.append(notice)

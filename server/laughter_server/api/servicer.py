@@ -95,10 +95,13 @@ class LaughterServicer(ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisSe
         registry: SessionRegistry,
         results: ResultsService | None = None,
         audio_split: AudioSplit | None = None,
+        audio_shadow: AudioStage | None = None,
     ) -> None:
         self.settings = settings
         self.results = results
         self.audio_split = audio_split
+        self.audio_shadow = audio_shadow
+        self._shadow_task: asyncio.Task[None] | None = None
         self._session_results: weakref.WeakKeyDictionary[LiveSession, str] = weakref.WeakKeyDictionary()
         self.registry = registry
         self.analyzer = analyzer
@@ -186,7 +189,41 @@ class LaughterServicer(ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisSe
             kind=results_pb2.RESULT_KIND_WHOLE_FILE,
             cache_key=key,
         )
+        self._start_shadow(content, options, owner, client_id, result_id)
         return message
+
+    def _start_shadow(
+        self, content: bytes, options: AnalysisOptions, owner: str, client_id: str, result_id: str
+    ) -> None:
+        """Score the audio with the shadow model in the background, one file at a time (skipped when one is
+        running, so the shadow never queues work); stored as a shadow result."""
+        if self.audio_shadow is None or self.results is None or not options.use_audio:
+            return
+        if self._shadow_task is not None and not self._shadow_task.done():
+            log.info("shadow.skipped", result_id=result_id)
+            return
+        shadow_options = dataclasses.replace(options, use_video=False, include_face_samples=False)
+        self._shadow_task = asyncio.create_task(
+            self._shadow(content, shadow_options, owner, client_id, result_id), name="audio-shadow"
+        )
+
+    async def _shadow(
+        self, content: bytes, options: AnalysisOptions, owner: str, client_id: str, result_id: str
+    ) -> None:
+        assert self.audio_shadow is not None
+        try:
+            result = await self.analyzer.analyze(content, options, self.audio_shadow)
+        except Exception:  # the shadow must never disturb the service
+            log.warning("shadow.failed", result_id=result_id)
+            return
+        stamp(
+            self.results,
+            convert.result_to_proto(result, ""),
+            owner=owner,
+            client_id=client_id,
+            kind=results_pb2.RESULT_KIND_SHADOW,
+            shadow_of=result_id,
+        )
 
     def _audio_for(self, assignment_id: str) -> AudioStage:
         """The audio model of an analysis or session: by the A/B split when one is set."""

@@ -28,6 +28,8 @@ def filters(owner: str, message: results_pb2.ResultFilter) -> list[sa.ColumnElem
         where.append(R.created_ms < message.end_time.ToMilliseconds())
     if message.kind:
         where.append(R.kind == int(message.kind))
+    else:
+        where.append(R.kind != results_pb2.RESULT_KIND_SHADOW)
     if message.laughter == results_pb2.LAUGHTER_FILTER_DETECTED:
         where.append(R.laughter_detected.is_(True))
     elif message.laughter == results_pb2.LAUGHTER_FILTER_NOT_DETECTED:

@@ -18,6 +18,7 @@ class ResultKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RESULT_KIND_UNSPECIFIED: _ClassVar[ResultKind]
     RESULT_KIND_WHOLE_FILE: _ClassVar[ResultKind]
     RESULT_KIND_SESSION: _ClassVar[ResultKind]
+    RESULT_KIND_SHADOW: _ClassVar[ResultKind]
 
 class LaughterFilter(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -27,12 +28,13 @@ class LaughterFilter(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
 RESULT_KIND_UNSPECIFIED: ResultKind
 RESULT_KIND_WHOLE_FILE: ResultKind
 RESULT_KIND_SESSION: ResultKind
+RESULT_KIND_SHADOW: ResultKind
 LAUGHTER_FILTER_UNSPECIFIED: LaughterFilter
 LAUGHTER_FILTER_DETECTED: LaughterFilter
 LAUGHTER_FILTER_NOT_DETECTED: LaughterFilter
 
 class StoredResult(_message.Message):
-    __slots__ = ("result_id", "create_time", "client_id", "kind", "result", "event_count", "events_complete", "audio_model_version")
+    __slots__ = ("result_id", "create_time", "client_id", "kind", "result", "event_count", "events_complete", "audio_model_version", "shadow_of")
     RESULT_ID_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -41,6 +43,7 @@ class StoredResult(_message.Message):
     EVENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     EVENTS_COMPLETE_FIELD_NUMBER: _ClassVar[int]
     AUDIO_MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SHADOW_OF_FIELD_NUMBER: _ClassVar[int]
     result_id: str
     create_time: _timestamp_pb2.Timestamp
     client_id: str
@@ -49,7 +52,8 @@ class StoredResult(_message.Message):
     event_count: int
     events_complete: bool
     audio_model_version: str
-    def __init__(self, result_id: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., client_id: _Optional[str] = ..., kind: _Optional[_Union[ResultKind, str]] = ..., result: _Optional[_Union[_summary_pb2.AnalysisResult, _Mapping]] = ..., event_count: _Optional[int] = ..., events_complete: _Optional[bool] = ..., audio_model_version: _Optional[str] = ...) -> None: ...
+    shadow_of: str
+    def __init__(self, result_id: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., client_id: _Optional[str] = ..., kind: _Optional[_Union[ResultKind, str]] = ..., result: _Optional[_Union[_summary_pb2.AnalysisResult, _Mapping]] = ..., event_count: _Optional[int] = ..., events_complete: _Optional[bool] = ..., audio_model_version: _Optional[str] = ..., shadow_of: _Optional[str] = ...) -> None: ...
 
 class ResultFilter(_message.Message):
     __slots__ = ("start_time", "end_time", "kind", "laughter", "filter_client_id", "audio_model_version")
