@@ -120,6 +120,50 @@ class TestStored:
         assert wait_stored(stub, result_id, "alice").result_id == result_id
 
 
+class TestReads:
+    """Performance stats, analytics and refusals of bad read requests."""
+
+    def test_performance_stats(self, stub: Stub, first: summary_pb2.AnalysisResult) -> None:
+        """The last hour holds the client's analysis, with its processing time."""
+        wait_stored(stub, first.summary.result_id, "alice")
+        reply = stub.GetPerformanceStats(
+            results_pb2.GetPerformanceStatsRequest(client_id="alice", hours=1), timeout=30
+        )
+        assert reply.result_count >= 1
+        assert reply.processing_duration.ToMilliseconds() > 0
+        assert [v.audio_model_version for v in reply.model_versions] == ["1.4.0"]
+        assert reply.model_versions[0].processing_per_media_second_p95 > 0
+
+    @pytest.mark.parametrize(
+        ("call", "request_message", "field"),
+        [
+            ("GetPerformanceStats", results_pb2.GetPerformanceStatsRequest(hours=9000), "hours"),
+            ("DeleteResults", results_pb2.DeleteResultsRequest(), "result_ids"),
+            ("ListResults", results_pb2.ListResultsRequest(page_token="garbage"), "page_token"),
+            ("ListResults", results_pb2.ListResultsRequest(page_size=501), "page_size"),
+            ("GetResult", results_pb2.GetResultRequest(), "result_id"),
+            ("GetAnalytics", results_pb2.GetAnalyticsRequest(bucket_width={"seconds": 1}), "bucket_width"),
+        ],
+    )
+    def test_bad_requests(self, stub: Stub, call: str, request_message: object, field: str) -> None:
+        """INVALID_ARGUMENT naming the field."""
+        from google.rpc import error_details_pb2
+        from grpc_status import rpc_status
+
+        with pytest.raises(grpc.RpcError) as caught:
+            getattr(stub, call)(request_message, timeout=10)
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        status = rpc_status.from_call(caught.value)
+        assert status is not None
+        fields = []
+        for detail in status.details:
+            if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+                bad = error_details_pb2.BadRequest()
+                detail.Unpack(bad)
+                fields += [v.field for v in bad.field_violations]
+        assert fields == [field]
+
+
 class TestCache:
     """The same bytes, options and models: the stored result at once, without Triton."""
 

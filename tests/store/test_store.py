@@ -165,6 +165,29 @@ class TestRecords:
         assert store.get(A, "r1") is not None
 
 
+class TestMigrations:
+    """Upgrading a store that holds results keeps them."""
+
+    def test_payloads_moved(self, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        """A result written under revision 0002 (payload inside results) reads back after 0003."""
+        import sqlalchemy as sa
+        from laughter_server.store.database import engine_url
+        from laughter_server.store.records import payload_row, rows
+
+        old = ResultStore(engine_url("", str(tmp_path)))
+        old.migrate("0002")
+        record = KNOWN[0]
+        row = {**rows(record)[0], "payload": payload_row(record)["payload"]}
+        with old.engine.begin() as connection:
+            columns = ", ".join(row)
+            connection.execute(
+                sa.text(f"INSERT INTO results ({columns}) VALUES ({', '.join(':' + c for c in row)})"), row
+            )
+        old.migrate()
+        assert old.get(A, "r1") == record.stored
+        old.close()
+
+
 class TestListing:
     """Pages, newest first, and the filters."""
 

@@ -15,7 +15,7 @@ from laughter.v1 import results_pb2
 
 from laughter_server.errors import InvalidOptionError
 from laughter_server.store import schema
-from laughter_server.store.records import Record, rows
+from laughter_server.store.records import Record, payload_row, rows
 
 MIGRATIONS = pathlib.Path(__file__).resolve().parent / "migrations"
 MAX_PAGE_SIZE = 500
@@ -56,13 +56,13 @@ class ResultStore:
         self.engine = sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True)
         self.dialect = self.engine.dialect.name
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest revision."""
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to ``revision`` (the newest by default)."""
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, revision)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -78,14 +78,16 @@ class ResultStore:
             result_rows.append(result_row)
             event_rows.extend(events)
             stage_rows.extend(stages)
+        payload_rows = [payload_row(record) for record in records]
         try:
-            self._insert(result_rows, event_rows, stage_rows, replace=False)
+            self._insert(result_rows, payload_rows, event_rows, stage_rows, replace=False)
         except sa.exc.IntegrityError:  # some were written before (a write retried after a cut-off)
-            self._insert(result_rows, event_rows, stage_rows, replace=True)
+            self._insert(result_rows, payload_rows, event_rows, stage_rows, replace=True)
 
     def _insert(
         self,
         result_rows: list[dict[str, Any]],
+        payload_rows: list[dict[str, Any]],
         event_rows: list[dict[str, Any]],
         stage_rows: list[dict[str, Any]],
         *,
@@ -95,6 +97,7 @@ class ResultStore:
             if replace:
                 self._delete_ids(connection, [r["result_id"] for r in result_rows])
             connection.execute(schema.results.insert(), result_rows)
+            connection.execute(schema.payloads.insert(), payload_rows)
             if event_rows:
                 connection.execute(schema.events.insert(), event_rows)
             if stage_rows:
@@ -106,7 +109,7 @@ class ResultStore:
         deleted = 0
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            for table in (schema.events, schema.stages):
+            for table in (schema.events, schema.stages, schema.payloads):
                 connection.execute(table.delete().where(table.c.result_id.in_(chunk)))
             deleted += connection.execute(
                 schema.results.delete().where(schema.results.c.result_id.in_(chunk))
@@ -131,8 +134,10 @@ class ResultStore:
     # reads -------------------------------------------------------------------------------------------
     def get(self, owner: str, result_id: str) -> results_pb2.StoredResult | None:
         """The owner's result with this id; None for an unknown id and for another owner's alike."""
-        query = sa.select(schema.results.c.payload).where(
-            schema.results.c.result_id == result_id, schema.results.c.owner == owner
+        query = (
+            sa.select(schema.payloads.c.payload)
+            .join(schema.results, schema.results.c.result_id == schema.payloads.c.result_id)
+            .where(schema.results.c.result_id == result_id, schema.results.c.owner == owner)
         )
         with self.engine.connect() as connection:
             payload = connection.execute(query).scalar_one_or_none()
@@ -141,7 +146,8 @@ class ResultStore:
     def cached(self, owner: str, cache_key: str) -> results_pb2.StoredResult | None:
         """The owner's newest result with this cache key."""
         query = (
-            sa.select(schema.results.c.payload)
+            sa.select(schema.payloads.c.payload)
+            .join(schema.results, schema.results.c.result_id == schema.payloads.c.result_id)
             .where(schema.results.c.owner == owner, schema.results.c.cache_key == cache_key)
             .order_by(schema.results.c.created_ms.desc())
             .limit(1)
@@ -158,7 +164,11 @@ class ResultStore:
         if not 1 <= size <= MAX_PAGE_SIZE:
             raise InvalidOptionError("page_size", f"page_size must be in [1, {MAX_PAGE_SIZE}] (0 means 50)")
         r = schema.results.c
-        query = sa.select(r.payload, r.created_ms, r.result_id).where(r.owner == owner, *where)
+        query = (
+            sa.select(schema.payloads.c.payload, r.created_ms, r.result_id)
+            .join(schema.results, r.result_id == schema.payloads.c.result_id)
+            .where(r.owner == owner, *where)
+        )
         if page_token:
             created_ms, last_id = _read_token(page_token)
             query = query.where(

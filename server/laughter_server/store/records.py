@@ -39,6 +39,11 @@ def _seconds(value: Any) -> float:
     return float(value.seconds) + float(value.nanos) / 1e9
 
 
+def payload_row(record: Record) -> dict[str, Any]:
+    """The serialized result of ``record``."""
+    return {"result_id": record.result_id, "payload": record.stored.SerializeToString(deterministic=True)}
+
+
 def rows(record: Record) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
     """The results row, the event rows and the stage rows of ``record``."""
     stored = record.stored
@@ -63,7 +68,6 @@ def rows(record: Record) -> tuple[dict[str, Any], list[dict[str, Any]], list[dic
         "processing_s": _seconds(summary.processing_duration),
         "audio_model_version": stored.audio_model_version,
         **emotions,
-        "payload": stored.SerializeToString(deterministic=True),
     }
     start = datetime.datetime.fromtimestamp(created_ms / 1000.0, tz=datetime.UTC)
     if stored.kind == results_pb2.RESULT_KIND_SESSION:  # a session began media_s before it was stored

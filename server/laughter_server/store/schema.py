@@ -1,5 +1,6 @@
 """The results store's tables (SQLAlchemy Core). Every column the analytics filter or aggregate on is its own
-column; the whole result is kept as its serialized ``laughter.v1.StoredResult``."""
+column; the whole result is kept apart, as its serialized ``laughter.v1.StoredResult``, so that scans for the
+analytics read compact rows."""
 
 from __future__ import annotations
 
@@ -27,10 +28,16 @@ results = sa.Table(
         sa.Column(f"emotion_{name}", sa.Float, nullable=True)
         for name in ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
     ),
-    sa.Column("payload", sa.LargeBinary, nullable=False),
     sa.Index("ix_results_owner_created", "owner", "created_ms"),
     sa.Index("ix_results_owner_cache_created", "owner", "cache_key", "created_ms"),
     sa.Index("ix_results_created", "created_ms"),
+)
+
+payloads = sa.Table(
+    "result_payloads",
+    metadata,
+    sa.Column("result_id", sa.String(32), primary_key=True),
+    sa.Column("payload", sa.LargeBinary, nullable=False),
 )
 
 events = sa.Table(
