@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import os
 import pathlib
+import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +20,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from laughter_server.app import RunningServer, build_services, start_server
 from laughter_server.config import Settings, load_settings
 from laughter_server.inference.supervisor import TritonProcess
+
+from tests.postgres import PostgresServer
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"
@@ -132,9 +137,15 @@ def wait_serving(
 
 def make_settings(**overrides: object) -> Settings:
     """Settings for a server under test: LAUGHTER_* variables as for the real server, then loopback, no
-    metrics port, and ``overrides``."""
+    metrics port, a fresh results store (SQLite in a temporary folder), and ``overrides``."""
     base = load_settings([], os.environ)
-    values = {"listen": "127.0.0.1:0", "metrics_port": 0, "log_format": "console", **overrides}
+    values = {
+        "listen": "127.0.0.1:0",
+        "metrics_port": 0,
+        "log_format": "console",
+        "data_dir": tempfile.mkdtemp(prefix="laughter-data-"),
+        **overrides,
+    }
     return dataclasses.replace(base, **values).validate()  # type: ignore[arg-type]
 
 
@@ -151,3 +162,13 @@ def server(triton: TritonProcess) -> Iterator[ServerThread]:
 def server_address(server: ServerThread) -> str:
     """host:port of the session's server."""
     return server.address
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL on a free loopback port (fails with how to install it when it is missing)."""
+    server = PostgresServer().start()
+    yield server
+    with contextlib.suppress(subprocess.CalledProcessError):
+        server.stop()
+    server.remove()

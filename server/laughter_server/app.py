@@ -29,9 +29,12 @@ from laughter_server.inference.triton import TritonFaceModels
 from laughter_server.media.decode import MediaLimits
 from laughter_server.observability.metrics import Metrics
 from laughter_server.pipeline.audio_stage import AudioStage
+from laughter_server.pipeline.model_split import AUDIO_MODEL_NAME, AudioSplit
+from laughter_server.pipeline.model_versions import resolve_version
 from laughter_server.pipeline.registry import SessionRegistry
 from laughter_server.pipeline.session import SessionLimits
 from laughter_server.pipeline.whole_file import WholeFileAnalyzer
+from laughter_server.store import ResultsService, open_results
 
 log = structlog.get_logger(__name__)
 
@@ -55,9 +58,14 @@ class Services:
     triton: TritonProcess | None
     registry: SessionRegistry
     live_models: FaceModels
+    results: ResultsService | None = None
+    audio_split: AudioSplit | None = None
+    audio_shadow: AudioStage | None = None
 
     async def close(self) -> None:
-        """Close the Triton channel and stop the local Triton."""
+        """Write what the results store has queued, close the Triton channel and stop the local Triton."""
+        if self.results is not None:
+            await self.results.close(self.settings.shutdown_grace_s)
         if isinstance(self.live_models, BatchedFaceModels):
             await self.live_models.close()
         await self.face_models.close()
@@ -132,7 +140,19 @@ async def build_services(settings: Settings, metrics: Metrics | None = None) -> 
         metrics=metrics,
     )
     await warm_up
-    return Services(settings, face_models, audio, analyzer, metrics, triton, registry, live_models)
+    results = await open_results(settings)
+    split = None
+    if settings.audio_model_split:
+        models_dir = pathlib.Path(settings.audio_model).parent
+        split = await asyncio.to_thread(AudioSplit.load, models_dir, settings.audio_model_split)
+    shadow = None
+    if settings.audio_model_shadow:
+        models_dir = pathlib.Path(settings.audio_model).parent
+        path = resolve_version(models_dir, AUDIO_MODEL_NAME, settings.audio_model_shadow)
+        shadow = await asyncio.to_thread(AudioStage.load, path)
+    return Services(
+        settings, face_models, audio, analyzer, metrics, triton, registry, live_models, results, split, shadow
+    )
 
 
 @dataclasses.dataclass
@@ -250,7 +270,15 @@ async def start_server(services: Services, listen: str | None = None) -> Running
         interceptors=[TokenAuthInterceptor(tokens)] if tokens else None,
     )
     servicer = LaughterServicer(
-        settings, services.analyzer, services.face_models, services.audio, services.metrics, services.registry
+        settings,
+        services.analyzer,
+        services.face_models,
+        services.audio,
+        services.metrics,
+        services.registry,
+        services.results,
+        services.audio_split,
+        services.audio_shadow,
     )
     laughter_service_pb2_grpc.add_LaughterAnalysisServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
     health_servicer = health.aio.HealthServicer()

@@ -14,6 +14,7 @@ from typing import Any
 
 from laughter_server.api.tokens import load_tokens
 from laughter_server.errors import InvalidOptionError
+from laughter_server.pipeline.model_split import parse_split
 
 ENV_PREFIX = "LAUGHTER_"
 PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
@@ -155,6 +156,37 @@ class Settings:
         default="auto", metadata={"help": "auto (console on a terminal, else json), json or console"}
     )
     log_level: str = dataclasses.field(default="info", metadata={"help": "debug, info, warning or error"})
+    audio_model_split: str = dataclasses.field(
+        default="",
+        metadata={
+            "help": "A/B test of audio model versions, e.g. 1.4.0=90,1.1.0=10 (shipped versions next to "
+            "--audio-model; percents sum to 100): each analysis or session gets one by a stable hash of its id"
+        },
+    )
+    audio_model_shadow: str = dataclasses.field(
+        default="",
+        metadata={
+            "help": "shadow mode: a candidate audio model version (e.g. 1.1.0) also scores each whole file's "
+            "audio in the background, one file at a time, stored as a shadow result; the reply is unaffected"
+        },
+    )
+    data_dir: str = dataclasses.field(
+        default="data",
+        metadata={"help": "folder of the SQLite results store and of writes kept over a shutdown"},
+    )
+    database_url: str = dataclasses.field(
+        default="",
+        metadata={
+            "help": "results store: postgresql://user:password@host:port/db (prefer LAUGHTER_DATABASE_URL: "
+            "a flag shows in the process list); empty uses SQLite under --data-dir"
+        },
+    )
+    retention_days: float = dataclasses.field(
+        default=0.0, metadata={"help": "stored results older than this are deleted; 0 keeps them"}
+    )
+    store_queue_size: int = dataclasses.field(
+        default=10_000, metadata={"help": "results waiting to be written when the store is slow or down"}
+    )
     shutdown_grace_s: float = dataclasses.field(
         default=10.0, metadata={"help": "seconds open calls get to finish on SIGTERM"}
     )
@@ -194,6 +226,7 @@ class Settings:
             "max_upload_bytes",
             "session_max_timestamp_jump_s",
             "session_max_queued_updates",
+            "store_queue_size",
         )
         for name in positive:
             if not getattr(self, name) > 0:  # also rejects NaN
@@ -229,6 +262,19 @@ class Settings:
                 "tls_client_ca_file", "client certificates need TLS: set --tls-cert-file too"
             )
         load_tokens(self.auth_token, self.auth_token_file, self.auth_tenants_file)
+        if self.audio_model_split:
+            parse_split(self.audio_model_split)
+        if not 0 <= self.retention_days <= 36_500:
+            raise InvalidOptionError(
+                "retention_days", "retention_days must be in [0, 36500] (0 keeps results)"
+            )
+        if self.database_url and not self.database_url.startswith(
+            ("postgresql://", "postgres://", "sqlite:")
+        ):
+            raise InvalidOptionError(
+                "database_url",
+                "database_url must start with postgresql:// (or sqlite:), or be empty for SQLite",
+            )
         if ":" not in self.listen:
             raise InvalidOptionError("listen", "listen must be host:port, e.g. 127.0.0.1:50051")
         if self.web_listen and ":" not in self.web_listen:
@@ -240,6 +286,8 @@ class Settings:
         values = dataclasses.asdict(self)
         if values["auth_token"]:
             values["auth_token"] = "***"
+        if values["database_url"]:
+            values["database_url"] = "***"
         return values
 
 

@@ -20,7 +20,9 @@
     ├── SessionNotFoundError       (NOT_FOUND)
     ├── SessionExistsError         (ALREADY_EXISTS)
     ├── SessionClosedError         (FAILED_PRECONDITION)
-    └── ShuttingDownError          (UNAVAILABLE)
+    ├── ShuttingDownError          (UNAVAILABLE)
+    ├── ResultNotFoundError        (NOT_FOUND)
+    └── StoreUnavailableError      (UNAVAILABLE, with a retry hint)
 """
 
 from __future__ import annotations
@@ -160,5 +162,21 @@ class ShuttingDownError(LaughterError):
     reason = "SHUTTING_DOWN"
 
     def __init__(self, message: str, retry_after_s: float = 5.0) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class ResultNotFoundError(LaughterError):
+    """No stored result of the caller has this id (another owner's id answers the same)."""
+
+    reason = "RESULT_NOT_FOUND"
+
+
+class StoreUnavailableError(LaughterError):
+    """The results store cannot be reached."""
+
+    reason = "STORE_UNAVAILABLE"
+
+    def __init__(self, message: str, retry_after_s: float = 2.0) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s

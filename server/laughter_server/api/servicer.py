@@ -12,19 +12,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
 import math
 import pathlib
 import time
 import uuid
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import grpc
 import structlog
-from laughter.v1 import analysis_pb2, laughter_service_pb2, laughter_service_pb2_grpc, media_pb2, session_pb2
+from laughter.v1 import (
+    analysis_pb2,
+    laughter_service_pb2,
+    laughter_service_pb2_grpc,
+    media_pb2,
+    results_pb2,
+    session_pb2,
+    summary_pb2,
+)
 
 from laughter_server.api import convert, session_convert
 from laughter_server.api.admission import Admission
+from laughter_server.api.results_rpc import MAX_SESSION_EVENTS, ResultsRpcs, caller, stamp
 from laughter_server.api.status import translate_errors
 from laughter_server.api.uploads import reassemble
 from laughter_server.config import Settings
@@ -37,10 +48,13 @@ from laughter_server.errors import (
     SessionConfigError,
     SessionExistsError,
 )
+from laughter_server.fusion.fuser import EventUpdate
+from laughter_server.fusion.types import EventPhase, LaughterEvent
 from laughter_server.inference.models import FaceModels
 from laughter_server.observability.metrics import Metrics
 from laughter_server.observability.recording import record_result
 from laughter_server.pipeline.audio_stage import AudioStage
+from laughter_server.pipeline.model_split import AudioSplit
 from laughter_server.pipeline.model_versions import resolve_version
 from laughter_server.pipeline.options import AnalysisOptions
 from laughter_server.pipeline.registry import SessionRegistry
@@ -48,6 +62,7 @@ from laughter_server.pipeline.result import AnalysisResult
 from laughter_server.pipeline.session import LiveSession, SummaryUpdate, WarningUpdate
 from laughter_server.pipeline.vocabulary import ErrorReason
 from laughter_server.pipeline.whole_file import WholeFileAnalyzer
+from laughter_server.store import ResultsService, cache_key, new_result_id
 
 log = structlog.get_logger(__name__)
 
@@ -67,7 +82,7 @@ def _offset_s(value: Any) -> float:
     return seconds + nanos / 1e9
 
 
-class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer):
+class LaughterServicer(ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisServiceServicer):
     """Serves every laughter.v1 RPC."""
 
     def __init__(
@@ -78,8 +93,16 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
         audio: AudioStage,
         metrics: Metrics,
         registry: SessionRegistry,
+        results: ResultsService | None = None,
+        audio_split: AudioSplit | None = None,
+        audio_shadow: AudioStage | None = None,
     ) -> None:
         self.settings = settings
+        self.results = results
+        self.audio_split = audio_split
+        self.audio_shadow = audio_shadow
+        self._shadow_task: asyncio.Task[None] | None = None
+        self._session_results: weakref.WeakKeyDictionary[LiveSession, str] = weakref.WeakKeyDictionary()
         self.registry = registry
         self.analyzer = analyzer
         self.face_models = face_models
@@ -118,9 +141,19 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
         return dataclasses.replace(options, rules=rules)
 
     # whole files -------------------------------------------------------------------------------------
-    async def _analyze(
-        self, content: bytes, options_message: analysis_pb2.AnalysisOptions, context: Context
-    ) -> AnalysisResult:
+    async def _whole_file(
+        self,
+        content: bytes,
+        options_message: analysis_pb2.AnalysisOptions,
+        context: Context,
+        *,
+        request_id: str,
+        client_id: str,
+        fresh: bool,
+    ) -> summary_pb2.AnalysisResult:
+        """The result message: from the store when these bytes, options and models were analysed before
+        (unless ``fresh``), else analysed now and queued for storing."""
+        owner = caller(client_id)
         options = self._limited(
             convert.options_from_proto(
                 options_message,
@@ -128,6 +161,77 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
                 max_frame_rate_hertz=self.settings.max_frame_rate_hertz,
             )
         )
+        key = None
+        result_id = new_result_id()
+        audio = self._audio_for(result_id)
+        if self.results is not None and not options.include_face_samples:  # face samples are not stored
+            digest = await asyncio.to_thread(lambda: hashlib.sha256(content).hexdigest())
+            models = [(m.name, m.version, m.sha256) for m in (*self.face_models.describe(), audio.describe())]
+            key = cache_key(
+                digest, convert.options_to_proto(options).SerializeToString(deterministic=True), models
+            )
+            # looked up also when fresh: a failed lookup tells that the store is down
+            hit = await self.results.cached(owner, key)
+            if hit is not None and not fresh:
+                self.metrics.results_cached.inc()
+                message = hit.result
+                message.request_id = request_id
+                message.cached = True
+                return message
+        result = await self._analyze(content, options, context, audio)
+        message = convert.result_to_proto(result, request_id)
+        stamp(
+            self.results,
+            message,
+            result_id=result_id,
+            owner=owner,
+            client_id=client_id,
+            kind=results_pb2.RESULT_KIND_WHOLE_FILE,
+            cache_key=key,
+        )
+        self._start_shadow(content, options, owner, client_id, result_id)
+        return message
+
+    def _start_shadow(
+        self, content: bytes, options: AnalysisOptions, owner: str, client_id: str, result_id: str
+    ) -> None:
+        """Score the audio with the shadow model in the background, one file at a time (skipped when one is
+        running, so the shadow never queues work); stored as a shadow result."""
+        if self.audio_shadow is None or self.results is None or not options.use_audio:
+            return
+        if self._shadow_task is not None and not self._shadow_task.done():
+            log.info("shadow.skipped", result_id=result_id)
+            return
+        shadow_options = dataclasses.replace(options, use_video=False, include_face_samples=False)
+        self._shadow_task = asyncio.create_task(
+            self._shadow(content, shadow_options, owner, client_id, result_id), name="audio-shadow"
+        )
+
+    async def _shadow(
+        self, content: bytes, options: AnalysisOptions, owner: str, client_id: str, result_id: str
+    ) -> None:
+        assert self.audio_shadow is not None
+        try:
+            result = await self.analyzer.analyze(content, options, self.audio_shadow)
+        except Exception:  # the shadow must never disturb the service
+            log.warning("shadow.failed", result_id=result_id)
+            return
+        stamp(
+            self.results,
+            convert.result_to_proto(result, ""),
+            owner=owner,
+            client_id=client_id,
+            kind=results_pb2.RESULT_KIND_SHADOW,
+            shadow_of=result_id,
+        )
+
+    def _audio_for(self, assignment_id: str) -> AudioStage:
+        """The audio model of an analysis or session: by the A/B split when one is set."""
+        return self.audio if self.audio_split is None else self.audio_split.pick(assignment_id)
+
+    async def _analyze(
+        self, content: bytes, options: AnalysisOptions, context: Context, audio: AudioStage
+    ) -> AnalysisResult:
         if options.use_video and not await self.face_models.is_ready():
             raise ModelUnavailableError(
                 "the face models are not ready (inference server down or starting); retry shortly, "
@@ -138,7 +242,7 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
         async with self.admission.slot():
             try:
                 async with asyncio.timeout(budget_s):
-                    result = await self.analyzer.analyze(content, options)
+                    result = await self.analyzer.analyze(content, options, audio)
             except TimeoutError:
                 raise AnalysisTimeoutError(
                     f"the analysis did not finish within the call's deadline ({remaining:.1f} s); allow "
@@ -159,10 +263,15 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
                     f"{self.settings.max_message_bytes / 1e6:.1f} MB for one message; send it in pieces with "
                     "AnalyzeMediaUpload, or raise --max-message-bytes on the server"
                 )
-            result = await self._analyze(request.content, request.options, context)
-            return laughter_service_pb2.AnalyzeMediaResponse(
-                result=convert.result_to_proto(result, request_id)
+            message = await self._whole_file(
+                request.content,
+                request.options,
+                context,
+                request_id=request_id,
+                client_id=request.client_id,
+                fresh=request.fresh,
             )
+            return laughter_service_pb2.AnalyzeMediaResponse(result=message)
         raise AssertionError("unreachable: translate_errors aborts the call")
 
     async def AnalyzeMediaUpload(
@@ -174,10 +283,15 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
         async with self._rpc("AnalyzeMediaUpload", context) as request_id:
             self.admission.refuse_when_draining()
             header, content = await reassemble(request_iterator, self.settings.max_upload_bytes)
-            result = await self._analyze(content, header.options, context)
-            return laughter_service_pb2.AnalyzeMediaUploadResponse(
-                result=convert.result_to_proto(result, request_id)
+            message = await self._whole_file(
+                content,
+                header.options,
+                context,
+                request_id=request_id,
+                client_id=header.client_id,
+                fresh=header.fresh,
             )
+            return laughter_service_pb2.AnalyzeMediaUploadResponse(result=message)
         raise AssertionError("unreachable: translate_errors aborts the call")
 
     # models ------------------------------------------------------------------------------------------
@@ -211,6 +325,28 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
         raise AssertionError("unreachable: translate_errors aborts the call")
 
     # live sessions -----------------------------------------------------------------------------------
+    def _stamp_session(
+        self, session: LiveSession, final: AnalysisResult, kept: Sequence[LaughterEvent], summary: Any
+    ) -> None:
+        """Give a session's summary its result id, storing the session once (with its events)."""
+        if self.results is None:
+            return
+        if (result_id := self._session_results.get(session)) is not None:
+            summary.result_id = result_id
+            return
+        message = summary_pb2.AnalysisResult(
+            events=[convert.event_to_proto(e) for e in (final.events or kept)], summary=summary
+        )
+        stamp(
+            self.results,
+            message,
+            owner=caller(session.spec.client_id),
+            client_id=session.spec.client_id,
+            kind=results_pb2.RESULT_KIND_SESSION,
+        )
+        self._session_results[session] = message.summary.result_id
+        summary.CopyFrom(message.summary)
+
     def _open(self, config: session_pb2.SessionConfig, *, keep_events: bool) -> LiveSession:
         spec = session_convert.spec_from_proto(
             config,
@@ -218,7 +354,12 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
             max_frame_rate_hertz=self.settings.max_frame_rate_hertz,
             keep_events=keep_events,
         )
-        return self.registry.open(dataclasses.replace(spec, options=self._limited(spec.options)))
+        spec = dataclasses.replace(spec, options=self._limited(spec.options))
+        if self.audio_split is None:
+            return self.registry.open(spec)
+        if not spec.session_id:  # the split assigns by the session's id: choose it here
+            spec = dataclasses.replace(spec, session_id=uuid.uuid4().hex)
+        return self.registry.open(spec, self.audio_split.pick(spec.session_id))
 
     @staticmethod
     async def _push(session: LiveSession, chunk: media_pb2.MediaChunk) -> None:
@@ -289,11 +430,16 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
             reader = asyncio.create_task(self._read_chunks(request_iterator, session))
             timer = self._deadline_timer(session, context)
             finished = False
+            ended: list[LaughterEvent] = []  # for the store: a streamed session keeps no events itself
             try:
                 async for update in session.updates():
-                    yield laughter_service_pb2.StreamingAnalyzeResponse(
-                        update=session_convert.update_to_proto(update)
-                    )
+                    message = session_convert.update_to_proto(update)
+                    if isinstance(update, EventUpdate) and update.phase is EventPhase.ENDED:
+                        if len(ended) < MAX_SESSION_EVENTS:
+                            ended.append(update.event)
+                    elif isinstance(update, SummaryUpdate):
+                        self._stamp_session(session, update.result, ended, message.summary)
+                    yield laughter_service_pb2.StreamingAnalyzeResponse(update=message)
                     finished = isinstance(update, SummaryUpdate)
             finally:
                 if timer is not None:
@@ -349,9 +495,10 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
             finished = False
             try:
                 async for update in session.updates():
-                    yield laughter_service_pb2.WatchSessionResponse(
-                        update=session_convert.update_to_proto(update)
-                    )
+                    message = session_convert.update_to_proto(update)
+                    if isinstance(update, SummaryUpdate):
+                        self._stamp_session(session, update.result, (), message.summary)
+                    yield laughter_service_pb2.WatchSessionResponse(update=message)
                     finished = isinstance(update, SummaryUpdate)
             finally:
                 session.watched = False
@@ -378,8 +525,9 @@ class LaughterServicer(laughter_service_pb2_grpc.LaughterAnalysisServiceServicer
                 ) from None
             if not session.watched:
                 await self.registry.retire(session, cancel=False)
+            summary = convert.full_summary_to_proto(final.result)
+            self._stamp_session(session, final.result, (), summary)
             return laughter_service_pb2.EndSessionResponse(
-                summary=convert.full_summary_to_proto(final.result),
-                events=[convert.event_to_proto(e) for e in final.result.events],
+                summary=summary, events=[convert.event_to_proto(e) for e in final.result.events]
             )
         raise AssertionError("unreachable: translate_errors aborts the call")

@@ -33,6 +33,8 @@ STATUS_TABLE: tuple[tuple[type[errors.LaughterError], grpc.StatusCode], ...] = (
     (errors.SessionExistsError, grpc.StatusCode.ALREADY_EXISTS),
     (errors.SessionClosedError, grpc.StatusCode.FAILED_PRECONDITION),
     (errors.ShuttingDownError, grpc.StatusCode.UNAVAILABLE),
+    (errors.ResultNotFoundError, grpc.StatusCode.NOT_FOUND),
+    (errors.StoreUnavailableError, grpc.StatusCode.UNAVAILABLE),
 )
 
 
@@ -75,7 +77,11 @@ def to_rpc_status(error: errors.LaughterError, metadata: dict[str, str] | None =
             )
         )
     if isinstance(
-        error, errors.ModelUnavailableError | errors.CapacityExceededError | errors.ShuttingDownError
+        error,
+        errors.ModelUnavailableError
+        | errors.CapacityExceededError
+        | errors.ShuttingDownError
+        | errors.StoreUnavailableError,
     ):
         details.append(_pack(_retry_after(error.retry_after_s)))
     return status_pb2.Status(code=code.value[0], message=error.message, details=details)

@@ -28,6 +28,7 @@ class Metrics:
     face_samples_skipped: Counter
     active_sessions: Gauge
     analyses_in_flight: Gauge
+    results_cached: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry | None = None) -> Metrics:
@@ -79,5 +80,10 @@ class Metrics:
             active_sessions=Gauge("laughter_active_sessions", "Open live sessions", registry=reg),
             analyses_in_flight=Gauge(
                 "laughter_analyses_in_flight", "Whole-file analyses running", registry=reg
+            ),
+            results_cached=Counter(
+                "laughter_results_cached_total",
+                "Whole-file analyses answered from the results store",
+                registry=reg,
             ),
         )

@@ -55,8 +55,8 @@ class SessionRegistry:
     def __len__(self) -> int:
         return len(self._sessions)
 
-    def open(self, spec: SessionSpec) -> LiveSession:
-        """Start a session (a server-chosen id when the spec has none)."""
+    def open(self, spec: SessionSpec, audio: AudioStage | None = None) -> LiveSession:
+        """Start a session (a server-chosen id when the spec has none), with ``audio``'s model when given."""
         if self._draining:
             raise ShuttingDownError(
                 "the server is shutting down and takes no new sessions; retry on another replica"
@@ -71,7 +71,7 @@ class SessionRegistry:
             raise SessionExistsError(f"a session with id {session_id!r} is already open; choose another id")
         if session_id != spec.session_id:
             spec = dataclasses.replace(spec, session_id=session_id)
-        session = LiveSession(spec, self.face_models, self.audio, self.limits)
+        session = LiveSession(spec, self.face_models, audio or self.audio, self.limits)
         self._sessions[session_id] = session
         session.start()
         if self.metrics is not None:

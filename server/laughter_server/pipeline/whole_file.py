@@ -60,8 +60,11 @@ class WholeFileAnalyzer:
         self.audio = audio
         self.limits = limits
 
-    async def analyze(self, content: bytes, options: AnalysisOptions) -> AnalysisResult:
-        """Run the whole analysis; raises LaughterError subclasses for bad media or unavailable models."""
+    async def analyze(
+        self, content: bytes, options: AnalysisOptions, audio: AudioStage | None = None
+    ) -> AnalysisResult:
+        """Run the whole analysis (with ``audio``'s model when given, as an A/B split assigns); raises
+        LaughterError subclasses for bad media or unavailable models."""
         clock = StageClock()
         started = time.perf_counter()
         info = await asyncio.to_thread(probe_media, content, self.limits)
@@ -76,7 +79,9 @@ class WholeFileAnalyzer:
             options,
             Tracks(video=info.video_codec is not None, audio=info.audio_codec is not None),
             self.face_models,
-            self.audio.snapshot(),  # scores and the reported version come from one model across a reload
+            (
+                audio or self.audio
+            ).snapshot(),  # scores and the reported version come from one model across a reload
             emit=collect,
             interim=False,
             keep_events=True,

@@ -29,6 +29,7 @@ STUB_NAMES = (
     "laughter_service_pb2_grpc",
     "media_pb2",
     "model_pb2",
+    "results_pb2",
     "session_pb2",
     "summary_pb2",
 )
@@ -44,6 +45,11 @@ EXPECTED_RPCS = {
     "EndSession": (False, False),
     "ListModels": (False, False),
     "ReloadModel": (False, False),
+    "GetResult": (False, False),
+    "ListResults": (False, False),
+    "DeleteResults": (False, False),
+    "GetAnalytics": (False, False),
+    "GetPerformanceStats": (False, False),
 }
 
 
@@ -143,6 +149,8 @@ class TestErrorReason:
             "INTERNAL",
             "MEDIA_IS_STILL_IMAGE",
             "UPLOAD_INVALID",
+            "RESULT_NOT_FOUND",
+            "STORE_UNAVAILABLE",
         ):
             assert reason.Value("ERROR_REASON_" + short) > 0
 

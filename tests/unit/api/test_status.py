@@ -37,6 +37,8 @@ DOCUMENTED_CODES: list[tuple[errors.LaughterError, grpc.StatusCode]] = [
     (errors.SessionExistsError("twice"), grpc.StatusCode.ALREADY_EXISTS),
     (errors.SessionClosedError("closed"), grpc.StatusCode.FAILED_PRECONDITION),
     (errors.ShuttingDownError("draining"), grpc.StatusCode.UNAVAILABLE),
+    (errors.ResultNotFoundError("no such result"), grpc.StatusCode.NOT_FOUND),
+    (errors.StoreUnavailableError("store down"), grpc.StatusCode.UNAVAILABLE),
     (errors.LaughterError("other"), grpc.StatusCode.INTERNAL),
 ]
 

@@ -55,6 +55,7 @@ from laughter._exceptions import (
     map_rpc_error,
 )
 from laughter._live import LiveSession
+from laughter._results import Analytics, ResultPage, StoredResult, TimeBucket, TypeStats, VersionStats
 from laughter._retry import RetryPolicy
 from laughter._session_types import (
     AudioChunk,
@@ -102,6 +103,7 @@ __all__ = [
     "AnalysisOptions",
     "AnalysisResult",
     "AnalysisSummary",
+    "Analytics",
     "ApiError",
     "AsyncLaughterClient",
     "AudioChunk",
@@ -157,6 +159,7 @@ __all__ = [
     "PermissionDeniedError",
     "Progress",
     "ResourceExhaustedError",
+    "ResultPage",
     "RetryPolicy",
     "ServerError",
     "ServiceUnavailableError",
@@ -166,10 +169,14 @@ __all__ = [
     "SessionUpdate",
     "SessionWarning",
     "StageTiming",
+    "StoredResult",
+    "TimeBucket",
     "TransportError",
     "Trend",
     "TrendBin",
     "TrendDirection",
+    "TypeStats",
     "UnauthenticatedError",
+    "VersionStats",
     "map_rpc_error",
 ]

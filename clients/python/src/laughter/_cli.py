@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from laughter._cli_batch import run_analyze
+from laughter._cli_results import add_results_commands, run_results, run_stats
 from laughter._cli_stream import add_stream_commands, run_live, run_stream
 from laughter._client import LaughterClient
 from laughter._config import DEFAULT_ADDRESS, ClientOptions
@@ -186,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--face-samples", action="store_true", help="include per-frame face samples (with --json)"
     )
     add_stream_commands(commands, common)
+    add_results_commands(commands, common)
     commands.add_parser("health", parents=[common], help="print the server's serving status")
     commands.add_parser("models", parents=[common], help="list the server's models and versions")
     return parser
@@ -217,6 +219,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, ClientOptions, TextIO], int]] 
     "models": _run_models,
     "stream": run_stream,
     "live": run_live,
+    "results": run_results,
+    "stats": run_stats,
 }
 
 

@@ -32,6 +32,7 @@ from laughter._batch import FileResult, PathLike, check_concurrency, iterate_thr
 from laughter._config import AnalysisOptions, ClientOptions, SessionOptions
 from laughter._convert import model_from_proto, result_from_proto
 from laughter._exceptions import LaughterError, TransportError, map_rpc_error
+from laughter._results import ResultsMixin
 from laughter._retry import RetryState
 from laughter._session_convert import chunk_request, config_request, update_from_proto
 from laughter._session_types import MediaChunk, SessionUpdate
@@ -43,7 +44,7 @@ __all__ = ["LaughterClient"]
 ResponseT = TypeVar("ResponseT", bound=protobuf_message.Message)
 
 
-class LaughterClient(BaseClient):
+class LaughterClient(ResultsMixin, BaseClient):
     """A blocking client of the laughter.v1 service; use it as a context manager or call :meth:`close`.
 
     >>> with LaughterClient("127.0.0.1:50051") as client:          # doctest: +SKIP

@@ -301,4 +301,6 @@ def result_from_proto(message: summary_pb2.AnalysisResult) -> AnalysisResult:
         summary=summary_from_proto(message.summary),
         face_samples=tuple(face_sample_from_proto(item) for item in message.face_samples),
         request_id=message.request_id,
+        result_id=message.summary.result_id,
+        cached=message.cached,
     )

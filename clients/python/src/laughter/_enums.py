@@ -87,6 +87,7 @@ class NoticeCode(_StrEnum):
     MEDIA_TRUNCATED = "media_truncated"
     NO_MODALITY = "no_modality"
     EVENT_SPLIT = "event_split"
+    RESULT_NOT_STORED = "result_not_stored"
 
 
 class ModelRole(_StrEnum):

@@ -30,6 +30,10 @@ IDEMPOTENT_METHODS = frozenset(
         _SERVICE + "AnalyzeMedia",
         _SERVICE + "AnalyzeMediaUpload",
         _SERVICE + "ListModels",
+        _SERVICE + "GetResult",
+        _SERVICE + "ListResults",
+        _SERVICE + "GetAnalytics",
+        _SERVICE + "GetPerformanceStats",
         "/grpc.health.v1.Health/Check",
     }
 )

@@ -305,3 +305,7 @@ class AnalysisResult(_Value):
     """Empty unless ``AnalysisOptions(include_face_samples=True)``."""
     request_id: str
     """Quote it when reporting a problem."""
+    result_id: str = ""
+    """Id of the stored result (``LaughterClient.get_result``); empty when the server stores none."""
+    cached: bool = False
+    """True when the server returned a stored result of the same media, options and models."""

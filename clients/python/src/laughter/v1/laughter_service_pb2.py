@@ -25,55 +25,56 @@ _sym_db = _symbol_database.Default()
 from laughter.v1 import analysis_pb2 as laughter_dot_v1_dot_analysis__pb2
 from laughter.v1 import media_pb2 as laughter_dot_v1_dot_media__pb2
 from laughter.v1 import model_pb2 as laughter_dot_v1_dot_model__pb2
+from laughter.v1 import results_pb2 as laughter_dot_v1_dot_results__pb2
 from laughter.v1 import session_pb2 as laughter_dot_v1_dot_session__pb2
 from laughter.v1 import summary_pb2 as laughter_dot_v1_dot_summary__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"laughter/v1/laughter_service.proto\x12\x0blaughter.v1\x1a\x1alaughter/v1/analysis.proto\x1a\x17laughter/v1/media.proto\x1a\x17laughter/v1/model.proto\x1a\x19laughter/v1/session.proto\x1a\x19laughter/v1/summary.proto\"g\n\x13\x41nalyzeMediaRequest\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\x0c\x12\x10\n\x08\x66ilename\x18\x02 \x01(\t\x12-\n\x07options\x18\x03 \x01(\x0b\x32\x1c.laughter.v1.AnalysisOptions\"C\n\x14\x41nalyzeMediaResponse\x12+\n\x06result\x18\x01 \x01(\x0b\x32\x1b.laughter.v1.AnalysisResult\"o\n\x18\x41nalyzeMediaUploadHeader\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\x12-\n\x07options\x18\x03 \x01(\x0b\x32\x1c.laughter.v1.AnalysisOptions\"x\n\x19\x41nalyzeMediaUploadRequest\x12\x37\n\x06header\x18\x01 \x01(\x0b\x32%.laughter.v1.AnalyzeMediaUploadHeaderH\x00\x12\x17\n\rcontent_chunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07request\"I\n\x1a\x41nalyzeMediaUploadResponse\x12+\n\x06result\x18\x01 \x01(\x0b\x32\x1b.laughter.v1.AnalysisResult\"|\n\x17StreamingAnalyzeRequest\x12,\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x1a.laughter.v1.SessionConfigH\x00\x12(\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x17.laughter.v1.MediaChunkH\x00\x42\t\n\x07request\"F\n\x18StreamingAnalyzeResponse\x12*\n\x06update\x18\x01 \x01(\x0b\x32\x1a.laughter.v1.SessionUpdate\"B\n\x14\x43reateSessionRequest\x12*\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x1a.laughter.v1.SessionConfig\"Y\n\x15\x43reateSessionResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12,\n\x07started\x18\x02 \x01(\x0b\x32\x1b.laughter.v1.SessionStarted\"X\n\x19\x41ppendSessionMediaRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\'\n\x06\x63hunks\x18\x02 \x03(\x0b\x32\x17.laughter.v1.MediaChunk\"E\n\x1a\x41ppendSessionMediaResponse\x12\'\n\x08progress\x18\x01 \x01(\x0b\x32\x15.laughter.v1.Progress\")\n\x13WatchSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"B\n\x14WatchSessionResponse\x12*\n\x06update\x18\x01 \x01(\x0b\x32\x1a.laughter.v1.SessionUpdate\"\'\n\x11\x45ndSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"o\n\x12\x45ndSessionResponse\x12-\n\x07summary\x18\x01 \x01(\x0b\x32\x1c.laughter.v1.AnalysisSummary\x12*\n\x06\x65vents\x18\x02 \x03(\x0b\x32\x1a.laughter.v1.LaughterEvent\"\x13\n\x11ListModelsRequest\"<\n\x12ListModelsResponse\x12&\n\x06models\x18\x01 \x03(\x0b\x32\x16.laughter.v1.ModelInfo\"9\n\x12ReloadModelRequest\x12\x12\n\nmodel_name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\"<\n\x13ReloadModelResponse\x12%\n\x05model\x18\x01 \x01(\x0b\x32\x16.laughter.v1.ModelInfo2\xc2\x06\n\x17LaughterAnalysisService\x12S\n\x0c\x41nalyzeMedia\x12 .laughter.v1.AnalyzeMediaRequest\x1a!.laughter.v1.AnalyzeMediaResponse\x12g\n\x12\x41nalyzeMediaUpload\x12&.laughter.v1.AnalyzeMediaUploadRequest\x1a\'.laughter.v1.AnalyzeMediaUploadResponse(\x01\x12\x63\n\x10StreamingAnalyze\x12$.laughter.v1.StreamingAnalyzeRequest\x1a%.laughter.v1.StreamingAnalyzeResponse(\x01\x30\x01\x12V\n\rCreateSession\x12!.laughter.v1.CreateSessionRequest\x1a\".laughter.v1.CreateSessionResponse\x12\x65\n\x12\x41ppendSessionMedia\x12&.laughter.v1.AppendSessionMediaRequest\x1a\'.laughter.v1.AppendSessionMediaResponse\x12U\n\x0cWatchSession\x12 .laughter.v1.WatchSessionRequest\x1a!.laughter.v1.WatchSessionResponse0\x01\x12M\n\nEndSession\x12\x1e.laughter.v1.EndSessionRequest\x1a\x1f.laughter.v1.EndSessionResponse\x12M\n\nListModels\x12\x1e.laughter.v1.ListModelsRequest\x1a\x1f.laughter.v1.ListModelsResponse\x12P\n\x0bReloadModel\x12\x1f.laughter.v1.ReloadModelRequest\x1a .laughter.v1.ReloadModelResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"laughter/v1/laughter_service.proto\x12\x0blaughter.v1\x1a\x1alaughter/v1/analysis.proto\x1a\x17laughter/v1/media.proto\x1a\x17laughter/v1/model.proto\x1a\x19laughter/v1/results.proto\x1a\x19laughter/v1/session.proto\x1a\x19laughter/v1/summary.proto\"\x89\x01\n\x13\x41nalyzeMediaRequest\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\x0c\x12\x10\n\x08\x66ilename\x18\x02 \x01(\t\x12-\n\x07options\x18\x03 \x01(\x0b\x32\x1c.laughter.v1.AnalysisOptions\x12\x11\n\tclient_id\x18\x04 \x01(\t\x12\r\n\x05\x66resh\x18\x05 \x01(\x08\"C\n\x14\x41nalyzeMediaResponse\x12+\n\x06result\x18\x01 \x01(\x0b\x32\x1b.laughter.v1.AnalysisResult\"\x91\x01\n\x18\x41nalyzeMediaUploadHeader\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\x12-\n\x07options\x18\x03 \x01(\x0b\x32\x1c.laughter.v1.AnalysisOptions\x12\x11\n\tclient_id\x18\x04 \x01(\t\x12\r\n\x05\x66resh\x18\x05 \x01(\x08\"x\n\x19\x41nalyzeMediaUploadRequest\x12\x37\n\x06header\x18\x01 \x01(\x0b\x32%.laughter.v1.AnalyzeMediaUploadHeaderH\x00\x12\x17\n\rcontent_chunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07request\"I\n\x1a\x41nalyzeMediaUploadResponse\x12+\n\x06result\x18\x01 \x01(\x0b\x32\x1b.laughter.v1.AnalysisResult\"|\n\x17StreamingAnalyzeRequest\x12,\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x1a.laughter.v1.SessionConfigH\x00\x12(\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x17.laughter.v1.MediaChunkH\x00\x42\t\n\x07request\"F\n\x18StreamingAnalyzeResponse\x12*\n\x06update\x18\x01 \x01(\x0b\x32\x1a.laughter.v1.SessionUpdate\"B\n\x14\x43reateSessionRequest\x12*\n\x06\x63onfig\x18\x01 \x01(\x0b\x32\x1a.laughter.v1.SessionConfig\"Y\n\x15\x43reateSessionResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12,\n\x07started\x18\x02 \x01(\x0b\x32\x1b.laughter.v1.SessionStarted\"X\n\x19\x41ppendSessionMediaRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\'\n\x06\x63hunks\x18\x02 \x03(\x0b\x32\x17.laughter.v1.MediaChunk\"E\n\x1a\x41ppendSessionMediaResponse\x12\'\n\x08progress\x18\x01 \x01(\x0b\x32\x15.laughter.v1.Progress\")\n\x13WatchSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"B\n\x14WatchSessionResponse\x12*\n\x06update\x18\x01 \x01(\x0b\x32\x1a.laughter.v1.SessionUpdate\"\'\n\x11\x45ndSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"o\n\x12\x45ndSessionResponse\x12-\n\x07summary\x18\x01 \x01(\x0b\x32\x1c.laughter.v1.AnalysisSummary\x12*\n\x06\x65vents\x18\x02 \x03(\x0b\x32\x1a.laughter.v1.LaughterEvent\"\x13\n\x11ListModelsRequest\"<\n\x12ListModelsResponse\x12&\n\x06models\x18\x01 \x03(\x0b\x32\x16.laughter.v1.ModelInfo\"9\n\x12ReloadModelRequest\x12\x12\n\nmodel_name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\"<\n\x13ReloadModelResponse\x12%\n\x05model\x18\x01 \x01(\x0b\x32\x16.laughter.v1.ModelInfo2\xf7\t\n\x17LaughterAnalysisService\x12S\n\x0c\x41nalyzeMedia\x12 .laughter.v1.AnalyzeMediaRequest\x1a!.laughter.v1.AnalyzeMediaResponse\x12g\n\x12\x41nalyzeMediaUpload\x12&.laughter.v1.AnalyzeMediaUploadRequest\x1a\'.laughter.v1.AnalyzeMediaUploadResponse(\x01\x12\x63\n\x10StreamingAnalyze\x12$.laughter.v1.StreamingAnalyzeRequest\x1a%.laughter.v1.StreamingAnalyzeResponse(\x01\x30\x01\x12V\n\rCreateSession\x12!.laughter.v1.CreateSessionRequest\x1a\".laughter.v1.CreateSessionResponse\x12\x65\n\x12\x41ppendSessionMedia\x12&.laughter.v1.AppendSessionMediaRequest\x1a\'.laughter.v1.AppendSessionMediaResponse\x12U\n\x0cWatchSession\x12 .laughter.v1.WatchSessionRequest\x1a!.laughter.v1.WatchSessionResponse0\x01\x12M\n\nEndSession\x12\x1e.laughter.v1.EndSessionRequest\x1a\x1f.laughter.v1.EndSessionResponse\x12M\n\nListModels\x12\x1e.laughter.v1.ListModelsRequest\x1a\x1f.laughter.v1.ListModelsResponse\x12P\n\x0bReloadModel\x12\x1f.laughter.v1.ReloadModelRequest\x1a .laughter.v1.ReloadModelResponse\x12J\n\tGetResult\x12\x1d.laughter.v1.GetResultRequest\x1a\x1e.laughter.v1.GetResultResponse\x12P\n\x0bListResults\x12\x1f.laughter.v1.ListResultsRequest\x1a .laughter.v1.ListResultsResponse\x12V\n\rDeleteResults\x12!.laughter.v1.DeleteResultsRequest\x1a\".laughter.v1.DeleteResultsResponse\x12S\n\x0cGetAnalytics\x12 .laughter.v1.GetAnalyticsRequest\x1a!.laughter.v1.GetAnalyticsResponse\x12h\n\x13GetPerformanceStats\x12\'.laughter.v1.GetPerformanceStatsRequest\x1a(.laughter.v1.GetPerformanceStatsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'laughter.v1.laughter_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ANALYZEMEDIAREQUEST']._serialized_start=183
-  _globals['_ANALYZEMEDIAREQUEST']._serialized_end=286
-  _globals['_ANALYZEMEDIARESPONSE']._serialized_start=288
-  _globals['_ANALYZEMEDIARESPONSE']._serialized_end=355
-  _globals['_ANALYZEMEDIAUPLOADHEADER']._serialized_start=357
-  _globals['_ANALYZEMEDIAUPLOADHEADER']._serialized_end=468
-  _globals['_ANALYZEMEDIAUPLOADREQUEST']._serialized_start=470
-  _globals['_ANALYZEMEDIAUPLOADREQUEST']._serialized_end=590
-  _globals['_ANALYZEMEDIAUPLOADRESPONSE']._serialized_start=592
-  _globals['_ANALYZEMEDIAUPLOADRESPONSE']._serialized_end=665
-  _globals['_STREAMINGANALYZEREQUEST']._serialized_start=667
-  _globals['_STREAMINGANALYZEREQUEST']._serialized_end=791
-  _globals['_STREAMINGANALYZERESPONSE']._serialized_start=793
-  _globals['_STREAMINGANALYZERESPONSE']._serialized_end=863
-  _globals['_CREATESESSIONREQUEST']._serialized_start=865
-  _globals['_CREATESESSIONREQUEST']._serialized_end=931
-  _globals['_CREATESESSIONRESPONSE']._serialized_start=933
-  _globals['_CREATESESSIONRESPONSE']._serialized_end=1022
-  _globals['_APPENDSESSIONMEDIAREQUEST']._serialized_start=1024
-  _globals['_APPENDSESSIONMEDIAREQUEST']._serialized_end=1112
-  _globals['_APPENDSESSIONMEDIARESPONSE']._serialized_start=1114
-  _globals['_APPENDSESSIONMEDIARESPONSE']._serialized_end=1183
-  _globals['_WATCHSESSIONREQUEST']._serialized_start=1185
-  _globals['_WATCHSESSIONREQUEST']._serialized_end=1226
-  _globals['_WATCHSESSIONRESPONSE']._serialized_start=1228
-  _globals['_WATCHSESSIONRESPONSE']._serialized_end=1294
-  _globals['_ENDSESSIONREQUEST']._serialized_start=1296
-  _globals['_ENDSESSIONREQUEST']._serialized_end=1335
-  _globals['_ENDSESSIONRESPONSE']._serialized_start=1337
-  _globals['_ENDSESSIONRESPONSE']._serialized_end=1448
-  _globals['_LISTMODELSREQUEST']._serialized_start=1450
-  _globals['_LISTMODELSREQUEST']._serialized_end=1469
-  _globals['_LISTMODELSRESPONSE']._serialized_start=1471
-  _globals['_LISTMODELSRESPONSE']._serialized_end=1531
-  _globals['_RELOADMODELREQUEST']._serialized_start=1533
-  _globals['_RELOADMODELREQUEST']._serialized_end=1590
-  _globals['_RELOADMODELRESPONSE']._serialized_start=1592
-  _globals['_RELOADMODELRESPONSE']._serialized_end=1652
-  _globals['_LAUGHTERANALYSISSERVICE']._serialized_start=1655
-  _globals['_LAUGHTERANALYSISSERVICE']._serialized_end=2489
+  _globals['_ANALYZEMEDIAREQUEST']._serialized_start=211
+  _globals['_ANALYZEMEDIAREQUEST']._serialized_end=348
+  _globals['_ANALYZEMEDIARESPONSE']._serialized_start=350
+  _globals['_ANALYZEMEDIARESPONSE']._serialized_end=417
+  _globals['_ANALYZEMEDIAUPLOADHEADER']._serialized_start=420
+  _globals['_ANALYZEMEDIAUPLOADHEADER']._serialized_end=565
+  _globals['_ANALYZEMEDIAUPLOADREQUEST']._serialized_start=567
+  _globals['_ANALYZEMEDIAUPLOADREQUEST']._serialized_end=687
+  _globals['_ANALYZEMEDIAUPLOADRESPONSE']._serialized_start=689
+  _globals['_ANALYZEMEDIAUPLOADRESPONSE']._serialized_end=762
+  _globals['_STREAMINGANALYZEREQUEST']._serialized_start=764
+  _globals['_STREAMINGANALYZEREQUEST']._serialized_end=888
+  _globals['_STREAMINGANALYZERESPONSE']._serialized_start=890
+  _globals['_STREAMINGANALYZERESPONSE']._serialized_end=960
+  _globals['_CREATESESSIONREQUEST']._serialized_start=962
+  _globals['_CREATESESSIONREQUEST']._serialized_end=1028
+  _globals['_CREATESESSIONRESPONSE']._serialized_start=1030
+  _globals['_CREATESESSIONRESPONSE']._serialized_end=1119
+  _globals['_APPENDSESSIONMEDIAREQUEST']._serialized_start=1121
+  _globals['_APPENDSESSIONMEDIAREQUEST']._serialized_end=1209
+  _globals['_APPENDSESSIONMEDIARESPONSE']._serialized_start=1211
+  _globals['_APPENDSESSIONMEDIARESPONSE']._serialized_end=1280
+  _globals['_WATCHSESSIONREQUEST']._serialized_start=1282
+  _globals['_WATCHSESSIONREQUEST']._serialized_end=1323
+  _globals['_WATCHSESSIONRESPONSE']._serialized_start=1325
+  _globals['_WATCHSESSIONRESPONSE']._serialized_end=1391
+  _globals['_ENDSESSIONREQUEST']._serialized_start=1393
+  _globals['_ENDSESSIONREQUEST']._serialized_end=1432
+  _globals['_ENDSESSIONRESPONSE']._serialized_start=1434
+  _globals['_ENDSESSIONRESPONSE']._serialized_end=1545
+  _globals['_LISTMODELSREQUEST']._serialized_start=1547
+  _globals['_LISTMODELSREQUEST']._serialized_end=1566
+  _globals['_LISTMODELSRESPONSE']._serialized_start=1568
+  _globals['_LISTMODELSRESPONSE']._serialized_end=1628
+  _globals['_RELOADMODELREQUEST']._serialized_start=1630
+  _globals['_RELOADMODELREQUEST']._serialized_end=1687
+  _globals['_RELOADMODELRESPONSE']._serialized_start=1689
+  _globals['_RELOADMODELRESPONSE']._serialized_end=1749
+  _globals['_LAUGHTERANALYSISSERVICE']._serialized_start=1752
+  _globals['_LAUGHTERANALYSISSERVICE']._serialized_end=3023
 # @@protoc_insertion_point(module_scope)

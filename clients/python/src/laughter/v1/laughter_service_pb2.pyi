@@ -1,6 +1,7 @@
 from laughter.v1 import analysis_pb2 as _analysis_pb2
 from laughter.v1 import media_pb2 as _media_pb2
 from laughter.v1 import model_pb2 as _model_pb2
+from laughter.v1 import results_pb2 as _results_pb2
 from laughter.v1 import session_pb2 as _session_pb2
 from laughter.v1 import summary_pb2 as _summary_pb2
 from google.protobuf.internal import containers as _containers
@@ -12,14 +13,18 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class AnalyzeMediaRequest(_message.Message):
-    __slots__ = ("content", "filename", "options")
+    __slots__ = ("content", "filename", "options", "client_id", "fresh")
     CONTENT_FIELD_NUMBER: _ClassVar[int]
     FILENAME_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    FRESH_FIELD_NUMBER: _ClassVar[int]
     content: bytes
     filename: str
     options: _analysis_pb2.AnalysisOptions
-    def __init__(self, content: _Optional[bytes] = ..., filename: _Optional[str] = ..., options: _Optional[_Union[_analysis_pb2.AnalysisOptions, _Mapping]] = ...) -> None: ...
+    client_id: str
+    fresh: bool
+    def __init__(self, content: _Optional[bytes] = ..., filename: _Optional[str] = ..., options: _Optional[_Union[_analysis_pb2.AnalysisOptions, _Mapping]] = ..., client_id: _Optional[str] = ..., fresh: _Optional[bool] = ...) -> None: ...
 
 class AnalyzeMediaResponse(_message.Message):
     __slots__ = ("result",)
@@ -28,14 +33,18 @@ class AnalyzeMediaResponse(_message.Message):
     def __init__(self, result: _Optional[_Union[_summary_pb2.AnalysisResult, _Mapping]] = ...) -> None: ...
 
 class AnalyzeMediaUploadHeader(_message.Message):
-    __slots__ = ("filename", "size_bytes", "options")
+    __slots__ = ("filename", "size_bytes", "options", "client_id", "fresh")
     FILENAME_FIELD_NUMBER: _ClassVar[int]
     SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    FRESH_FIELD_NUMBER: _ClassVar[int]
     filename: str
     size_bytes: int
     options: _analysis_pb2.AnalysisOptions
-    def __init__(self, filename: _Optional[str] = ..., size_bytes: _Optional[int] = ..., options: _Optional[_Union[_analysis_pb2.AnalysisOptions, _Mapping]] = ...) -> None: ...
+    client_id: str
+    fresh: bool
+    def __init__(self, filename: _Optional[str] = ..., size_bytes: _Optional[int] = ..., options: _Optional[_Union[_analysis_pb2.AnalysisOptions, _Mapping]] = ..., client_id: _Optional[str] = ..., fresh: _Optional[bool] = ...) -> None: ...
 
 class AnalyzeMediaUploadRequest(_message.Message):
     __slots__ = ("header", "content_chunk")

@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from laughter.v1 import laughter_service_pb2 as laughter_dot_v1_dot_laughter__service__pb2
+from laughter.v1 import results_pb2 as laughter_dot_v1_dot_results__pb2
 
 GRPC_GENERATED_VERSION = '1.81.1'
 GRPC_VERSION = grpc.__version__
@@ -81,6 +82,31 @@ class LaughterAnalysisServiceStub:
                 '/laughter.v1.LaughterAnalysisService/ReloadModel',
                 request_serializer=laughter_dot_v1_dot_laughter__service__pb2.ReloadModelRequest.SerializeToString,
                 response_deserializer=laughter_dot_v1_dot_laughter__service__pb2.ReloadModelResponse.FromString,
+                _registered_method=True)
+        self.GetResult = channel.unary_unary(
+                '/laughter.v1.LaughterAnalysisService/GetResult',
+                request_serializer=laughter_dot_v1_dot_results__pb2.GetResultRequest.SerializeToString,
+                response_deserializer=laughter_dot_v1_dot_results__pb2.GetResultResponse.FromString,
+                _registered_method=True)
+        self.ListResults = channel.unary_unary(
+                '/laughter.v1.LaughterAnalysisService/ListResults',
+                request_serializer=laughter_dot_v1_dot_results__pb2.ListResultsRequest.SerializeToString,
+                response_deserializer=laughter_dot_v1_dot_results__pb2.ListResultsResponse.FromString,
+                _registered_method=True)
+        self.DeleteResults = channel.unary_unary(
+                '/laughter.v1.LaughterAnalysisService/DeleteResults',
+                request_serializer=laughter_dot_v1_dot_results__pb2.DeleteResultsRequest.SerializeToString,
+                response_deserializer=laughter_dot_v1_dot_results__pb2.DeleteResultsResponse.FromString,
+                _registered_method=True)
+        self.GetAnalytics = channel.unary_unary(
+                '/laughter.v1.LaughterAnalysisService/GetAnalytics',
+                request_serializer=laughter_dot_v1_dot_results__pb2.GetAnalyticsRequest.SerializeToString,
+                response_deserializer=laughter_dot_v1_dot_results__pb2.GetAnalyticsResponse.FromString,
+                _registered_method=True)
+        self.GetPerformanceStats = channel.unary_unary(
+                '/laughter.v1.LaughterAnalysisService/GetPerformanceStats',
+                request_serializer=laughter_dot_v1_dot_results__pb2.GetPerformanceStatsRequest.SerializeToString,
+                response_deserializer=laughter_dot_v1_dot_results__pb2.GetPerformanceStatsResponse.FromString,
                 _registered_method=True)
 
 
@@ -174,6 +200,44 @@ class LaughterAnalysisServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetResult(self, request, context):
+        """Returns one stored result of the caller. A result of another tenant (or
+        client, without tokens) answers NOT_FOUND, exactly as an id that never
+        existed, so that ids cannot be probed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListResults(self, request, context):
+        """Lists the caller's stored results, newest first, a page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteResults(self, request, context):
+        """Deletes stored results of the caller, by id or all of them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAnalytics(self, request, context):
+        """Aggregates over the caller's stored results: emotions, laughter types,
+        laughs per minute over time, events by hour, model performance.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPerformanceStats(self, request, context):
+        """Processing speed over the last hours, per audio model version.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LaughterAnalysisServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -221,6 +285,31 @@ def add_LaughterAnalysisServiceServicer_to_server(servicer, server):
                     servicer.ReloadModel,
                     request_deserializer=laughter_dot_v1_dot_laughter__service__pb2.ReloadModelRequest.FromString,
                     response_serializer=laughter_dot_v1_dot_laughter__service__pb2.ReloadModelResponse.SerializeToString,
+            ),
+            'GetResult': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetResult,
+                    request_deserializer=laughter_dot_v1_dot_results__pb2.GetResultRequest.FromString,
+                    response_serializer=laughter_dot_v1_dot_results__pb2.GetResultResponse.SerializeToString,
+            ),
+            'ListResults': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListResults,
+                    request_deserializer=laughter_dot_v1_dot_results__pb2.ListResultsRequest.FromString,
+                    response_serializer=laughter_dot_v1_dot_results__pb2.ListResultsResponse.SerializeToString,
+            ),
+            'DeleteResults': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteResults,
+                    request_deserializer=laughter_dot_v1_dot_results__pb2.DeleteResultsRequest.FromString,
+                    response_serializer=laughter_dot_v1_dot_results__pb2.DeleteResultsResponse.SerializeToString,
+            ),
+            'GetAnalytics': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAnalytics,
+                    request_deserializer=laughter_dot_v1_dot_results__pb2.GetAnalyticsRequest.FromString,
+                    response_serializer=laughter_dot_v1_dot_results__pb2.GetAnalyticsResponse.SerializeToString,
+            ),
+            'GetPerformanceStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPerformanceStats,
+                    request_deserializer=laughter_dot_v1_dot_results__pb2.GetPerformanceStatsRequest.FromString,
+                    response_serializer=laughter_dot_v1_dot_results__pb2.GetPerformanceStatsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -469,6 +558,141 @@ class LaughterAnalysisService:
             '/laughter.v1.LaughterAnalysisService/ReloadModel',
             laughter_dot_v1_dot_laughter__service__pb2.ReloadModelRequest.SerializeToString,
             laughter_dot_v1_dot_laughter__service__pb2.ReloadModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetResult(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/laughter.v1.LaughterAnalysisService/GetResult',
+            laughter_dot_v1_dot_results__pb2.GetResultRequest.SerializeToString,
+            laughter_dot_v1_dot_results__pb2.GetResultResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListResults(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/laughter.v1.LaughterAnalysisService/ListResults',
+            laughter_dot_v1_dot_results__pb2.ListResultsRequest.SerializeToString,
+            laughter_dot_v1_dot_results__pb2.ListResultsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteResults(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/laughter.v1.LaughterAnalysisService/DeleteResults',
+            laughter_dot_v1_dot_results__pb2.DeleteResultsRequest.SerializeToString,
+            laughter_dot_v1_dot_results__pb2.DeleteResultsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAnalytics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/laughter.v1.LaughterAnalysisService/GetAnalytics',
+            laughter_dot_v1_dot_results__pb2.GetAnalyticsRequest.SerializeToString,
+            laughter_dot_v1_dot_results__pb2.GetAnalyticsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPerformanceStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/laughter.v1.LaughterAnalysisService/GetPerformanceStats',
+            laughter_dot_v1_dot_results__pb2.GetPerformanceStatsRequest.SerializeToString,
+            laughter_dot_v1_dot_results__pb2.GetPerformanceStatsResponse.FromString,
             options,
             channel_credentials,
             insecure,

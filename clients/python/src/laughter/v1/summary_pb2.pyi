@@ -35,6 +35,7 @@ class NoticeCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOTICE_CODE_MEDIA_TRUNCATED: _ClassVar[NoticeCode]
     NOTICE_CODE_NO_MODALITY: _ClassVar[NoticeCode]
     NOTICE_CODE_EVENT_SPLIT: _ClassVar[NoticeCode]
+    NOTICE_CODE_RESULT_NOT_STORED: _ClassVar[NoticeCode]
 TREND_DIRECTION_UNSPECIFIED: TrendDirection
 TREND_DIRECTION_INCREASING: TrendDirection
 TREND_DIRECTION_DECREASING: TrendDirection
@@ -53,6 +54,7 @@ NOTICE_CODE_MEDIA_DROPPED: NoticeCode
 NOTICE_CODE_MEDIA_TRUNCATED: NoticeCode
 NOTICE_CODE_NO_MODALITY: NoticeCode
 NOTICE_CODE_EVENT_SPLIT: NoticeCode
+NOTICE_CODE_RESULT_NOT_STORED: NoticeCode
 
 class Notice(_message.Message):
     __slots__ = ("code", "message")
@@ -195,7 +197,7 @@ class StageTiming(_message.Message):
     def __init__(self, stage: _Optional[str] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class AnalysisSummary(_message.Message):
-    __slots__ = ("laughter_detected", "dominant_laughter_type", "overall_confidence", "dominant_emotion", "emotion_breakdown", "durations", "trend", "type_counts", "faces", "media", "notices", "processing_duration", "stage_timings", "models")
+    __slots__ = ("laughter_detected", "dominant_laughter_type", "overall_confidence", "dominant_emotion", "emotion_breakdown", "durations", "trend", "type_counts", "faces", "media", "notices", "processing_duration", "stage_timings", "models", "result_id")
     LAUGHTER_DETECTED_FIELD_NUMBER: _ClassVar[int]
     DOMINANT_LAUGHTER_TYPE_FIELD_NUMBER: _ClassVar[int]
     OVERALL_CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
@@ -210,6 +212,7 @@ class AnalysisSummary(_message.Message):
     PROCESSING_DURATION_FIELD_NUMBER: _ClassVar[int]
     STAGE_TIMINGS_FIELD_NUMBER: _ClassVar[int]
     MODELS_FIELD_NUMBER: _ClassVar[int]
+    RESULT_ID_FIELD_NUMBER: _ClassVar[int]
     laughter_detected: bool
     dominant_laughter_type: _analysis_pb2.LaughterType
     overall_confidence: float
@@ -224,16 +227,19 @@ class AnalysisSummary(_message.Message):
     processing_duration: _duration_pb2.Duration
     stage_timings: _containers.RepeatedCompositeFieldContainer[StageTiming]
     models: _containers.RepeatedCompositeFieldContainer[_model_pb2.ModelInfo]
-    def __init__(self, laughter_detected: _Optional[bool] = ..., dominant_laughter_type: _Optional[_Union[_analysis_pb2.LaughterType, str]] = ..., overall_confidence: _Optional[float] = ..., dominant_emotion: _Optional[_Union[_analysis_pb2.Emotion, str]] = ..., emotion_breakdown: _Optional[_Iterable[_Union[_analysis_pb2.EmotionScore, _Mapping]]] = ..., durations: _Optional[_Union[DurationAnalysis, _Mapping]] = ..., trend: _Optional[_Union[Trend, _Mapping]] = ..., type_counts: _Optional[_Iterable[_Union[LaughterTypeCount, _Mapping]]] = ..., faces: _Optional[_Iterable[_Union[FaceSummary, _Mapping]]] = ..., media: _Optional[_Union[MediaSummary, _Mapping]] = ..., notices: _Optional[_Iterable[_Union[Notice, _Mapping]]] = ..., processing_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., stage_timings: _Optional[_Iterable[_Union[StageTiming, _Mapping]]] = ..., models: _Optional[_Iterable[_Union[_model_pb2.ModelInfo, _Mapping]]] = ...) -> None: ...
+    result_id: str
+    def __init__(self, laughter_detected: _Optional[bool] = ..., dominant_laughter_type: _Optional[_Union[_analysis_pb2.LaughterType, str]] = ..., overall_confidence: _Optional[float] = ..., dominant_emotion: _Optional[_Union[_analysis_pb2.Emotion, str]] = ..., emotion_breakdown: _Optional[_Iterable[_Union[_analysis_pb2.EmotionScore, _Mapping]]] = ..., durations: _Optional[_Union[DurationAnalysis, _Mapping]] = ..., trend: _Optional[_Union[Trend, _Mapping]] = ..., type_counts: _Optional[_Iterable[_Union[LaughterTypeCount, _Mapping]]] = ..., faces: _Optional[_Iterable[_Union[FaceSummary, _Mapping]]] = ..., media: _Optional[_Union[MediaSummary, _Mapping]] = ..., notices: _Optional[_Iterable[_Union[Notice, _Mapping]]] = ..., processing_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., stage_timings: _Optional[_Iterable[_Union[StageTiming, _Mapping]]] = ..., models: _Optional[_Iterable[_Union[_model_pb2.ModelInfo, _Mapping]]] = ..., result_id: _Optional[str] = ...) -> None: ...
 
 class AnalysisResult(_message.Message):
-    __slots__ = ("events", "summary", "face_samples", "request_id")
+    __slots__ = ("events", "summary", "face_samples", "request_id", "cached")
     EVENTS_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
     FACE_SAMPLES_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CACHED_FIELD_NUMBER: _ClassVar[int]
     events: _containers.RepeatedCompositeFieldContainer[_analysis_pb2.LaughterEvent]
     summary: AnalysisSummary
     face_samples: _containers.RepeatedCompositeFieldContainer[_analysis_pb2.FaceEmotionSample]
     request_id: str
-    def __init__(self, events: _Optional[_Iterable[_Union[_analysis_pb2.LaughterEvent, _Mapping]]] = ..., summary: _Optional[_Union[AnalysisSummary, _Mapping]] = ..., face_samples: _Optional[_Iterable[_Union[_analysis_pb2.FaceEmotionSample, _Mapping]]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    cached: bool
+    def __init__(self, events: _Optional[_Iterable[_Union[_analysis_pb2.LaughterEvent, _Mapping]]] = ..., summary: _Optional[_Union[AnalysisSummary, _Mapping]] = ..., face_samples: _Optional[_Iterable[_Union[_analysis_pb2.FaceEmotionSample, _Mapping]]] = ..., request_id: _Optional[str] = ..., cached: _Optional[bool] = ...) -> None: ...

@@ -13,6 +13,8 @@ import type { MediaChunk } from "./media_pb";
 import { file_laughter_v1_media } from "./media_pb";
 import type { ModelInfo } from "./model_pb";
 import { file_laughter_v1_model } from "./model_pb";
+import type { DeleteResultsRequestSchema, DeleteResultsResponseSchema, GetAnalyticsRequestSchema, GetAnalyticsResponseSchema, GetPerformanceStatsRequestSchema, GetPerformanceStatsResponseSchema, GetResultRequestSchema, GetResultResponseSchema, ListResultsRequestSchema, ListResultsResponseSchema } from "./results_pb";
+import { file_laughter_v1_results } from "./results_pb";
 import type { Progress, SessionConfig, SessionStarted, SessionUpdate } from "./session_pb";
 import { file_laughter_v1_session } from "./session_pb";
 import type { AnalysisResult, AnalysisSummary } from "./summary_pb";
@@ -23,7 +25,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file laughter/v1/laughter_service.proto.
  */
 export const file_laughter_v1_laughter_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJsYXVnaHRlci92MS9sYXVnaHRlcl9zZXJ2aWNlLnByb3RvEgtsYXVnaHRlci52MSJnChNBbmFseXplTWVkaWFSZXF1ZXN0Eg8KB2NvbnRlbnQYASABKAwSEAoIZmlsZW5hbWUYAiABKAkSLQoHb3B0aW9ucxgDIAEoCzIcLmxhdWdodGVyLnYxLkFuYWx5c2lzT3B0aW9ucyJDChRBbmFseXplTWVkaWFSZXNwb25zZRIrCgZyZXN1bHQYASABKAsyGy5sYXVnaHRlci52MS5BbmFseXNpc1Jlc3VsdCJvChhBbmFseXplTWVkaWFVcGxvYWRIZWFkZXISEAoIZmlsZW5hbWUYASABKAkSEgoKc2l6ZV9ieXRlcxgCIAEoAxItCgdvcHRpb25zGAMgASgLMhwubGF1Z2h0ZXIudjEuQW5hbHlzaXNPcHRpb25zIngKGUFuYWx5emVNZWRpYVVwbG9hZFJlcXVlc3QSNwoGaGVhZGVyGAEgASgLMiUubGF1Z2h0ZXIudjEuQW5hbHl6ZU1lZGlhVXBsb2FkSGVhZGVySAASFwoNY29udGVudF9jaHVuaxgCIAEoDEgAQgkKB3JlcXVlc3QiSQoaQW5hbHl6ZU1lZGlhVXBsb2FkUmVzcG9uc2USKwoGcmVzdWx0GAEgASgLMhsubGF1Z2h0ZXIudjEuQW5hbHlzaXNSZXN1bHQifAoXU3RyZWFtaW5nQW5hbHl6ZVJlcXVlc3QSLAoGY29uZmlnGAEgASgLMhoubGF1Z2h0ZXIudjEuU2Vzc2lvbkNvbmZpZ0gAEigKBWNodW5rGAIgASgLMhcubGF1Z2h0ZXIudjEuTWVkaWFDaHVua0gAQgkKB3JlcXVlc3QiRgoYU3RyZWFtaW5nQW5hbHl6ZVJlc3BvbnNlEioKBnVwZGF0ZRgBIAEoCzIaLmxhdWdodGVyLnYxLlNlc3Npb25VcGRhdGUiQgoUQ3JlYXRlU2Vzc2lvblJlcXVlc3QSKgoGY29uZmlnGAEgASgLMhoubGF1Z2h0ZXIudjEuU2Vzc2lvbkNvbmZpZyJZChVDcmVhdGVTZXNzaW9uUmVzcG9uc2USEgoKc2Vzc2lvbl9pZBgBIAEoCRIsCgdzdGFydGVkGAIgASgLMhsubGF1Z2h0ZXIudjEuU2Vzc2lvblN0YXJ0ZWQiWAoZQXBwZW5kU2Vzc2lvbk1lZGlhUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEicKBmNodW5rcxgCIAMoCzIXLmxhdWdodGVyLnYxLk1lZGlhQ2h1bmsiRQoaQXBwZW5kU2Vzc2lvbk1lZGlhUmVzcG9uc2USJwoIcHJvZ3Jlc3MYASABKAsyFS5sYXVnaHRlci52MS5Qcm9ncmVzcyIpChNXYXRjaFNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiQgoUV2F0Y2hTZXNzaW9uUmVzcG9uc2USKgoGdXBkYXRlGAEgASgLMhoubGF1Z2h0ZXIudjEuU2Vzc2lvblVwZGF0ZSInChFFbmRTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIm8KEkVuZFNlc3Npb25SZXNwb25zZRItCgdzdW1tYXJ5GAEgASgLMhwubGF1Z2h0ZXIudjEuQW5hbHlzaXNTdW1tYXJ5EioKBmV2ZW50cxgCIAMoCzIaLmxhdWdodGVyLnYxLkxhdWdodGVyRXZlbnQiEwoRTGlzdE1vZGVsc1JlcXVlc3QiPAoSTGlzdE1vZGVsc1Jlc3BvbnNlEiYKBm1vZGVscxgBIAMoCzIWLmxhdWdodGVyLnYxLk1vZGVsSW5mbyI5ChJSZWxvYWRNb2RlbFJlcXVlc3QSEgoKbW9kZWxfbmFtZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJIjwKE1JlbG9hZE1vZGVsUmVzcG9uc2USJQoFbW9kZWwYASABKAsyFi5sYXVnaHRlci52MS5Nb2RlbEluZm8ywgYKF0xhdWdodGVyQW5hbHlzaXNTZXJ2aWNlElMKDEFuYWx5emVNZWRpYRIgLmxhdWdodGVyLnYxLkFuYWx5emVNZWRpYVJlcXVlc3QaIS5sYXVnaHRlci52MS5BbmFseXplTWVkaWFSZXNwb25zZRJnChJBbmFseXplTWVkaWFVcGxvYWQSJi5sYXVnaHRlci52MS5BbmFseXplTWVkaWFVcGxvYWRSZXF1ZXN0GicubGF1Z2h0ZXIudjEuQW5hbHl6ZU1lZGlhVXBsb2FkUmVzcG9uc2UoARJjChBTdHJlYW1pbmdBbmFseXplEiQubGF1Z2h0ZXIudjEuU3RyZWFtaW5nQW5hbHl6ZVJlcXVlc3QaJS5sYXVnaHRlci52MS5TdHJlYW1pbmdBbmFseXplUmVzcG9uc2UoATABElYKDUNyZWF0ZVNlc3Npb24SIS5sYXVnaHRlci52MS5DcmVhdGVTZXNzaW9uUmVxdWVzdBoiLmxhdWdodGVyLnYxLkNyZWF0ZVNlc3Npb25SZXNwb25zZRJlChJBcHBlbmRTZXNzaW9uTWVkaWESJi5sYXVnaHRlci52MS5BcHBlbmRTZXNzaW9uTWVkaWFSZXF1ZXN0GicubGF1Z2h0ZXIudjEuQXBwZW5kU2Vzc2lvbk1lZGlhUmVzcG9uc2USVQoMV2F0Y2hTZXNzaW9uEiAubGF1Z2h0ZXIudjEuV2F0Y2hTZXNzaW9uUmVxdWVzdBohLmxhdWdodGVyLnYxLldhdGNoU2Vzc2lvblJlc3BvbnNlMAESTQoKRW5kU2Vzc2lvbhIeLmxhdWdodGVyLnYxLkVuZFNlc3Npb25SZXF1ZXN0Gh8ubGF1Z2h0ZXIudjEuRW5kU2Vzc2lvblJlc3BvbnNlEk0KCkxpc3RNb2RlbHMSHi5sYXVnaHRlci52MS5MaXN0TW9kZWxzUmVxdWVzdBofLmxhdWdodGVyLnYxLkxpc3RNb2RlbHNSZXNwb25zZRJQCgtSZWxvYWRNb2RlbBIfLmxhdWdodGVyLnYxLlJlbG9hZE1vZGVsUmVxdWVzdBogLmxhdWdodGVyLnYxLlJlbG9hZE1vZGVsUmVzcG9uc2ViBnByb3RvMw", [file_laughter_v1_analysis, file_laughter_v1_media, file_laughter_v1_model, file_laughter_v1_session, file_laughter_v1_summary]);
+  fileDesc("CiJsYXVnaHRlci92MS9sYXVnaHRlcl9zZXJ2aWNlLnByb3RvEgtsYXVnaHRlci52MSKJAQoTQW5hbHl6ZU1lZGlhUmVxdWVzdBIPCgdjb250ZW50GAEgASgMEhAKCGZpbGVuYW1lGAIgASgJEi0KB29wdGlvbnMYAyABKAsyHC5sYXVnaHRlci52MS5BbmFseXNpc09wdGlvbnMSEQoJY2xpZW50X2lkGAQgASgJEg0KBWZyZXNoGAUgASgIIkMKFEFuYWx5emVNZWRpYVJlc3BvbnNlEisKBnJlc3VsdBgBIAEoCzIbLmxhdWdodGVyLnYxLkFuYWx5c2lzUmVzdWx0IpEBChhBbmFseXplTWVkaWFVcGxvYWRIZWFkZXISEAoIZmlsZW5hbWUYASABKAkSEgoKc2l6ZV9ieXRlcxgCIAEoAxItCgdvcHRpb25zGAMgASgLMhwubGF1Z2h0ZXIudjEuQW5hbHlzaXNPcHRpb25zEhEKCWNsaWVudF9pZBgEIAEoCRINCgVmcmVzaBgFIAEoCCJ4ChlBbmFseXplTWVkaWFVcGxvYWRSZXF1ZXN0EjcKBmhlYWRlchgBIAEoCzIlLmxhdWdodGVyLnYxLkFuYWx5emVNZWRpYVVwbG9hZEhlYWRlckgAEhcKDWNvbnRlbnRfY2h1bmsYAiABKAxIAEIJCgdyZXF1ZXN0IkkKGkFuYWx5emVNZWRpYVVwbG9hZFJlc3BvbnNlEisKBnJlc3VsdBgBIAEoCzIbLmxhdWdodGVyLnYxLkFuYWx5c2lzUmVzdWx0InwKF1N0cmVhbWluZ0FuYWx5emVSZXF1ZXN0EiwKBmNvbmZpZxgBIAEoCzIaLmxhdWdodGVyLnYxLlNlc3Npb25Db25maWdIABIoCgVjaHVuaxgCIAEoCzIXLmxhdWdodGVyLnYxLk1lZGlhQ2h1bmtIAEIJCgdyZXF1ZXN0IkYKGFN0cmVhbWluZ0FuYWx5emVSZXNwb25zZRIqCgZ1cGRhdGUYASABKAsyGi5sYXVnaHRlci52MS5TZXNzaW9uVXBkYXRlIkIKFENyZWF0ZVNlc3Npb25SZXF1ZXN0EioKBmNvbmZpZxgBIAEoCzIaLmxhdWdodGVyLnYxLlNlc3Npb25Db25maWciWQoVQ3JlYXRlU2Vzc2lvblJlc3BvbnNlEhIKCnNlc3Npb25faWQYASABKAkSLAoHc3RhcnRlZBgCIAEoCzIbLmxhdWdodGVyLnYxLlNlc3Npb25TdGFydGVkIlgKGUFwcGVuZFNlc3Npb25NZWRpYVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRInCgZjaHVua3MYAiADKAsyFy5sYXVnaHRlci52MS5NZWRpYUNodW5rIkUKGkFwcGVuZFNlc3Npb25NZWRpYVJlc3BvbnNlEicKCHByb2dyZXNzGAEgASgLMhUubGF1Z2h0ZXIudjEuUHJvZ3Jlc3MiKQoTV2F0Y2hTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIkIKFFdhdGNoU2Vzc2lvblJlc3BvbnNlEioKBnVwZGF0ZRgBIAEoCzIaLmxhdWdodGVyLnYxLlNlc3Npb25VcGRhdGUiJwoRRW5kU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSJvChJFbmRTZXNzaW9uUmVzcG9uc2USLQoHc3VtbWFyeRgBIAEoCzIcLmxhdWdodGVyLnYxLkFuYWx5c2lzU3VtbWFyeRIqCgZldmVudHMYAiADKAsyGi5sYXVnaHRlci52MS5MYXVnaHRlckV2ZW50IhMKEUxpc3RNb2RlbHNSZXF1ZXN0IjwKEkxpc3RNb2RlbHNSZXNwb25zZRImCgZtb2RlbHMYASADKAsyFi5sYXVnaHRlci52MS5Nb2RlbEluZm8iOQoSUmVsb2FkTW9kZWxSZXF1ZXN0EhIKCm1vZGVsX25hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCSI8ChNSZWxvYWRNb2RlbFJlc3BvbnNlEiUKBW1vZGVsGAEgASgLMhYubGF1Z2h0ZXIudjEuTW9kZWxJbmZvMvcJChdMYXVnaHRlckFuYWx5c2lzU2VydmljZRJTCgxBbmFseXplTWVkaWESIC5sYXVnaHRlci52MS5BbmFseXplTWVkaWFSZXF1ZXN0GiEubGF1Z2h0ZXIudjEuQW5hbHl6ZU1lZGlhUmVzcG9uc2USZwoSQW5hbHl6ZU1lZGlhVXBsb2FkEiYubGF1Z2h0ZXIudjEuQW5hbHl6ZU1lZGlhVXBsb2FkUmVxdWVzdBonLmxhdWdodGVyLnYxLkFuYWx5emVNZWRpYVVwbG9hZFJlc3BvbnNlKAESYwoQU3RyZWFtaW5nQW5hbHl6ZRIkLmxhdWdodGVyLnYxLlN0cmVhbWluZ0FuYWx5emVSZXF1ZXN0GiUubGF1Z2h0ZXIudjEuU3RyZWFtaW5nQW5hbHl6ZVJlc3BvbnNlKAEwARJWCg1DcmVhdGVTZXNzaW9uEiEubGF1Z2h0ZXIudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QaIi5sYXVnaHRlci52MS5DcmVhdGVTZXNzaW9uUmVzcG9uc2USZQoSQXBwZW5kU2Vzc2lvbk1lZGlhEiYubGF1Z2h0ZXIudjEuQXBwZW5kU2Vzc2lvbk1lZGlhUmVxdWVzdBonLmxhdWdodGVyLnYxLkFwcGVuZFNlc3Npb25NZWRpYVJlc3BvbnNlElUKDFdhdGNoU2Vzc2lvbhIgLmxhdWdodGVyLnYxLldhdGNoU2Vzc2lvblJlcXVlc3QaIS5sYXVnaHRlci52MS5XYXRjaFNlc3Npb25SZXNwb25zZTABEk0KCkVuZFNlc3Npb24SHi5sYXVnaHRlci52MS5FbmRTZXNzaW9uUmVxdWVzdBofLmxhdWdodGVyLnYxLkVuZFNlc3Npb25SZXNwb25zZRJNCgpMaXN0TW9kZWxzEh4ubGF1Z2h0ZXIudjEuTGlzdE1vZGVsc1JlcXVlc3QaHy5sYXVnaHRlci52MS5MaXN0TW9kZWxzUmVzcG9uc2USUAoLUmVsb2FkTW9kZWwSHy5sYXVnaHRlci52MS5SZWxvYWRNb2RlbFJlcXVlc3QaIC5sYXVnaHRlci52MS5SZWxvYWRNb2RlbFJlc3BvbnNlEkoKCUdldFJlc3VsdBIdLmxhdWdodGVyLnYxLkdldFJlc3VsdFJlcXVlc3QaHi5sYXVnaHRlci52MS5HZXRSZXN1bHRSZXNwb25zZRJQCgtMaXN0UmVzdWx0cxIfLmxhdWdodGVyLnYxLkxpc3RSZXN1bHRzUmVxdWVzdBogLmxhdWdodGVyLnYxLkxpc3RSZXN1bHRzUmVzcG9uc2USVgoNRGVsZXRlUmVzdWx0cxIhLmxhdWdodGVyLnYxLkRlbGV0ZVJlc3VsdHNSZXF1ZXN0GiIubGF1Z2h0ZXIudjEuRGVsZXRlUmVzdWx0c1Jlc3BvbnNlElMKDEdldEFuYWx5dGljcxIgLmxhdWdodGVyLnYxLkdldEFuYWx5dGljc1JlcXVlc3QaIS5sYXVnaHRlci52MS5HZXRBbmFseXRpY3NSZXNwb25zZRJoChNHZXRQZXJmb3JtYW5jZVN0YXRzEicubGF1Z2h0ZXIudjEuR2V0UGVyZm9ybWFuY2VTdGF0c1JlcXVlc3QaKC5sYXVnaHRlci52MS5HZXRQZXJmb3JtYW5jZVN0YXRzUmVzcG9uc2ViBnByb3RvMw", [file_laughter_v1_analysis, file_laughter_v1_media, file_laughter_v1_model, file_laughter_v1_results, file_laughter_v1_session, file_laughter_v1_summary]);
 
 /**
  * Request for AnalyzeMedia.
@@ -54,6 +56,24 @@ export type AnalyzeMediaRequest = Message<"laughter.v1.AnalyzeMediaRequest"> & {
    * @generated from field: laughter.v1.AnalysisOptions options = 3;
    */
   options?: AnalysisOptions | undefined;
+
+  /**
+   * Free-form name of the calling application or user, at most 128
+   * characters. Without tokens, stored results belong to it (see
+   * `GetResult`); with tokens, it is a label for filtering.
+   *
+   * @generated from field: string client_id = 4;
+   */
+  clientId: string;
+
+  /**
+   * Analyse again even when the same bytes were analysed before with the
+   * same options and model versions (otherwise the stored result is
+   * returned, with `AnalysisResult.cached` set).
+   *
+   * @generated from field: bool fresh = 5;
+   */
+  fresh: boolean;
 };
 
 /**
@@ -113,6 +133,20 @@ export type AnalyzeMediaUploadHeader = Message<"laughter.v1.AnalyzeMediaUploadHe
    * @generated from field: laughter.v1.AnalysisOptions options = 3;
    */
   options?: AnalysisOptions | undefined;
+
+  /**
+   * As `AnalyzeMediaRequest.client_id`.
+   *
+   * @generated from field: string client_id = 4;
+   */
+  clientId: string;
+
+  /**
+   * As `AnalyzeMediaRequest.fresh`.
+   *
+   * @generated from field: bool fresh = 5;
+   */
+  fresh: boolean;
 };
 
 /**
@@ -636,6 +670,59 @@ export const LaughterAnalysisService: GenService<{
     methodKind: "unary";
     input: typeof ReloadModelRequestSchema;
     output: typeof ReloadModelResponseSchema;
+  },
+  /**
+   * Returns one stored result of the caller. A result of another tenant (or
+   * client, without tokens) answers NOT_FOUND, exactly as an id that never
+   * existed, so that ids cannot be probed.
+   *
+   * @generated from rpc laughter.v1.LaughterAnalysisService.GetResult
+   */
+  getResult: {
+    methodKind: "unary";
+    input: typeof GetResultRequestSchema;
+    output: typeof GetResultResponseSchema;
+  },
+  /**
+   * Lists the caller's stored results, newest first, a page at a time.
+   *
+   * @generated from rpc laughter.v1.LaughterAnalysisService.ListResults
+   */
+  listResults: {
+    methodKind: "unary";
+    input: typeof ListResultsRequestSchema;
+    output: typeof ListResultsResponseSchema;
+  },
+  /**
+   * Deletes stored results of the caller, by id or all of them.
+   *
+   * @generated from rpc laughter.v1.LaughterAnalysisService.DeleteResults
+   */
+  deleteResults: {
+    methodKind: "unary";
+    input: typeof DeleteResultsRequestSchema;
+    output: typeof DeleteResultsResponseSchema;
+  },
+  /**
+   * Aggregates over the caller's stored results: emotions, laughter types,
+   * laughs per minute over time, events by hour, model performance.
+   *
+   * @generated from rpc laughter.v1.LaughterAnalysisService.GetAnalytics
+   */
+  getAnalytics: {
+    methodKind: "unary";
+    input: typeof GetAnalyticsRequestSchema;
+    output: typeof GetAnalyticsResponseSchema;
+  },
+  /**
+   * Processing speed over the last hours, per audio model version.
+   *
+   * @generated from rpc laughter.v1.LaughterAnalysisService.GetPerformanceStats
+   */
+  getPerformanceStats: {
+    methodKind: "unary";
+    input: typeof GetPerformanceStatsRequestSchema;
+    output: typeof GetPerformanceStatsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_laughter_v1_laughter_service, 0);
