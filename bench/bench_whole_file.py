@@ -169,7 +169,7 @@ def main() -> None:
             print(
                 f"\npeak memory: server process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "
                 f"(includes this benchmark's client), Triton {process_tree_hwm_mb(triton._proc.pid) if triton._proc else float('nan'):.0f} MB "
-                "(tritonserver and its two Python-backend model processes)"
+                "(tritonserver and its Python-backend model processes)"
             )
         finally:
             server.stop()
