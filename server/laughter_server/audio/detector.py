@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import skops.io
 import structlog
 
@@ -24,7 +25,7 @@ from laughter_server.audio.features import (
     FeatureSettings,
     WindowFeatures,
     compute_window_features,
-    pad_for_windows,
+    window_centers_s,
     window_level_weights,
 )
 from laughter_server.audio.scores import (
@@ -238,20 +239,11 @@ class AudioLaughterDetector:
             for s in raw
         ]
 
-    def _silent_windows(self, clip: AudioClip) -> WindowFeatures | None:
-        """The windows of a clip whose every window is silent (loudest 50 ms below ``SILENCE_DBFS``), with
-        their levels measured directly and no features: the model would score each of them 0 (their level is
-        below every model's silence floor). None for a clip with sound in it."""
-        if clip.samples.size == 0:
-            return None
+    def _silent_windows(self, clip: AudioClip, centers: npt.NDArray[np.float64]) -> WindowFeatures:
+        """The windows of a clip whose every window is silent, with their levels measured directly and no
+        features: the model would score each of them 0 (their level is below every model's silence floor)."""
         settings = self.settings
-        _, offset_s, count = pad_for_windows(clip.samples.astype(np.float32), settings)
-        hop_s = settings.frames_per_hop * settings.frame_hop_samples / settings.sample_rate_hertz
-        centers = np.arange(count) * hop_s + settings.window_s / 2 - offset_s
-        if np.any(
-            window_peak_dbfs(clip.samples, clip.sample_rate_hertz, centers, settings.window_s) >= SILENCE_DBFS
-        ):
-            return None
+        count = centers.size
         window = round(settings.window_s * settings.sample_rate_hertz)
         energy = np.concatenate([[0.0], np.cumsum(clip.samples.astype(np.float64) ** 2)])
         starts = np.clip(
@@ -277,21 +269,28 @@ class AudioLaughterDetector:
                 )
             if clip.samples.ndim != 1:
                 raise InvalidMediaError("audio must be mono for laughter detection")
-        silent = [self._silent_windows(clip) for clip in clips]
-        windows = [
-            quiet if quiet is not None else compute_window_features(clip.samples, self.settings)
-            for clip, quiet in zip(clips, silent, strict=True)
-        ]
-        rows = [
-            0 if quiet is not None else w.features.shape[0] for w, quiet in zip(windows, silent, strict=True)
-        ]
+        windows: list[WindowFeatures] = []
+        peaks: list[npt.NDArray[np.float32]] = []
+        rows: list[int] = []
+        for clip in clips:
+            centers = window_centers_s(clip.samples, self.settings)
+            peak = window_peak_dbfs(clip.samples, clip.sample_rate_hertz, centers, self.settings.window_s)
+            silent = centers.size > 0 and bool(np.all(peak < SILENCE_DBFS))
+            found = (
+                self._silent_windows(clip, centers)
+                if silent
+                else compute_window_features(clip.samples, self.settings)
+            )
+            windows.append(found)
+            peaks.append(peak)
+            rows.append(0 if silent else found.features.shape[0])
         probabilities = np.zeros(0, np.float32)
         if sum(rows):
             features = np.concatenate([w.features for w, n in zip(windows, rows, strict=True) if n])
             probabilities = self._model.predict_proba(features)[:, 1].astype(np.float32)
         results = []
         offset = 0
-        for clip, w, count in zip(clips, windows, rows, strict=True):
+        for clip, w, count, peak in zip(clips, windows, rows, peaks, strict=True):
             if count:
                 p = probabilities[offset : offset + count] * window_level_weights(w.rms_dbfs, self.settings)
             else:  # silent (or empty) clip: the level weights make every window 0 anyway
@@ -305,9 +304,7 @@ class AudioLaughterDetector:
                     burst_rate_hertz=w.burst_rate_hertz,
                     window_s=self.settings.window_s,
                     hop_s=self.settings.hop_s,
-                    peak_dbfs=window_peak_dbfs(
-                        clip.samples, clip.sample_rate_hertz, w.centers_s, self.settings.window_s
-                    ),
+                    peak_dbfs=peak,
                 )
             )
         return results

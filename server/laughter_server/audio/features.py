@@ -192,15 +192,34 @@ def compute_window_features(
     frames = _frame_features(padded, settings)
     starts = np.arange(window_count) * settings.frames_per_hop
     pooled = _pool_windows(frames, starts, settings)
-    centers_s = starts * settings.frame_hop_samples / settings.sample_rate_hertz + settings.window_s / 2
-    centers_s = centers_s - offset_s
+    centers_s = _centers_s(starts, offset_s, settings)
     features = pooled.features
     if settings.feature_set == CUES_FEATURE_SET:
         features = np.concatenate(
             [features[:, _kept_legacy_columns(settings)], _cues(frames, starts, settings)], axis=1
         )
     features = np.nan_to_num(features, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
-    return WindowFeatures(centers_s.astype(np.float64), features, pooled.rms_dbfs, pooled.burst_rate_hertz)
+    return WindowFeatures(centers_s, features, pooled.rms_dbfs, pooled.burst_rate_hertz)
+
+
+def window_centers_s(
+    samples: npt.NDArray[np.floating[Any]], settings: FeatureSettings
+) -> npt.NDArray[np.float64]:
+    """Clip times of the centres of the windows ``compute_window_features`` places on ``samples`` (none for
+    an empty clip), without computing any feature."""
+    signal = np.asarray(samples, dtype=np.float32).reshape(-1)
+    if signal.size == 0:
+        return np.zeros(0)
+    _, offset_s, window_count = pad_for_windows(signal, settings)
+    return _centers_s(np.arange(window_count) * settings.frames_per_hop, offset_s, settings)
+
+
+def _centers_s(
+    starts: npt.NDArray[np.int64], offset_s: float, settings: FeatureSettings
+) -> npt.NDArray[np.float64]:
+    """Window centres from their first frames and the clip's left padding (the placement rule)."""
+    centers = starts * settings.frame_hop_samples / settings.sample_rate_hertz + settings.window_s / 2
+    return (centers - offset_s).astype(np.float64)
 
 
 def _cues(frames: FloatArray, starts: npt.NDArray[np.int64], settings: FeatureSettings) -> Any:
