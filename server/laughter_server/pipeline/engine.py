@@ -28,7 +28,7 @@ import numpy.typing as npt
 from laughter_server.audio.scores import SILENCE_DBFS
 from laughter_server.fusion.fuser import EventFuser, EventUpdate
 from laughter_server.fusion.summary import SummaryBuilder
-from laughter_server.fusion.types import EventPhase, FaceObservation, LaughterEvent, Notice
+from laughter_server.fusion.types import AnalysisSummary, EventPhase, FaceObservation, LaughterEvent, Notice
 from laughter_server.inference.models import FaceModels
 from laughter_server.media.types import AUDIO_SAMPLE_RATE_HERTZ, AudioClip, MediaInfo
 from laughter_server.pipeline.audio_blocks import AudioAccumulator, windows_between
@@ -211,8 +211,22 @@ class Engine:
         notices = self._notices(extra_notices)
         summary = self.summary.summary(duration_s, self.fuser.peak_fused, notices)
         self.clock.add("fusion", time.perf_counter() - started)
+        return self._result(media, summary, duration_s, tuple(self.events or ()), self.fuser.splits)
+
+    def empty_result(self, media: MediaInfo, extra_notices: Sequence[Notice] = ()) -> AnalysisResult:
+        """A result without findings, for when ``finish`` itself failed: the caller still gets an end."""
+        return self._result(media, SummaryBuilder().summary(0.0, 0.0, list(extra_notices)), 0.0, (), 0)
+
+    def _result(
+        self,
+        media: MediaInfo,
+        summary: AnalysisSummary,
+        duration_s: float,
+        events: tuple[LaughterEvent, ...],
+        events_split: int,
+    ) -> AnalysisResult:
         return AnalysisResult(
-            events=tuple(self.events or ()),
+            events=events,
             summary=summary,
             face_samples=(),
             media=media,
@@ -225,26 +239,7 @@ class Engine:
             stage_seconds=dict(self.clock.seconds),
             processing_s=time.perf_counter() - self.started,
             models=(*self.face_models.describe(), self.audio.describe()),
-            events_split=self.fuser.splits,
-        )
-
-    def empty_result(self, media: MediaInfo, extra_notices: Sequence[Notice] = ()) -> AnalysisResult:
-        """A result without findings, for when ``finish`` itself failed: the caller still gets an end."""
-        summary = SummaryBuilder().summary(0.0, 0.0, list(extra_notices))
-        return AnalysisResult(
-            events=(),
-            summary=summary,
-            face_samples=(),
-            media=media,
-            duration_s=0.0,
-            frames_analyzed=self.faces.frames_analyzed,
-            frames_with_faces=self.faces.frames_with_faces,
-            faces_detected=0,
-            face_detections=self.faces.face_detections,
-            frame_rate_hertz=self.options.frame_rate_hertz,
-            stage_seconds=dict(self.clock.seconds),
-            processing_s=time.perf_counter() - self.started,
-            models=(*self.face_models.describe(), self.audio.describe()),
+            events_split=events_split,
         )
 
     def _notices(self, extra: Sequence[Notice]) -> list[Notice]:
