@@ -23,6 +23,7 @@ from typing import Any
 
 import grpc
 import structlog
+from google.protobuf import duration_pb2
 from laughter.v1 import (
     analysis_pb2,
     laughter_service_pb2,
@@ -33,7 +34,7 @@ from laughter.v1 import (
     summary_pb2,
 )
 
-from laughter_server.api import convert, session_convert
+from laughter_server.api import convert, session_convert, validation
 from laughter_server.api.admission import Admission
 from laughter_server.api.results_rpc import MAX_SESSION_EVENTS, ResultsRpcs, caller, stamp
 from laughter_server.api.status import translate_errors
@@ -74,12 +75,13 @@ SESSION_DEADLINE_MARGIN_S = 1.0
 """A live session whose call deadline is this close ends itself, so the summary still reaches the client."""
 
 
-def _offset_s(value: Any) -> float:
-    """A capture offset in seconds (NaN for a Duration that is not valid, which the session refuses)."""
-    seconds, nanos = int(value.seconds), int(value.nanos)
-    if abs(nanos) > 999_999_999 or (seconds > 0 and nanos < 0) or (seconds < 0 and nanos > 0):
+def _offset_s(value: duration_pb2.Duration, field: str) -> float:
+    """A capture offset in seconds (NaN for a malformed Duration, which the session refuses with its own
+    warning)."""
+    try:
+        return validation.duration_s(value, field)
+    except InvalidOptionError:
         return math.nan
-    return seconds + nanos / 1e9
 
 
 class LaughterServicer(ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisServiceServicer):
@@ -365,9 +367,13 @@ class LaughterServicer(ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisSe
     async def _push(session: LiveSession, chunk: media_pb2.MediaChunk) -> None:
         kind = chunk.WhichOneof("chunk")
         if kind == "frame":
-            await session.push_frame(chunk.frame.data, _offset_s(chunk.frame.capture_offset))
+            await session.push_frame(
+                chunk.frame.data, _offset_s(chunk.frame.capture_offset, "chunk.frame.capture_offset")
+            )
         elif kind == "audio":
-            await session.push_audio(chunk.audio.data, _offset_s(chunk.audio.capture_offset))
+            await session.push_audio(
+                chunk.audio.data, _offset_s(chunk.audio.capture_offset, "chunk.audio.capture_offset")
+            )
         else:
             session.warn(
                 ErrorReason.CHUNK_INVALID,
