@@ -66,56 +66,43 @@ class TrendCells:
 
     def __init__(self, cell_s: float = 0.1) -> None:
         self.cell_s = cell_s
-        self._laughter_s = np.zeros(0)
-        self._starts = np.zeros(0)
-        self._happy = np.zeros(0)
-        self._faces = np.zeros(0)
+        # rows: laughter seconds, event starts, happy sum, faces seen; allocated once, merged in place
+        self._cells = np.zeros((4, MAX_TREND_CELLS))
 
     def _cell(self, time_s: float) -> int:
+        """The cell of ``time_s``, after merging pairs of cells until it lies within them."""
         index = max(0, math.floor(time_s / self.cell_s + 1e-9))
         while index >= MAX_TREND_CELLS:
             self._merge()
             index = max(0, math.floor(time_s / self.cell_s + 1e-9))
-        if index >= self._laughter_s.size:
-            grow = index + 1 - self._laughter_s.size
-            self._laughter_s, self._starts, self._happy, self._faces = (
-                np.concatenate([a, np.zeros(grow)])
-                for a in (self._laughter_s, self._starts, self._happy, self._faces)
-            )
         return index
 
     def _merge(self) -> None:
-        def pairs(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-            padded = np.concatenate([values, np.zeros(values.size % 2)])
-            merged: npt.NDArray[np.float64] = padded.reshape(-1, 2).sum(axis=1)
-            return merged
-
-        self._laughter_s, self._starts, self._happy, self._faces = (
-            pairs(a) for a in (self._laughter_s, self._starts, self._happy, self._faces)
-        )
+        merged = self._cells.reshape(4, MAX_TREND_CELLS // 2, 2).sum(axis=2)
+        self._cells = np.concatenate([merged, np.zeros_like(merged)], axis=1)
         self.cell_s *= 2.0
 
     def add_event(self, start_s: float, end_s: float) -> None:
         """An event: its start is counted in its cell, its time spread over the cells it covers."""
-        last = self._cell(max(start_s, end_s - 1e-9))  # first: it may grow or merge the cells
+        last = self._cell(max(start_s, end_s - 1e-9))  # first: it may merge the cells
         first = self._cell(start_s)
-        self._starts[first] += 1
+        self._cells[1, first] += 1
         for index in range(first, last + 1):
             lo, hi = index * self.cell_s, (index + 1) * self.cell_s
-            self._laughter_s[index] += max(0.0, min(end_s, hi) - max(start_s, lo))
+            self._cells[0, index] += max(0.0, min(end_s, hi) - max(start_s, lo))
 
     def add_faces(self, time_s: float, happy: Sequence[float]) -> None:
         """The happy levels of the faces seen in one analysed frame."""
         if happy:
             index = self._cell(time_s)
-            self._happy[index] += float(sum(happy))
-            self._faces[index] += len(happy)
+            self._cells[2, index] += float(sum(happy))
+            self._cells[3, index] += len(happy)
 
     def trend(self, duration_s: float) -> Trend:
         """Up to 12 bins over ``[0, duration_s)`` (edges on cell boundaries) and the slope of their laughter
         share, called increasing or decreasing when ``p < TREND_P_VALUE``."""
         if duration_s > 0:
-            self._cell(duration_s)  # make room (and merge) up to the end
+            self._cell(duration_s)  # merge until the end lies within the cells
         n_bins = int(min(12, max(1, duration_s // 10)))
         cells = np.round(np.linspace(0.0, duration_s, n_bins + 1) / self.cell_s).astype(np.int64)
         cells[-1] = max(cells[-1], math.ceil(duration_s / self.cell_s - 1e-9))
@@ -124,12 +111,9 @@ class TrendCells:
             a, b = int(cells[k]), int(cells[k + 1])
             lo = a * self.cell_s
             hi = duration_s if k == n_bins - 1 else b * self.cell_s
-            faces = float(np.sum(self._faces[a:b]))
-            happy = float(np.sum(self._happy[a:b])) / faces if faces else 0.0
-            bins.append(
-                TrendBin(lo, hi, int(np.sum(self._starts[a:b])), float(np.sum(self._laughter_s[a:b])), happy)
-            )
-        if n_bins < MIN_TREND_BINS or not self._starts.any():
+            laughter_s, starts, happy_sum, faces = (float(v) for v in self._cells[:, a:b].sum(axis=1))
+            bins.append(TrendBin(lo, hi, int(starts), laughter_s, happy_sum / faces if faces else 0.0))
+        if n_bins < MIN_TREND_BINS or not self._cells[1].any():
             return Trend("insufficient_data" if n_bins < MIN_TREND_BINS else "stable", 0.0, tuple(bins))
         mids_min = np.array([(b.start_s + b.end_s) / 120.0 for b in bins])
         share = np.array([b.laughter_s / max(1e-9, b.end_s - b.start_s) for b in bins])

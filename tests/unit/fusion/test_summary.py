@@ -236,3 +236,23 @@ class TestTrend:
         trend = summarise(events, [], None, 40.0).trend
         assert [b.event_count for b in trend.bins] == [1, 1, 1, 1]
         assert sum(b.laughter_s for b in trend.bins) == pytest.approx(10.0)
+
+
+class TestTrendCells:
+    """TrendCells keep fixed memory: past MAX_TREND_CELLS, pairs of cells merge and totals stay exact."""
+
+    def test_merging_keeps_totals(self) -> None:
+        """Ten hours of one 2 s laugh a minute: the cells merge, every event and second is still counted."""
+        from laughter_server.fusion.summary import MAX_TREND_CELLS, TrendCells
+
+        cells = TrendCells()
+        for minute in range(600):
+            cells.add_event(minute * 60.0 + 10.0, minute * 60.0 + 12.0)
+            cells.add_faces(minute * 60.0 + 11.0, [0.8])
+        trend = cells.trend(36_000.0)
+        assert cells.cell_s > 0.1
+        assert 36_000.0 / cells.cell_s <= MAX_TREND_CELLS
+        assert sum(b.event_count for b in trend.bins) == 600
+        assert sum(b.laughter_s for b in trend.bins) == pytest.approx(1200.0)
+        assert all(b.mean_happy == pytest.approx(0.8) for b in trend.bins)
+        assert trend.direction == "stable"
