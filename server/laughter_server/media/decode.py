@@ -235,17 +235,13 @@ def iter_video_frames(
             log.warning("media.video_truncated", frames_decoded=index, error=type(exc).__name__)
 
 
-def has_audio(content: bytes) -> bool:
-    """True when the media holds an audio stream that can be decoded."""
-    with _open(content) as container:
-        return _decodable(container.streams.audio) is not None
-
-
 def decode_audio(content: bytes) -> AudioClip | None:
     """Decode the first decodable audio stream to 16 kHz mono float32; None when there is none."""
-    if not has_audio(content):
-        return None
-    pieces = list(iter_audio(content))
+    with _open(content) as container:
+        stream = _decodable(container.streams.audio)
+        if stream is None:
+            return None
+        pieces = list(_audio_pieces(container, stream, AUDIO_CHUNK_S))
     samples = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
     return AudioClip(samples=samples, sample_rate_hertz=AUDIO_SAMPLE_RATE_HERTZ)
 
@@ -257,34 +253,39 @@ def iter_audio(content: bytes, chunk_s: float = AUDIO_CHUNK_S) -> Iterator[npt.N
     """The first decodable audio stream as 16 kHz mono float32 pieces of about ``chunk_s``, clipped to
     [-1, 1] (bounded memory: one piece at a time); nothing when there is no such stream. A decode error
     part-way ends the pieces early (logged); one before any audio raises UndecodableMediaError."""
-    target = max(1, round(chunk_s * AUDIO_SAMPLE_RATE_HERTZ))
     with _open(content) as container:
         stream = _decodable(container.streams.audio)
-        if stream is None:
-            return
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_SAMPLE_RATE_HERTZ)
-        pending: list[npt.NDArray[np.float32]] = []
-        size = 0
-        decoded = 0
-        try:
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    pending.append(out.to_ndarray().reshape(-1).astype(np.float32, copy=False))
-                    size += pending[-1].size
-                decoded += 1
-                if size >= target:
-                    yield _full_scale(np.concatenate(pending))
-                    pending, size = [], 0
-            for out in resampler.resample(None):
+        if stream is not None:
+            yield from _audio_pieces(container, stream, chunk_s)
+
+
+def _audio_pieces(
+    container: av.container.InputContainer, stream: av.audio.stream.AudioStream, chunk_s: float
+) -> Iterator[npt.NDArray[np.float32]]:
+    target = max(1, round(chunk_s * AUDIO_SAMPLE_RATE_HERTZ))
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_SAMPLE_RATE_HERTZ)
+    pending: list[npt.NDArray[np.float32]] = []
+    size = 0
+    decoded = 0
+    try:
+        for frame in container.decode(stream):
+            for out in resampler.resample(frame):
                 pending.append(out.to_ndarray().reshape(-1).astype(np.float32, copy=False))
-        except DECODE_ERRORS as exc:
-            if not decoded:
-                raise UndecodableMediaError(
-                    f"the audio stream could not be decoded: {describe_decode_error(exc, decoding=True)}"
-                ) from exc
-            log.warning("media.audio_truncated", frames_decoded=decoded, error=type(exc).__name__)
-        if pending:
-            yield _full_scale(np.concatenate(pending))
+                size += pending[-1].size
+            decoded += 1
+            if size >= target:
+                yield _full_scale(np.concatenate(pending))
+                pending, size = [], 0
+        for out in resampler.resample(None):
+            pending.append(out.to_ndarray().reshape(-1).astype(np.float32, copy=False))
+    except DECODE_ERRORS as exc:
+        if not decoded:
+            raise UndecodableMediaError(
+                f"the audio stream could not be decoded: {describe_decode_error(exc, decoding=True)}"
+            ) from exc
+        log.warning("media.audio_truncated", frames_decoded=decoded, error=type(exc).__name__)
+    if pending:
+        yield _full_scale(np.concatenate(pending))
 
 
 def _full_scale(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
