@@ -4,6 +4,7 @@ the stamping of every reply with its ``result_id``: a mixin of the servicer, cal
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from laughter.v1 import results_pb2, summary_pb2
@@ -64,9 +65,7 @@ class ResultsRpcs:
     """GetResult, ListResults, DeleteResults, GetAnalytics and GetPerformanceStats."""
 
     results: ResultsService | None
-
-    def _rpc(self, method: str, context: Any) -> contextlib.AbstractAsyncContextManager[str]:
-        raise NotImplementedError
+    _rpc: Callable[[str, Any], contextlib.AbstractAsyncContextManager[str]]  # the servicer's RPC wrapper
 
     def _store(self) -> ResultsService:
         if self.results is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from google.protobuf import message as protobuf_message
 
@@ -192,14 +192,15 @@ def result_filter(
 class ResultsMixin:
     """``get_result``, ``list_results``, ``delete_results`` and ``analytics`` of the blocking client."""
 
-    def _call(
-        self,
-        method: str,
-        request: protobuf_message.Message,
-        deserialize: Callable[[bytes], ResponseT],
-        timeout_s: float | None,
-    ) -> ResponseT:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by the client class this is mixed into
+
+        def _call(
+            self,
+            method: str,
+            request: protobuf_message.Message,
+            deserialize: Callable[[bytes], ResponseT],
+            timeout_s: float | None,
+        ) -> ResponseT: ...
 
     def get_result(
         self, result_id: str, *, client_id: str = "", timeout_s: float | None = None
