@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuild the extra audio clip set (a laugh, screams and pain cries, and speech
-# taken from Debian bookworm packages) from scratch.
+# taken from Debian bookworm packages) anew, from the package archives.
 #
 # Usage: tools/fetch_extra_audio.sh [OUT_DIR]        (default: build/extra-audio)
 #   UPDATE_SHA=1 tools/fetch_extra_audio.sh ...      rewrite tools/extra_audio.sha256
