@@ -12,7 +12,7 @@ import numpy as np
 import structlog
 
 from laughter_server.audio.detector import AudioLaughterDetector
-from laughter_server.audio.scores import SILENCE_DBFS, WindowScores
+from laughter_server.audio.scores import SILENCE_BLOCK_S, SILENCE_DBFS, WindowScores, window_peak_dbfs
 from laughter_server.inference.models import ModelDescription
 from laughter_server.media.types import AUDIO_SAMPLE_RATE_HERTZ, AudioClip
 
@@ -28,14 +28,13 @@ __all__ = ["SILENCE_DBFS", "AudioStage", "is_silent"]
 
 
 def is_silent(clip: AudioClip, threshold_dbfs: float = SILENCE_DBFS) -> bool:
-    """True when no 50 ms block of the clip reaches ``threshold_dbfs`` RMS."""
-    block = max(1, clip.sample_rate_hertz // 20)
-    usable = len(clip.samples) // block * block
-    if usable == 0:
+    """True when no whole 50 ms block of the clip reaches ``threshold_dbfs`` RMS: the window silence rule
+    (``window_peak_dbfs``) applied to the clip as one window."""
+    duration_s = len(clip.samples) / clip.sample_rate_hertz
+    if len(clip.samples) < round(SILENCE_BLOCK_S * clip.sample_rate_hertz):
         return True
-    blocks = clip.samples[:usable].astype(np.float64).reshape(-1, block)
-    loudest = float(np.sqrt(np.max(np.mean(blocks * blocks, axis=1))))
-    return bool(20.0 * np.log10(max(loudest, 1e-12)) < threshold_dbfs)
+    peak = window_peak_dbfs(clip.samples, clip.sample_rate_hertz, np.array([duration_s / 2]), duration_s)
+    return bool(peak[0] < threshold_dbfs)
 
 
 class AudioStage:
