@@ -17,7 +17,7 @@ help: ## list the targets
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]" -e "clients/python[cli]"
+	$(PY) -m pip install --quiet -e ".[dev]" -e "clients/python[cli,batch]"
 	touch $(STAMP)
 
 setup: $(STAMP) postgres ## create .venv and install the server, the SDK and the dev tools

@@ -36,6 +36,7 @@ from laughter._exceptions import (
 from laughter._render import model_table, print_tables
 from laughter._retry import RetryPolicy
 from laughter._types import HealthStatus
+from laughter.batch.cli import add_batch_commands, run_batch
 
 EXIT_OK = 0
 EXIT_SERVER_FAULT = 1
@@ -67,6 +68,7 @@ examples:
   laughter stream samples/sample.mp4                 # live events, then the summary
   laughter stream clip.mp4 --realtime --jsonl        # one JSON line per update, at the clip's pace
   laughter live --camera 0 --audio-wav room.wav      # until Ctrl-C, then the summary
+  laughter batch submit archive/ --broker redis://queue:6379/0   # background job for laughter-worker
 
 The server address comes from --address, else LAUGHTER_ADDRESS, else {default}; the token from
 --token, else LAUGHTER_AUTH_TOKEN. Idempotent calls are retried on UNAVAILABLE (--retries, default 3).
@@ -188,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_stream_commands(commands, common)
     add_results_commands(commands, common)
+    add_batch_commands(commands, common)
     commands.add_parser("health", parents=[common], help="print the server's serving status")
     commands.add_parser("models", parents=[common], help="list the server's models and versions")
     return parser
@@ -284,6 +287,8 @@ def main(
     try:
         if args.command == "analyze":
             return run_analyze(args, client_options, out, err)
+        if args.command == "batch":
+            return run_batch(args, client_options, out, err)
         return COMMANDS[args.command](args, client_options, out)
     except LaughterError as exc:
         prefix = ""
