@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 SAMPLE ?= samples/sample.mp4
 PYTEST_ARGS ?=
 
-.PHONY: help setup postgres proto protoset lint models models-check train-audio run demo web web-deps test test-unit test-integration fuzz bench clean
+.PHONY: help setup postgres redis proto protoset lint models models-check train-audio run demo web web-deps test test-unit test-integration fuzz bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml clients/python/pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]" -e "clients/python[cli,batch]"
 	touch $(STAMP)
 
-setup: $(STAMP) postgres ## create .venv and install the server, the SDK and the dev tools
+setup: $(STAMP) postgres redis ## create .venv and install the server, the SDK and the dev tools
 
 postgres: ## install Debian's PostgreSQL server (the store tests start their own) unless initdb is there
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
@@ -28,6 +28,15 @@ postgres: ## install Debian's PostgreSQL server (the store tests start their own
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
 		else \
 			echo "PostgreSQL is missing: run 'sudo apt-get update && sudo apt-get install -y postgresql'" >&2; exit 1; \
+		fi; \
+	fi
+
+redis: ## install Debian's redis-server (the batch tests start their own) unless it is there
+	@if ! command -v redis-server >/dev/null 2>&1; then \
+		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; \
+		else \
+			echo "redis-server is missing: run 'sudo apt-get update && sudo apt-get install -y redis-server'" >&2; exit 1; \
 		fi; \
 	fi
 
@@ -90,13 +99,13 @@ run: $(STAMP) ## run the server with the embedded local Triton (Ctrl-C stops bot
 demo: $(STAMP) web ## start local Triton + server (page on WEB_LISTEN), analyse the bundled sample, print events and summary
 	$(PY) tools/demo.py $(SAMPLE) --web-listen $(WEB_LISTEN)
 
-test: $(STAMP) node_modules/.bin/buf web-deps postgres ## unit and integration tests (real Triton, real server on loopback, PostgreSQL, Chromium for the page)
+test: $(STAMP) node_modules/.bin/buf web-deps postgres redis ## unit and integration tests (real Triton, real server on loopback, PostgreSQL, Redis, Chromium for the page)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP) ## unit tests only
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-test-integration: $(STAMP) ## integration tests only
+test-integration: $(STAMP) redis ## integration tests only
 	$(PY) -m pytest -m integration $(PYTEST_ARGS)
 
 FUZZ_SECONDS ?= 600

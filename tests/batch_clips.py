@@ -12,7 +12,9 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "samples" / "sample.mp4"
 
 
-def make_clips(folder: pathlib.Path, count: int, *, seconds: float = 3.0, tag: str = "clip") -> list[pathlib.Path]:
+def make_clips(
+    folder: pathlib.Path, count: int, *, seconds: float = 3.0, tag: str = "clip"
+) -> list[pathlib.Path]:
     """``count`` MP4s of the sample's first ``seconds`` in ``folder``, titled ``{tag} {n}``."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -13,12 +14,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from laughter import LaughterClient
 from laughter._cli import main as laughter_main
-from laughter.batch.jobs import DONE, FAILED, PENDING, FileRecord, JobStore
+from laughter.batch.jobs import DONE, FAILED, PENDING, WORKER_RETRIES, FileRecord, JobStore
 from laughter_server.inference.supervisor import TritonProcess
 
 from tests.batch_clips import make_clips
@@ -113,7 +114,7 @@ def workers(
 
 @pytest.fixture
 def store(redis_server: RedisServer) -> Iterator[JobStore]:
-    job_store = JobStore(redis_server.url)
+    job_store = JobStore(redis_server.url, retries=WORKER_RETRIES)
     yield job_store
     job_store.close()
 
@@ -141,10 +142,10 @@ def wait_finished(store: JobStore, job_id: str, logs: pathlib.Path, timeout_s: f
     pytest.fail(f"job {job_id} not finished after {timeout_s} s: {store.progress(job_id)}\n{tails}")
 
 
-def wait_until(predicate: object, timeout_s: float, what: str) -> None:
+def wait_until(predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
     end = time.monotonic() + timeout_s
     while time.monotonic() < end:
-        if predicate():  # type: ignore[operator]
+        if predicate():
             return
         time.sleep(0.05)
     pytest.fail(f"timed out waiting for {what}")
@@ -157,7 +158,8 @@ def assert_complete(store: JobStore, job_id: str, count: int) -> list[FileRecord
     results = list(store.results(job_id))
     assert all(result is not None for _, result in results)
     ids = [record.result_id for record in records]
-    assert all(ids) and len(set(ids)) == count
+    assert all(ids)
+    assert len(set(ids)) == count
     assert len({record.sha256 for record in records}) == count
     return records
 
@@ -180,17 +182,22 @@ def test_job_of_30_files_finishes_with_30_results_spread_over_both_servers(
     assert all(record.media_s == pytest.approx(3.0, abs=0.2) for record in records)
 
     code, out, _ = laughter("batch", "status", job_id, "--broker", redis_server.url)
-    assert code == 0 and f"{JOB_FILES}/{JOB_FILES} done {JOB_FILES} failed 0 pending 0" in out
-    code, _, err = laughter("batch", "results", job_id, "--broker", redis_server.url, "--out", str(tmp_path / "r.jsonl"))
+    assert code == 0
+    assert f"{JOB_FILES}/{JOB_FILES} done {JOB_FILES} failed 0 pending 0" in out
+    code, _, err = laughter(
+        "batch", "results", job_id, "--broker", redis_server.url, "--out", str(tmp_path / "r.jsonl")
+    )
     assert code == 0, err
     lines = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
-    assert len(lines) == JOB_FILES and {line["state"] for line in lines} == {DONE}
+    assert len(lines) == JOB_FILES
+    assert {line["state"] for line in lines} == {DONE}
     assert {line["result"]["result_id"] for line in lines} == {r.result_id for r in records}
 
     # the servers stored what the job points to (the store writes in the background)
     for record in records[:4]:
         with LaughterClient(record.server) as client:
-            wait_until(lambda: _stored(client, record.result_id), 10.0, f"stored result {record.result_id}")
+            stored = functools.partial(_stored, client, record.result_id)
+            wait_until(stored, 10.0, f"stored result {record.result_id}")
 
 
 def _stored(client: LaughterClient, result_id: str) -> bool:
@@ -260,16 +267,19 @@ def test_corrupt_file_is_dead_lettered_with_the_servers_reason(
     by_path = {pathlib.Path(r.path).name: r for r in store.records(job_id)}
     assert by_path["good-000.mp4"].state == DONE
     failed = by_path["corrupt.mp4"]
-    assert failed.state == FAILED and failed.result_id == ""
+    assert failed.state == FAILED
+    assert failed.result_id == ""
     assert failed.error is not None
     assert (failed.error["code"], failed.error["reason"]) == ("INVALID_ARGUMENT", "MEDIA_UNDECODABLE")
-    assert failed.error["message"] and "Error" not in failed.error["message"]
+    assert failed.error["message"]
+    assert "Error" not in failed.error["message"]
     assert failed.attempts == 1  # a permanent error is not retried
 
     code, out, _ = laughter("batch", "status", job_id, "--broker", redis_server.url, "--watch")
     assert code == 3
     assert "done 1 failed 1 pending 0" in out
-    assert "dead-letter" in out and "MEDIA_UNDECODABLE" in out
+    assert "dead-letter" in out
+    assert "MEDIA_UNDECODABLE" in out
 
 
 def test_unavailable_server_is_retried_with_backoff_then_dead_lettered(
@@ -289,6 +299,7 @@ def test_unavailable_server_is_retried_with_backoff_then_dead_lettered(
         worker.stop()
     (record,) = store.records(job_id)
     assert record.state == FAILED
-    assert record.error is not None and record.error["code"] == "UNAVAILABLE"
+    assert record.error is not None
+    assert record.error["code"] == "UNAVAILABLE"
     assert record.attempts == 3  # the first call and two retries
     assert os.path.basename(record.path) == "unreachable-000.mp4"

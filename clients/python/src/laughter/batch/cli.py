@@ -52,21 +52,33 @@ def add_batch_commands(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
     """Add ``batch`` with its ``submit``, ``status`` and ``results`` actions."""
-    batch = commands.add_parser("batch", help="background jobs of many files on laughter-worker (Celery, Redis)")
+    batch = commands.add_parser(
+        "batch", help="background jobs of many files on laughter-worker (Celery, Redis)"
+    )
     actions = batch.add_subparsers(dest="batch_action", required=True, metavar="ACTION")
     broker = argparse.ArgumentParser(add_help=False)
-    broker.add_argument("--broker", default=None, metavar="URL", help="Redis URL (default: $LAUGHTER_BROKER_URL)")
+    broker.add_argument(
+        "--broker", default=None, metavar="URL", help="Redis URL (default: $LAUGHTER_BROKER_URL)"
+    )
 
-    submit = actions.add_parser("submit", parents=[common, broker], help="queue one task per file; prints the job id")
+    submit = actions.add_parser(
+        "submit", parents=[common, broker], help="queue one task per file; prints the job id"
+    )
     submit.add_argument("inputs", nargs="+", metavar="DIR|MANIFEST.csv|FILE", help="what to analyse")
     submit.add_argument("--job", default=None, help="add to this job (its pending files are queued again)")
     submit.add_argument("--queue", default=DEFAULT_QUEUE, help=f"Celery queue (default {DEFAULT_QUEUE})")
-    submit.add_argument("--fps", type=_fps, default=None, metavar="F", help="video frames analysed per second")
+    submit.add_argument(
+        "--fps", type=_fps, default=None, metavar="F", help="video frames analysed per second"
+    )
     submit.add_argument("--no-video", action="store_true", help="analyse the audio only")
     submit.add_argument("--no-audio", action="store_true", help="analyse the faces only")
-    submit.add_argument("--threshold", type=_threshold, default=None, metavar="T", help="laughter score, [0, 1)")
+    submit.add_argument(
+        "--threshold", type=_threshold, default=None, metavar="T", help="laughter score, [0, 1)"
+    )
 
-    status = actions.add_parser("status", parents=[common, broker], help="progress: done, failed, pending, ETA")
+    status = actions.add_parser(
+        "status", parents=[common, broker], help="progress: done, failed, pending, ETA"
+    )
     status.add_argument("job_id", metavar="JOB")
     status.add_argument("--watch", action="store_true", help="refresh until no file is pending")
 
@@ -121,7 +133,10 @@ def _submit(args: argparse.Namespace, url: str, out: TextIO, err: TextIO) -> int
     with app.producer_or_acquire() as producer:
         for record in queued:
             app.send_task(
-                TASK_NAME, args=[job_id, record.sha256, record.path, options], queue=args.queue, producer=producer
+                TASK_NAME,
+                args=[job_id, record.sha256, record.path, options],
+                queue=args.queue,
+                producer=producer,
             )
     store.close()
     if args.json:
@@ -150,9 +165,9 @@ def progress_line(progress: Any) -> str:
 
 
 def _status(args: argparse.Namespace, url: str, out: TextIO) -> int:
-    from laughter.batch.jobs import FAILED, JobStore
+    from laughter.batch.jobs import COMMAND_LINE_RETRIES, FAILED, WORKER_RETRIES, JobStore
 
-    store = JobStore(url)
+    store = JobStore(url, retries=WORKER_RETRIES if args.watch else COMMAND_LINE_RETRIES)
     progress = store.progress(args.job_id)
     interactive = out.isatty() and not args.json
     while args.watch and not progress.finished:
@@ -238,4 +253,3 @@ def run_batch(
     except OSError as exc:
         err.write(f"laughter: error: {exc.filename or ''}: {exc.strerror or 'cannot be read'}\n")
         return EXIT_USAGE
-

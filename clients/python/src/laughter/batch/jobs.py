@@ -32,8 +32,10 @@ PENDING = "pending"
 DONE = "done"
 FAILED = "failed"
 STATES = (PENDING, DONE, FAILED)
-STATE_RETRY_ATTEMPTS = 40
-"""Attempts of one state write while Redis restarts: about a minute with backoff capped at 2 s."""
+WORKER_RETRIES = 40
+"""Retries of one command by a worker while Redis restarts: about a minute, backoff capped at 2 s."""
+COMMAND_LINE_RETRIES = 2
+"""Retries of one command by ``laughter batch``: a broker that does not answer is reported at once."""
 
 # KEYS: files, results. ARGV: sha256, record JSON, result JSON ('' for a failure).
 # Returns 1 when written, 0 when the file was already done (a repeated delivery), -1 when it is not in the job.
@@ -139,10 +141,10 @@ class JobProgress:
 class JobStore:
     """Job records in Redis (the broker's instance: run it with ``appendonly yes``)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, retries: int = COMMAND_LINE_RETRIES) -> None:
         self.client = redis.Redis.from_url(
             url,
-            retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), STATE_RETRY_ATTEMPTS),
+            retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), retries),
             retry_on_error=[redis.ConnectionError, redis.TimeoutError],
             socket_connect_timeout=5.0,
             socket_timeout=30.0,
@@ -216,7 +218,7 @@ class JobStore:
             raw = self.client.hget(results_key, record.sha256) if record.state == DONE else None
             yield record, None if raw is None else json.loads(raw)
 
-    def progress(self, job_id: str, now_s: float | None = None) -> JobProgress:
+    def progress(self, job_id: str) -> JobProgress:
         records = self.records(job_id)
         created_raw = self.client.hget(self._key(job_id, "meta"), "created_s")
         created_s = float(created_raw) if created_raw is not None else time.time()

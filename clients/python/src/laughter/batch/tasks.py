@@ -36,7 +36,7 @@ from laughter._exceptions import (
 from laughter._retry import RetryPolicy
 from laughter._types import AnalysisResult
 from laughter.batch.app import TASK_NAME
-from laughter.batch.jobs import DONE, FAILED, FileRecord, JobStore
+from laughter.batch.jobs import DONE, FAILED, WORKER_RETRIES, FileRecord, JobStore
 
 __all__ = ["WorkerRuntime", "analysis_options", "is_transient", "register_task", "retry_delay_s"]
 
@@ -102,7 +102,7 @@ class WorkerRuntime:
         """The job store of this process (made again after a fork)."""
         with self._lock:
             if self._store is None or self._store[0] != os.getpid():
-                self._store = (os.getpid(), JobStore(self.broker_url))
+                self._store = (os.getpid(), JobStore(self.broker_url, retries=WORKER_RETRIES))
             return self._store[1]
 
     def client(self, address: str) -> LaughterClient:
@@ -123,10 +123,8 @@ class WorkerRuntime:
     def analyze(self, path: str, options: AnalysisOptions) -> tuple[AnalysisResult, str, int]:
         """(result, server address, calls made); raises the last transient error when every server gave
         one, or the first permanent error."""
-        calls = 0
         last: LaughterError | None = None
-        for address in self.server_order():
-            calls += 1
+        for calls, address in enumerate(self.server_order(), start=1):
             try:
                 return self.client(address).analyze_file(path, options=options), address, calls
             except LaughterError as exc:
@@ -173,7 +171,9 @@ def analyze_file_task(task: Any, job_id: str, sha256: str, path: str, options: d
             return FAILED
     except OSError as exc:
         message = f"{path} cannot be read on worker {runtime.name}: {exc.strerror or 'read error'}"
-        _dead_letter(store, job_id, base, local_error("FILE_UNREADABLE", message), attempts_before, runtime.name)
+        _dead_letter(
+            store, job_id, base, local_error("FILE_UNREADABLE", message), attempts_before, runtime.name
+        )
         return FAILED
     try:
         result, address, calls = runtime.analyze(path, analysis_options(options))

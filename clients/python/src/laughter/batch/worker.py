@@ -54,7 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="laughter-worker",
         description="Analyse the files of laughter batch jobs (a Celery worker on the Redis broker).",
     )
-    parser.add_argument("--broker", default=None, metavar="URL", help="Redis URL (default: $LAUGHTER_BROKER_URL)")
+    parser.add_argument(
+        "--broker", default=None, metavar="URL", help="Redis URL (default: $LAUGHTER_BROKER_URL)"
+    )
     parser.add_argument(
         "--server",
         default=None,
@@ -65,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--concurrency", type=_positive_int, default=2, metavar="N", help="files at a time (default 2)"
     )
-    parser.add_argument("--queue", default=DEFAULT_QUEUE, help=f"queue to take files from (default {DEFAULT_QUEUE})")
+    parser.add_argument(
+        "--queue", default=DEFAULT_QUEUE, help=f"queue to take files from (default {DEFAULT_QUEUE})"
+    )
     parser.add_argument(
         "--pool",
         choices=("threads", "prefork", "solo"),
@@ -110,7 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         token = _token(args.token_file)
     except OSError as exc:
-        sys.stderr.write(f"laughter-worker: error: cannot read --token-file {args.token_file}: {exc.strerror}\n")
+        sys.stderr.write(
+            f"laughter-worker: error: cannot read --token-file {args.token_file}: {exc.strerror}\n"
+        )
         return EXIT_USAGE
     if args.retry_backoff_max >= args.visibility_timeout:
         sys.stderr.write("laughter-worker: error: --retry-backoff-max must be below --visibility-timeout\n")
