@@ -115,12 +115,13 @@ fuzz: $(STAMP) ## long fuzzing outside CI: the Hypothesis suite with many exampl
 	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest tests/fuzz --timeout=0 $(PYTEST_ARGS)
 	$(PY) tools/fuzz_decoders.py -max_total_time=$(FUZZ_SECONDS)
 
-bench: $(STAMP) web-deps ## benchmarks: audio detector speed; whole-file RTF/stages/faces/memory; live streams; batch; unary load; page vs SDK live latency; 4 h live session; soak
+bench: $(STAMP) web-deps redis ## benchmarks: audio detector speed; whole-file RTF/stages/faces/memory; live streams; batch; Celery batch jobs; unary load; page vs SDK live latency; 4 h live session; soak
 	$(PY) bench/bench_audio.py
 	$(PY) bench/bench_frame_check.py
 	$(PY) bench/bench_whole_file.py
 	$(PY) bench/bench_streaming.py
 	$(PY) bench/bench_batch.py --files 15
+	$(PY) bench/bench_celery.py
 	$(PY) bench/bench_unary_load.py --concurrency 4 --requests 20
 	$(PY) bench/bench_web.py
 	$(PY) bench/bench_long_session.py --hours 4

@@ -159,3 +159,32 @@ def test_status_and_results_of_an_unknown_job_exit_2(redis_url: str) -> None:
         code, _, err = run_cli("batch", action, "nojob", "--broker", redis_url)
         assert code == 2
         assert "no job nojob" in err
+
+
+@pytest.mark.integration
+def test_submit_queues_each_content_once_and_job_alone_requeues_only_pending(
+    redis_url: str, tmp_path: pathlib.Path
+) -> None:
+    for name, content in (("a.mp4", b"one"), ("b.mp4", b"two"), ("copy-of-a.mp4", b"one")):
+        (tmp_path / name).write_bytes(content)
+    queue = "laughter.batch.requeue-test"
+    code, out, err = run_cli("batch", "submit", str(tmp_path), "--broker", redis_url, "--queue", queue)
+    assert code == 0, err
+    assert "2 files queued, 1 skipped" in err
+    job = out.strip()
+    store = JobStore(redis_url)
+    assert store.client.llen(queue) == 2
+    (first, second) = store.records(job)
+    done = FileRecord(sha256=first.sha256, path=first.path, size_bytes=3, state=DONE, result_id="r")
+    assert store.record_outcome(job, done, {}) == 1
+    code, _, err = run_cli("batch", "submit", "--job", job, "--broker", redis_url, "--queue", queue)
+    assert code == 0, err
+    assert store.client.llen(queue) == 3  # the pending one again, not the done one
+    message = store.client.lindex(queue, 0)
+    assert message is not None
+    assert second.sha256.encode() in message
+    code, _, err = run_cli("batch", "submit", "--broker", redis_url)
+    assert code == 2
+    assert "give files" in err
+    store.client.delete(queue)
+    store.close()

@@ -64,8 +64,10 @@ def add_batch_commands(
     submit = actions.add_parser(
         "submit", parents=[common, broker], help="queue one task per file; prints the job id"
     )
-    submit.add_argument("inputs", nargs="+", metavar="DIR|MANIFEST.csv|FILE", help="what to analyse")
-    submit.add_argument("--job", default=None, help="add to this job (its pending files are queued again)")
+    submit.add_argument("inputs", nargs="*", metavar="DIR|MANIFEST.csv|FILE", help="what to analyse")
+    submit.add_argument(
+        "--job", default=None, help="add to this job; its pending files are queued again (alone: only that)"
+    )
     submit.add_argument("--queue", default=DEFAULT_QUEUE, help=f"Celery queue (default {DEFAULT_QUEUE})")
     submit.add_argument(
         "--fps", type=_fps, default=None, metavar="F", help="video frames analysed per second"
@@ -105,6 +107,11 @@ def _submit(args: argparse.Namespace, url: str, out: TextIO, err: TextIO) -> int
     from laughter.batch.jobs import PENDING, FileRecord, JobStore, new_job_id
     from laughter.batch.tasks import file_sha256
 
+    if not args.inputs and args.job is None:
+        err.write(
+            "laughter: error: give files, a folder or a manifest (or --job JOB to queue its pending files)\n"
+        )
+        return EXIT_USAGE
     try:
         paths = collect_files(args.inputs)
     except (InputError, OSError) as exc:
@@ -119,6 +126,8 @@ def _submit(args: argparse.Namespace, url: str, out: TextIO, err: TextIO) -> int
     store.create(job_id, options, args.queue)
     queued: list[FileRecord] = []
     skipped = 0
+    if not paths:  # --job alone: every pending file again (a message lost with a crashed Redis, say)
+        queued = [record for record in store.records(job_id) if record.state == PENDING]
     for path in paths:
         record = FileRecord(sha256=file_sha256(str(path)), path=str(path), size_bytes=path.stat().st_size)
         if store.add_file(job_id, record):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import itertools
+import logging
 import os
 import random
 import socket
@@ -22,13 +23,13 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from celery.exceptions import Retry
+
 from laughter._batch import error_to_dict
 from laughter._client import LaughterClient
 from laughter._config import AnalysisOptions, ClientOptions
 from laughter._exceptions import (
-    ApiError,
     LaughterError,
-    MediaFileError,
     MediaTooLargeError,
     ResourceExhaustedError,
     TransportError,
@@ -40,6 +41,7 @@ from laughter.batch.jobs import DONE, FAILED, WORKER_RETRIES, FileRecord, JobSto
 
 __all__ = ["WorkerRuntime", "analysis_options", "is_transient", "register_task", "retry_delay_s"]
 
+logger = logging.getLogger("laughter.batch")
 HASH_BLOCK_BYTES = 1 << 20
 OPTION_NAMES = ("analysis_frame_rate_hertz", "disable_video", "disable_audio", "laughter_threshold")
 
@@ -155,9 +157,36 @@ def _dead_letter(
 
 
 def analyze_file_task(task: Any, job_id: str, sha256: str, path: str, options: dict[str, Any]) -> str:
-    """The Celery task (bound): returns the file's state after this delivery."""
+    """The Celery task (bound): returns the file's state after this delivery. A fault of the worker itself
+    is retried like a transient error, then dead-lettered as ``WORKER_ERROR`` (the details are in the
+    worker's log)."""
     runtime = _runtime()
     store = runtime.store()
+    try:
+        return _analyze_file(task, runtime, store, job_id, sha256, path, options)
+    except Retry:
+        raise
+    except Exception:
+        logger.exception("batch file failed in the worker: job %s, file %s", job_id, sha256)
+        retries = int(task.request.retries)
+        if retries < runtime.max_retries:
+            delay = retry_delay_s(retries, runtime.backoff_s, runtime.backoff_max_s)
+            raise task.retry(countdown=delay, max_retries=runtime.max_retries) from None
+        base = store.record(job_id, sha256) or FileRecord(sha256=sha256, path=path, size_bytes=0)
+        message = f"worker {runtime.name} failed on this file after {retries} retries; see its log"
+        _dead_letter(store, job_id, base, local_error("WORKER_ERROR", message), base.attempts, runtime.name)
+        return FAILED
+
+
+def _analyze_file(
+    task: Any,
+    runtime: WorkerRuntime,
+    store: JobStore,
+    job_id: str,
+    sha256: str,
+    path: str,
+    options: dict[str, Any],
+) -> str:
     state = store.note_start(job_id, sha256, runtime.name)
     if state != "pending":  # done or failed by an earlier delivery, or the job was removed
         return state or "unknown"
@@ -177,7 +206,7 @@ def analyze_file_task(task: Any, job_id: str, sha256: str, path: str, options: d
         return FAILED
     try:
         result, address, calls = runtime.analyze(path, analysis_options(options))
-    except (ApiError, MediaFileError) as exc:
+    except LaughterError as exc:
         calls = len(runtime.servers) if is_transient(exc) else 1
         attempts = attempts_before + calls
         error = error_to_dict(exc)
