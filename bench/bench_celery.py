@@ -109,7 +109,9 @@ def configuration(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--files", type=int, default=30, help="files in the job (default 30)")
     parser.add_argument("--seconds", type=float, default=10.0, help="media seconds per file (default 10)")
     parser.add_argument("--concurrency", type=int, default=2, help="files per worker at a time (default 2)")
@@ -134,7 +136,9 @@ def main() -> None:
         f"\n== batch jobs on Celery: {args.files} files of {args.seconds:.0f} s, workers of concurrency "
         f"{args.concurrency}, one local Triton, {os.cpu_count()} CPUs"
     )
-    print(f"  {'workers+servers':>15} {'wall s':>8} {'files/min':>10} {'media h/h':>10} {'vs 1+1':>7} {'failed':>6}")
+    print(
+        f"  {'workers+servers':>15} {'wall s':>8} {'files/min':>10} {'media h/h':>10} {'vs 1+1':>7} {'failed':>6}"
+    )
     baseline = None
     for count, wall_s, media_s, failed in rows:
         files_per_min = (args.files - failed) / wall_s * 60

@@ -6,6 +6,9 @@ from __future__ import annotations
 import io
 import pathlib
 import socket
+import subprocess
+import sys
+import tomllib
 from collections.abc import Iterator
 
 import pytest
@@ -24,6 +27,23 @@ from laughter.batch.jobs import DONE, FAILED, PENDING, FileRecord, JobProgress, 
 from laughter.batch.tasks import analysis_options, is_transient, retry_delay_s
 
 from tests.redis_server import RedisServer
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+def test_celery_is_an_sdk_extra_and_not_in_the_servers_install() -> None:
+    server = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    sdk = tomllib.loads((REPO / "clients" / "python" / "pyproject.toml").read_text())["project"]
+    assert not any("celery" in dependency for dependency in server["dependencies"])
+    assert any(dependency.startswith("celery[redis]") for dependency in sdk["optional-dependencies"]["batch"])
+    assert not any("celery" in dependency for dependency in sdk["dependencies"])
+    assert sdk["scripts"]["laughter-worker"] == "laughter.batch.worker:main"
+
+
+def test_the_command_line_imports_neither_celery_nor_redis_until_a_batch_command_runs() -> None:
+    code = "import sys, laughter._cli; print(sorted({'celery', 'redis', 'kombu'} & set(sys.modules)))"
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert output.strip() == "[]"
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:
