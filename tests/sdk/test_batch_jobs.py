@@ -99,6 +99,9 @@ def test_retry_delays_grow_and_stay_under_the_cap() -> None:
         delays = [retry_delay_s(retries, 2.0, 30.0) for _ in range(200)]
         assert all(0.0 <= delay <= bound for delay in delays)
         assert max(delays) > bound / 2  # full jitter uses the whole range
+    # the server's RetryInfo delay is a floor, the cap still holds
+    assert all(5.0 <= retry_delay_s(0, 2.0, 30.0, at_least_s=5.0) <= 30.0 for _ in range(50))
+    assert retry_delay_s(0, 2.0, 30.0, at_least_s=90.0) == 30.0
 
 
 def test_job_options_map_to_analysis_options_and_unknown_names_are_ignored() -> None:

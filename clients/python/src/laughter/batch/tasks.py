@@ -3,7 +3,8 @@
 
 Errors are sorted in two kinds. Transient (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED other than
 MEDIA_TOO_LARGE): every server is tried once, then the task is retried by Celery after a random delay
-below ``min(backoff_max_s, backoff_s * 2 ** retries)`` ("full jitter"); after ``max_retries`` the file is
+below ``min(backoff_max_s, backoff_s * 2 ** retries)`` ("full jitter", and not shorter than the server's
+``RetryInfo`` delay); after ``max_retries`` the file is
 dead-lettered. Permanent (the server rejected the file, e.g. INVALID_ARGUMENT / MEDIA_UNDECODABLE; the
 file is missing or changed since it was submitted): dead-lettered at once. A dead-lettered file is
 ``failed`` with the server's code, reason and message.
@@ -29,6 +30,7 @@ from laughter._batch import error_to_dict
 from laughter._client import LaughterClient
 from laughter._config import AnalysisOptions, ClientOptions
 from laughter._exceptions import (
+    ApiError,
     LaughterError,
     MediaTooLargeError,
     ResourceExhaustedError,
@@ -58,9 +60,11 @@ def is_transient(error: LaughterError) -> bool:
     return isinstance(error, TransportError | ResourceExhaustedError)
 
 
-def retry_delay_s(retries: int, backoff_s: float, backoff_max_s: float) -> float:
-    """Full-jitter exponential backoff: uniform in [0, min(backoff_max_s, backoff_s * 2 ** retries)]."""
-    return random.uniform(0.0, min(backoff_max_s, backoff_s * 2.0**retries))
+def retry_delay_s(retries: int, backoff_s: float, backoff_max_s: float, at_least_s: float = 0.0) -> float:
+    """Full-jitter exponential backoff: uniform in [0, min(backoff_max_s, backoff_s * 2 ** retries)], and not
+    below ``at_least_s`` (the server's ``RetryInfo`` delay) unless that passes ``backoff_max_s``."""
+    delay = random.uniform(0.0, min(backoff_max_s, backoff_s * 2.0**retries))
+    return min(max(delay, at_least_s), backoff_max_s)
 
 
 def file_sha256(path: str) -> str:
@@ -212,7 +216,8 @@ def _analyze_file(
         error = error_to_dict(exc)
         if is_transient(exc) and retries < runtime.max_retries:
             store.note_retry(job_id, sha256, error, attempts)
-            delay = retry_delay_s(retries, runtime.backoff_s, runtime.backoff_max_s)
+            server_delay = exc.retry_after_s if isinstance(exc, ApiError) else None
+            delay = retry_delay_s(retries, runtime.backoff_s, runtime.backoff_max_s, server_delay or 0.0)
             raise task.retry(countdown=delay, max_retries=runtime.max_retries) from None
         _dead_letter(store, job_id, base, error, attempts, runtime.name)
         return FAILED
