@@ -139,6 +139,21 @@ def test_worker_refuses_a_retry_cap_past_the_visibility_timeout(capsys: pytest.C
     assert "--retry-backoff-max must be below --visibility-timeout" in capsys.readouterr().err
 
 
+def test_worker_reports_an_unreadable_token_file(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = worker.main(["--token-file", str(tmp_path / "missing-token")])
+    assert code == 2
+    assert f"cannot read --token-file {tmp_path / 'missing-token'}" in capsys.readouterr().err
+
+
+def test_worker_reads_the_token_file_stripped(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "token"
+    path.write_text("s3cret\n")
+    assert worker._token(str(path)) == "s3cret"
+    assert worker._token(None) is None
+
+
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
     server = RedisServer().start()
