@@ -77,8 +77,8 @@ protoset: $(STAMP) ## write build/laughter.protoset (FileDescriptorSet with impo
 	@echo "wrote $(PROTOSET)"
 
 lint: $(STAMP) node_modules/.bin/buf $(WEB)/node_modules/.bin/esbuild docker-check ## ruff, mypy, buf lint, the docker/ checks and a check that the stubs are up to date
-	$(VENV)/bin/ruff format --check server tests tools bench clients/python/src/laughter --exclude clients/python/src/laughter/v1
-	$(VENV)/bin/ruff check server tests tools bench clients/python/src
+	$(VENV)/bin/ruff format --check server tests tools bench docker clients/python/src/laughter --exclude clients/python/src/laughter/v1
+	$(VENV)/bin/ruff check server tests tools bench docker clients/python/src
 	$(VENV)/bin/mypy server/laughter_server server/laughter_train
 	$(VENV)/bin/mypy --strict clients/python/src/laughter --exclude 'clients/python/src/laughter/v1/'
 	cd protos && ../node_modules/.bin/buf lint
