@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 SAMPLE ?= samples/sample.mp4
 PYTEST_ARGS ?=
 
-.PHONY: help setup postgres redis proto protoset lint models models-check train-audio run demo web web-deps test test-unit test-integration fuzz bench clean
+.PHONY: help setup postgres redis deploy-tools docker-check proto protoset lint models models-check train-audio run demo web web-deps test test-unit test-integration fuzz bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml clients/python/pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]" -e "clients/python[cli,batch]"
 	touch $(STAMP)
 
-setup: $(STAMP) postgres redis ## create .venv and install the server, the SDK and the dev tools
+setup: $(STAMP) postgres redis deploy-tools ## create .venv and install the server, the SDK and the dev tools
 
 postgres: ## install Debian's PostgreSQL server (the store tests start their own) unless initdb is there
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
@@ -39,6 +39,21 @@ redis: ## install Debian's redis-server (the batch tests start their own) unless
 			echo "redis-server is missing: run 'sudo apt-get update && sudo apt-get install -y redis-server'" >&2; exit 1; \
 		fi; \
 	fi
+
+deploy-tools: ## install Debian's docker-compose and prometheus (promtool) for the docker/ checks unless they are there
+	@if ! command -v docker-compose >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then \
+		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose prometheus; \
+		else \
+			echo "docker-compose or promtool is missing: run 'sudo apt-get install -y docker-compose prometheus'" >&2; exit 1; \
+		fi; \
+	fi
+
+docker-check: $(STAMP) deploy-tools ## lint the Dockerfiles (hadolint), check compose.yaml, envoy.yaml (Envoy itself) and prometheus.yml
+	$(VENV)/bin/hadolint docker/Dockerfile.server docker/Dockerfile.worker
+	cd docker && POSTGRES_PASSWORD=check docker-compose -f compose.yaml config -q
+	$(VENV)/bin/envoy --mode validate -c docker/envoy.yaml --disable-hot-restart -l error
+	promtool check config docker/prometheus.yml
 
 node_modules/.bin/buf: package.json package-lock.json
 	npm ci --silent --no-audit --no-fund
@@ -70,9 +85,9 @@ protoset: $(STAMP) ## write build/laughter.protoset (FileDescriptorSet with impo
 		--descriptor_set_out=$(abspath $(PROTOSET)) laughter/v1/*.proto
 	@echo "wrote $(PROTOSET)"
 
-lint: $(STAMP) node_modules/.bin/buf $(WEB)/node_modules/.bin/esbuild ## ruff, mypy, buf lint and a check that the stubs are up to date
-	$(VENV)/bin/ruff format --check server tests tools bench clients/python/src/laughter --exclude clients/python/src/laughter/v1
-	$(VENV)/bin/ruff check server tests tools bench clients/python/src
+lint: $(STAMP) node_modules/.bin/buf $(WEB)/node_modules/.bin/esbuild docker-check ## ruff, mypy, buf lint, the docker/ checks and a check that the stubs are up to date
+	$(VENV)/bin/ruff format --check server tests tools bench docker clients/python/src/laughter --exclude clients/python/src/laughter/v1
+	$(VENV)/bin/ruff check server tests tools bench docker clients/python/src
 	$(VENV)/bin/mypy server/laughter_server server/laughter_train
 	$(VENV)/bin/mypy --strict clients/python/src/laughter --exclude 'clients/python/src/laughter/v1/'
 	cd protos && ../node_modules/.bin/buf lint
@@ -99,7 +114,7 @@ run: $(STAMP) ## run the server with the embedded local Triton (Ctrl-C stops bot
 demo: $(STAMP) web ## start local Triton + server (page on WEB_LISTEN), analyse the bundled sample, print events and summary
 	$(PY) tools/demo.py $(SAMPLE) --web-listen $(WEB_LISTEN)
 
-test: $(STAMP) node_modules/.bin/buf web-deps postgres redis ## unit and integration tests (real Triton, real server on loopback, PostgreSQL, Redis, Chromium for the page)
+test: $(STAMP) node_modules/.bin/buf web-deps postgres redis deploy-tools ## unit and integration tests (real Triton, real server on loopback, PostgreSQL, Redis, Chromium for the page)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP) ## unit tests only
@@ -115,14 +130,14 @@ fuzz: $(STAMP) ## long fuzzing outside CI: the Hypothesis suite with many exampl
 	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest tests/fuzz --timeout=0 $(PYTEST_ARGS)
 	$(PY) tools/fuzz_decoders.py -max_total_time=$(FUZZ_SECONDS)
 
-bench: $(STAMP) web-deps redis ## benchmarks: audio detector speed; whole-file RTF/stages/faces/memory; live streams; batch; Celery batch jobs; unary load; page vs SDK live latency; 4 h live session; soak
+bench: $(STAMP) web-deps redis ## benchmarks: audio detector speed; whole-file RTF/stages/faces/memory; live streams; batch; Celery batch jobs; unary load (1 and 2 servers); page vs SDK live latency; 4 h live session; soak
 	$(PY) bench/bench_audio.py
 	$(PY) bench/bench_frame_check.py
 	$(PY) bench/bench_whole_file.py
 	$(PY) bench/bench_streaming.py
 	$(PY) bench/bench_batch.py --files 15
 	$(PY) bench/bench_celery.py
-	$(PY) bench/bench_unary_load.py --concurrency 4 --requests 20
+	$(PY) bench/bench_unary_load.py --concurrency 4 --requests 20 --servers 1,2
 	$(PY) bench/bench_web.py
 	$(PY) bench/bench_long_session.py --hours 4
 	$(PY) bench/bench_soak.py --duration-s 120

@@ -4,9 +4,15 @@ to a server, for a bounded number of requests and/or time, through grpc.aio and 
 Prints requests per second, p50/p95/p99 latency and errors by status code, next to two references measured
 in the same run against the same server: the same call one at a time (sequential latency and rate; the
 ratio says what concurrency buys), and ``ListModels`` at the same concurrency (the round trip of a call that
-does no analysis: transport and server overhead). With ``--address`` it loads a running server; without,
-it starts a local Triton and the server in this process, as the other benchmarks do (the callers then share
-this process's CPU with the server: compare ratios, not absolute figures, across machines).
+does no analysis: transport and server overhead). Every request sets ``fresh``, so each one is analysed
+(the results cache would otherwise answer repeats from the store).
+
+With ``--address`` it loads running servers (one ``host:port``, a comma-separated list or ``dns:///``).
+Without, it starts one local Triton and, for each count in ``--servers`` (default ``1,2``), that many
+``laughter-server`` processes sharing it (``--triton-url``), loads them through one channel balanced by
+gRPC's ``round_robin`` with health checks (the SDK's service config), prints how the calls split over the
+servers (each server's own ``/metrics``), and the ratio of each count's rate to the first's. The callers,
+the servers and Triton share this machine's CPUs: compare ratios, not absolute figures, across machines.
 """
 
 from __future__ import annotations
@@ -28,10 +34,11 @@ import numpy as np
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from laughter._targets import channel_target  # noqa: E402
 from laughter.v1 import laughter_service_pb2, laughter_service_pb2_grpc  # noqa: E402
 from laughter_server.inference.supervisor import TritonProcess  # noqa: E402
 
-from tests.conftest import ServerThread, make_settings, wait_serving  # noqa: E402
+from tests.server_process import ServerProcess  # noqa: E402
 
 SAMPLE = REPO / "samples" / "sample.mp4"
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
@@ -86,15 +93,17 @@ def row(label: str, concurrency: int, result: LoadResult) -> str:
     )
 
 
-async def bench(address: str, args: argparse.Namespace) -> None:
+async def bench(address: str, args: argparse.Namespace, label: str = "") -> LoadResult:
     """Warm up, then the reference levels and the load level; print the table and the ratios."""
     media = args.media.read_bytes()
-    request = laughter_service_pb2.AnalyzeMediaRequest(content=media, filename=args.media.name)
-    options = [
+    request = laughter_service_pb2.AnalyzeMediaRequest(content=media, filename=args.media.name, fresh=True)
+    target = channel_target(address)
+    options: list[tuple[str, str | int]] = [
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        *target.channel_options(),
     ]
-    async with grpc.aio.insecure_channel(address, options=options) as channel:
+    async with grpc.aio.insecure_channel(target.target, options=options) as channel:
         stub = laughter_service_pb2_grpc.LaughterAnalysisServiceStub(channel)
 
         async def analyze() -> object:
@@ -116,7 +125,8 @@ async def bench(address: str, args: argparse.Namespace) -> None:
         load = await run_load(analyze, args.concurrency, args.requests, args.duration_s)
     print(
         f"\n== unary load: AnalyzeMedia with {args.media.name} ({len(media) / 1e6:.2f} MB, {media_s:.1f} s media) "
-        f"at {address} ({os.cpu_count()} CPUs{', server in this process' if args.local else ''})"
+        f"at {label or address} ({os.cpu_count()} CPUs{', servers on this machine' if args.local else ''}, "
+        f"load average {os.getloadavg()[0]:.1f})"
     )
     print(
         f"  {'call':<24} {'conc':>4} {'ok':>5} {'wall s':>8} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} "
@@ -136,6 +146,25 @@ async def bench(address: str, args: argparse.Namespace) -> None:
             f"  ListModels p50 {overhead.percentile_ms(50):.1f} ms = "
             f"{overhead.percentile_ms(50) / load.percentile_ms(50) * 100:.2f} % of an AnalyzeMedia p50"
         )
+    return load
+
+
+def run_tier(triton_url: str, count: int, args: argparse.Namespace) -> LoadResult:
+    """Start ``count`` server processes on ``triton_url``, load them through one balanced channel."""
+    servers = [ServerProcess(triton_url).start() for _ in range(count)]
+    try:
+        for server in servers:
+            server.wait_serving()
+        address = ",".join(server.address for server in servers)
+        before = [server.calls("AnalyzeMedia") for server in servers]
+        label = f"{count} server{'s' if count > 1 else ''} sharing one Triton ({address})"
+        result = asyncio.run(bench(address, args, label))
+        split = [server.calls("AnalyzeMedia") - first for server, first in zip(servers, before, strict=True)]
+        print(f"  AnalyzeMedia calls per server (each server's /metrics): {split}")
+        return result
+    finally:
+        for server in servers:
+            server.stop()
 
 
 def main() -> None:
@@ -143,7 +172,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--address", default="", help="host:port of a running server (default: start one)")
+    parser.add_argument(
+        "--address", default="", help="host:port (or a list) of running servers (default: start them)"
+    )
+    parser.add_argument(
+        "--servers", default="1,2", help="server counts to start over one Triton, compared (default 1,2)"
+    )
     parser.add_argument("--media", type=pathlib.Path, default=SAMPLE, help="media file (default the sample)")
     parser.add_argument("--concurrency", type=int, default=4, help="concurrent callers (default 4)")
     parser.add_argument("--requests", type=int, default=20, help="AnalyzeMedia calls in all (default 20)")
@@ -162,18 +196,28 @@ def main() -> None:
     if args.address:
         asyncio.run(bench(args.address, args))
         return
+    try:
+        counts = [int(part) for part in args.servers.split(",")]
+    except ValueError:
+        parser.error("--servers takes comma-separated counts, e.g. 1,2")
+    if not counts or min(counts) < 1:
+        parser.error("--servers counts must be at least 1")
     triton = TritonProcess(REPO / "model_repository")
     triton.start()
     try:
         triton.wait_ready(120)
-        server = ServerThread(make_settings(triton_url=triton.grpc_url)).start()
-        try:
-            wait_serving(server.address)
-            asyncio.run(bench(server.address, args))
-        finally:
-            server.stop()
+        results = {count: run_tier(triton.grpc_url, count, args) for count in counts}
     finally:
         triton.stop()
+    first = counts[0]
+    for count in counts[1:]:
+        base, other = results[first], results[count]
+        if base.ok_per_s and other.ok_per_s:
+            print(
+                f"  ratio {count} servers / {first}: {other.ok_per_s / base.ok_per_s:.2f}x the rate, p50 "
+                f"{other.percentile_ms(50) / base.percentile_ms(50):.2f}x, p99 "
+                f"{other.percentile_ms(99) / base.percentile_ms(99):.2f}x (one Triton, {os.cpu_count()} CPUs)"
+            )
 
 
 if __name__ == "__main__":

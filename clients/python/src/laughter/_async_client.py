@@ -6,7 +6,15 @@ import asyncio
 import contextlib
 import os
 import pathlib
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Sequence,
+)
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -54,7 +62,9 @@ class AsyncLaughterClient(BaseClient):
     The channel opens on first use, inside the running event loop, and belongs to that loop.
     """
 
-    def __init__(self, address: str | None = None, *, options: ClientOptions | None = None) -> None:
+    def __init__(
+        self, address: str | Sequence[str] | None = None, *, options: ClientOptions | None = None
+    ) -> None:
         super().__init__(address, options=options)
         self._channel: grpc.aio.Channel | None = None
 
@@ -83,10 +93,12 @@ class AsyncLaughterClient(BaseClient):
         self._check_open()
         if self._channel is None:
             if self._credentials is None:
-                self._channel = grpc.aio.insecure_channel(self.address, options=self._channel_options())
+                self._channel = grpc.aio.insecure_channel(
+                    self._target.target, options=self._channel_options()
+                )
             else:
                 self._channel = grpc.aio.secure_channel(
-                    self.address, self._credentials, options=self._channel_options()
+                    self._target.target, self._credentials, options=self._channel_options()
                 )
         return self._channel
 

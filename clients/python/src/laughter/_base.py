@@ -8,7 +8,7 @@ import dataclasses
 import enum
 import os
 import pathlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 
 import grpc
 from grpc_health.v1 import health_pb2
@@ -23,6 +23,7 @@ from laughter._exceptions import (
     MediaFileUnreadableError,
     MediaIsADirectoryError,
 )
+from laughter._targets import ChannelTarget, channel_target
 from laughter._types import HealthStatus
 from laughter.v1 import analysis_pb2, laughter_service_pb2
 
@@ -204,14 +205,22 @@ def check_media_size(data: bytes, filename: str, max_message_bytes: int) -> None
 class BaseClient:
     """Options, channel settings, call metadata, deadlines and the lifecycle; the subclasses add the I/O.
 
-    ``address`` (``host:port``), when given, overrides ``options.address``. Certificate files named in
-    the options are read here; one that cannot be read raises :class:`~laughter.ConfigurationError`.
+    ``address``, when given, overrides ``options.address``: ``host:port``, several servers as a list or a
+    comma-separated string (``["host1:50051", "host2:50051"]``), or ``"dns:///name:50051"``; several servers
+    are balanced by gRPC (``round_robin`` over the healthy ones, see :mod:`laughter._targets`). Certificate
+    files named in the options are read here, and a list's host names resolved; a file that cannot be read,
+    or a list none of whose names resolves, raises :class:`~laughter.ConfigurationError`.
     """
 
-    def __init__(self, address: str | None = None, *, options: ClientOptions | None = None) -> None:
+    def __init__(
+        self, address: str | Sequence[str] | None = None, *, options: ClientOptions | None = None
+    ) -> None:
         base = options or ClientOptions()
+        if address is not None and not isinstance(address, str):
+            address = ",".join(address)
         self._options = base if address is None else dataclasses.replace(base, address=address)
         self._credentials = channel_credentials(self._options)
+        self._target: ChannelTarget = channel_target(self._options.address)
         self._state = ClientState.OPEN
 
     @property
@@ -221,8 +230,13 @@ class BaseClient:
 
     @property
     def address(self) -> str:
-        """``host:port`` of the server."""
+        """The server address as given: ``host:port``, a comma-separated list or a ``dns:///`` target."""
         return self._options.address
+
+    @property
+    def is_balanced(self) -> bool:
+        """True when calls are spread over several servers (a list or a ``dns:///`` name)."""
+        return self._target.balanced
 
     @property
     def is_closed(self) -> bool:
@@ -247,6 +261,7 @@ class BaseClient:
             values.append(("grpc.keepalive_time_ms", round(options.keepalive_time_s * 1000)))
         if options.server_name_override:
             values.append(("grpc.ssl_target_name_override", options.server_name_override))
+        values.extend(self._target.channel_options())
         return values
 
     def _should_upload(self, size_bytes: int) -> bool:

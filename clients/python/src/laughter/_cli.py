@@ -59,6 +59,7 @@ examples:
   laughter analyze samples/sample.mp4
   laughter analyze clip.webm --fps 10 --json > result.json
   laughter analyze talk.wav --no-video --address 10.0.0.5:50051 --timeout 600
+  laughter analyze clip.mp4 --server 10.0.0.5:50051,10.0.0.6:50051
   laughter analyze clips/*.mp4 --jobs 8 --out results.jsonl    # progress bar, then one row per file
   laughter analyze a.mp4 b.wav --csv > results.csv
   laughter analyze clip.mp4 --tls --ca ca.pem --token "$TOKEN" --address laughter.example.com:443
@@ -70,8 +71,9 @@ examples:
   laughter live --camera 0 --audio-wav room.wav      # until Ctrl-C, then the summary
   laughter batch submit archive/ --broker redis://queue:6379/0   # background job for laughter-worker
 
-The server address comes from --address, else LAUGHTER_ADDRESS, else {default}; the token from
---token, else LAUGHTER_AUTH_TOKEN. Idempotent calls are retried on UNAVAILABLE (--retries, default 3).
+The server address comes from --address (or --server; a comma-separated list or dns:///NAME:PORT
+balances over several servers), else LAUGHTER_ADDRESS, else {default}; the token from --token,
+else LAUGHTER_AUTH_TOKEN. Idempotent calls are retried on UNAVAILABLE (--retries, default 3).
 exit codes: 0 ok, 1 server fault, 2 usage, local file or camera error, 3 request rejected by the server
 (several files: some failed), 4 server unavailable, not serving or deadline exceeded.
 """
@@ -132,9 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--address",
+        "--server",
+        dest="address",
         default=None,
-        metavar="HOST:PORT",
-        help=f"server address (default: $LAUGHTER_ADDRESS or {DEFAULT_ADDRESS})",
+        metavar="HOST:PORT[,HOST:PORT...]",
+        help="server address; several comma-separated, or dns:///NAME:PORT, are balanced round robin over "
+        f"the healthy ones (default: $LAUGHTER_ADDRESS or {DEFAULT_ADDRESS})",
     )
     common.add_argument(
         "--timeout", type=_positive_float, default=None, metavar="S", help="deadline of the call in seconds"

@@ -6,7 +6,7 @@ import os
 import pathlib
 import threading
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -55,13 +55,17 @@ class LaughterClient(ResultsMixin, BaseClient):
     as :class:`~laughter.RetryPolicy` (``options.retry``) says; streams never are.
     """
 
-    def __init__(self, address: str | None = None, *, options: ClientOptions | None = None) -> None:
+    def __init__(
+        self, address: str | Sequence[str] | None = None, *, options: ClientOptions | None = None
+    ) -> None:
         super().__init__(address, options=options)
         if self._credentials is None:
-            self._channel: grpc.Channel = grpc.insecure_channel(self.address, options=self._channel_options())
+            self._channel: grpc.Channel = grpc.insecure_channel(
+                self._target.target, options=self._channel_options()
+            )
         else:
             self._channel = grpc.secure_channel(
-                self.address, self._credentials, options=self._channel_options()
+                self._target.target, self._credentials, options=self._channel_options()
             )
 
     def __enter__(self) -> LaughterClient:

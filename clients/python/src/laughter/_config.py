@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from laughter._enums import AudioEncoding, BacklogPolicy, FrameEncoding
 from laughter._retry import RetryPolicy
+from laughter._targets import split_addresses
 
 __all__ = ["DEFAULT_ADDRESS", "AnalysisOptions", "ClientOptions", "PemSource", "SessionOptions"]
 
@@ -34,7 +35,9 @@ class ClientOptions:
     """
 
     address: str = DEFAULT_ADDRESS
-    """``host:port`` of the server."""
+    """``host:port`` of the server; several servers as ``"host1:port,host2:port"`` or one
+    ``"dns:///name:port"`` whose records name them: calls are then spread with gRPC's ``round_robin``
+    over the servers whose health status is SERVING."""
     timeout_s: float | None = DEFAULT_TIMEOUT_S
     """Default deadline of a call in seconds, all its attempts together; ``None``: no deadline."""
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
@@ -67,8 +70,7 @@ class ClientOptions:
     """Size of each piece of an upload, read from disk one at a time (at most half of ``max_message_bytes``)."""
 
     def __post_init__(self) -> None:
-        if not self.address or self.address.startswith(":"):
-            raise ValueError(f"address must be host:port, got {self.address!r}")
+        split_addresses(self.address)
         if self.timeout_s is not None and self.timeout_s <= 0:
             raise ValueError(f"timeout_s must be positive or None, got {self.timeout_s}")
         for name in ("max_message_bytes", "upload_chunk_bytes", "keepalive_timeout_s"):
@@ -92,7 +94,7 @@ class ClientOptions:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> ClientOptions:
-        """Options from ``LAUGHTER_ADDRESS``, ``LAUGHTER_TIMEOUT_S``, ``LAUGHTER_AUTH_TOKEN``,
+        """Options from ``LAUGHTER_ADDRESS`` (one or comma-separated ``host:port``), ``LAUGHTER_TIMEOUT_S``, ``LAUGHTER_AUTH_TOKEN``,
         ``LAUGHTER_TLS`` (1/true/yes/on), ``LAUGHTER_CA_FILE``, ``LAUGHTER_CERT_FILE`` and
         ``LAUGHTER_KEY_FILE``, then keyword ``overrides`` (``None`` values are ignored)."""
         env = os.environ if environ is None else environ
