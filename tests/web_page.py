@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -53,7 +54,11 @@ def chromium_path() -> str:
 class WebServer:
     """``laughter-server`` with ``--web-listen`` as a child process, using an already running Triton."""
 
-    def __init__(self, triton_url: str, extra: Sequence[str] = ()) -> None:
+    def __init__(
+        self, triton_url: str, extra: Sequence[str] = (), data_dir: pathlib.Path | None = None
+    ) -> None:
+        self._own_dir = data_dir is None
+        self.data_dir = data_dir or pathlib.Path(tempfile.mkdtemp(prefix="laughter-web-"))
         self.grpc_address = f"127.0.0.1:{free_port()}"
         self.web_port = free_port()
         self.url = f"http://127.0.0.1:{self.web_port}"
@@ -71,6 +76,8 @@ class WebServer:
                 "0",
                 "--log-format",
                 "json",
+                "--data-dir",
+                str(self.data_dir),
                 *extra,
             ],
             stdout=subprocess.PIPE,
@@ -104,6 +111,8 @@ class WebServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self._own_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 def write_fake_devices(sample: pathlib.Path, folder: pathlib.Path) -> tuple[pathlib.Path, pathlib.Path]:

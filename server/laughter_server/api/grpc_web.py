@@ -39,10 +39,15 @@ BROWSER_METHODS = frozenset(
         SERVICE + "EndSession",
         SERVICE + "AnalyzeMedia",
         SERVICE + "ListModels",
+        SERVICE + "ListResults",
+        SERVICE + "GetResult",
+        SERVICE + "GetAnalytics",
+        SERVICE + "GetPerformanceStats",
         "/grpc.health.v1.Health/Check",
     }
 )
-"""What the page may call; the rest (uploads in pieces, bidirectional streams, model reloads) stays on gRPC."""
+"""What the page may call; the rest (uploads in pieces, bidirectional streams, model reloads, deleting stored
+results) stays on gRPC."""
 
 Handler = Any
 
@@ -206,7 +211,10 @@ class GrpcWebGateway:
         if handler.unary_unary is not None:
             messages: list[bytes] = []
             try:
-                messages.append(handler.response_serializer(await handler.unary_unary(request, context)))
+                # a task of its own: the tenant the token check enters stays in this call's context, and
+                # never carries over to the next request on the same connection
+                reply = await asyncio.create_task(handler.unary_unary(request, context))
+                messages.append(handler.response_serializer(reply))
             except _Aborted:
                 pass
             except Exception as error:  # the servicer answers its own errors; anything else is a fault here
