@@ -145,30 +145,38 @@ def write_fake_devices(sample: pathlib.Path, folder: pathlib.Path) -> tuple[path
     return y4m, wav
 
 
-@contextmanager
-def browser(y4m: pathlib.Path, wav: pathlib.Path) -> Iterator[Any]:
-    """A headless Chromium whose camera and microphone play the given files; fails if it cannot start."""
-    from playwright.sync_api import Error, sync_playwright
+def launch(browser_type: Any, y4m: pathlib.Path, wav: pathlib.Path, *, allow_media: bool = True) -> Any:
+    """A headless Chromium whose camera and microphone play the given files; fails if it cannot start.
+    ``allow_media=False`` leaves out the flag that accepts the camera prompt, so the browser denies it."""
+    from playwright.sync_api import Error
 
     executable = chromium_path()
+    try:
+        return browser_type.launch(
+            executable_path=executable,
+            headless=True,
+            args=[
+                *(["--use-fake-ui-for-media-stream"] if allow_media else []),
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={y4m}",
+                f"--use-file-for-fake-audio-capture={wav}",
+                "--autoplay-policy=no-user-gesture-required",
+                "--no-sandbox",
+            ],
+        )
+    except Error as exc:
+        raise AssertionError(
+            f"Chromium at {executable} did not start ({exc.message[:300]}): {INSTALL_HINT}"
+        ) from None
+
+
+@contextmanager
+def browser(y4m: pathlib.Path, wav: pathlib.Path) -> Iterator[Any]:
+    """``launch`` within its own Playwright."""
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
-        try:
-            chromium = p.chromium.launch(
-                executable_path=executable,
-                headless=True,
-                args=[
-                    "--use-fake-ui-for-media-stream",
-                    "--use-fake-device-for-media-stream",
-                    f"--use-file-for-fake-video-capture={y4m}",
-                    f"--use-file-for-fake-audio-capture={wav}",
-                    "--autoplay-policy=no-user-gesture-required",
-                    "--no-sandbox",
-                ],
-            )
-        except Error as exc:
-            raise AssertionError(
-                f"Chromium at {executable} did not start ({exc.message[:300]}): {INSTALL_HINT}"
-            ) from None
+        chromium = launch(p.chromium, y4m, wav)
         try:
             yield chromium
         finally:

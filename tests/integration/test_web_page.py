@@ -3,6 +3,7 @@ played by Chromium's fake devices), file upload, the errors a person sees, and t
 
 from __future__ import annotations
 
+import base64
 import datetime
 import io
 import json
@@ -19,7 +20,7 @@ from laughter import LaughterClient, NotFoundError
 from laughter.v1 import laughter_service_pb2, laughter_service_pb2_grpc
 from PIL import Image
 
-from tests.web_page import REPO, WebServer, browser, silence_check, write_fake_devices
+from tests.web_page import REPO, WebServer, browser, launch, silence_check, write_fake_devices
 
 pytestmark = pytest.mark.integration
 
@@ -61,6 +62,17 @@ def page(chromium: Any) -> Iterator[Any]:
     context = chromium.new_context(viewport={"width": 960, "height": 820})
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture(scope="module")
+def cli_result(web_server: WebServer) -> dict[str, Any]:
+    """`laughter analyze samples/sample.mp4 --json` against the same server."""
+    return cli_analyze(web_server)
+
+
+def cli_times(result: dict[str, Any]) -> list[float]:
+    """Start and end of each event of a CLI result, in order."""
+    return [t for e in result["events"] for t in (e["start_s"], e["end_s"])]
 
 
 @pytest.fixture(scope="module")
@@ -140,19 +152,22 @@ class TestLive:
 class TestFile:
     """A dropped recording is analysed; its events and summary are shown."""
 
-    def test_upload_shows_the_events_of_analyze_media(self, page, web_server, whole_file) -> None:  # type: ignore[no-untyped-def]
-        """The page's events are AnalyzeMedia's events of the same file."""
+    def test_dropped_file_shows_the_events_of_the_cli(self, page, web_server, whole_file, cli_result) -> None:  # type: ignore[no-untyped-def]
+        """The sample dropped on the page shows the events of `laughter analyze samples/sample.mp4` (and of
+        AnalyzeMedia over gRPC)."""
         page.goto(web_server.url + "/#file")
-        page.get_by_test_id("file-input").set_input_files(str(SAMPLE))
+        drop_file(page, "[data-testid=drop-zone]", SAMPLE.name, SAMPLE.read_bytes(), "video/mp4")
         page.get_by_test_id("summary").wait_for(timeout=PAGE_TIMEOUT_MS)
         shown = [t for r in rows(page, "file-events") for t in (r["start"], r["end"])]
-        expected = [
+        expected = cli_times(cli_result)
+        assert len(shown) >= 4
+        assert shown == pytest.approx(expected, abs=0.0015)
+        over_grpc = [
             t.seconds + t.nanos / 1e9
             for e in whole_file.result.events
             for t in (e.start_offset, e.end_offset)
         ]
-        assert len(shown) >= 4
-        assert shown == pytest.approx(expected, abs=0.0015)
+        assert shown == pytest.approx(over_grpc, abs=0.0015)
         assert "per minute" in page.get_by_test_id("laughs-per-minute").inner_text()
         assert page.locator("[data-testid=faces] tbody tr").count() >= 1
         page.locator("[data-testid=file-events] tbody tr").nth(1).click()
@@ -206,6 +221,21 @@ class TestServerGone:
         assert "--web-listen" in error.inner_text()
 
 
+def drop_file(page: Any, selector: str, name: str, data: bytes, mime: str) -> None:
+    """Drop a file on ``selector`` as a drag from the desktop does (a drop event carrying a DataTransfer)."""
+    transfer = page.evaluate_handle(
+        """([name, b64, mime]) => {
+            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+            const dt = new DataTransfer();
+            dt.items.add(new File([bytes], name, { type: mime }));
+            return dt;
+        }""",
+        [name, base64.b64encode(data).decode(), mime],
+    )
+    page.dispatch_event(selector, "dragover", {"dataTransfer": transfer})
+    page.dispatch_event(selector, "drop", {"dataTransfer": transfer})
+
+
 def cli_analyze(server: WebServer) -> dict[str, Any]:
     """`laughter analyze samples/sample.mp4 --json` against the server's gRPC port."""
     done = subprocess.run(
@@ -236,13 +266,12 @@ class TestDashboard:
     """Analytics over the stored results, the recent results, and one of them opened in the File view."""
 
     def test_dashboard_shows_the_sdks_analytics_and_opens_the_result(
-        self, page, web_server, whole_file
+        self, page, web_server, whole_file, cli_result
     ) -> None:  # type: ignore[no-untyped-def]
         """Figures equal to GetAnalytics through the SDK for the same range; the recent result opens with
         the events of `laughter analyze`."""
-        analysed = cli_analyze(web_server)
-        result_id = analysed["result_id"]
-        expected = [t for e in analysed["events"] for t in (e["start_s"], e["end_s"])]
+        result_id = cli_result["result_id"]
+        expected = cli_times(cli_result)
         assert len(expected) >= 4
         with LaughterClient(web_server.grpc_address) as client:
             wait_stored(client, whole_file.result.summary.result_id)
@@ -285,3 +314,26 @@ class TestDashboard:
         assert not page.get_by_test_id("player").is_visible()
         assert result_id in page.get_by_test_id("file-status").inner_text()
         shoot(page, "web-file-stored.png")
+
+
+class TestCameraDenied:
+    """A browser that refuses the camera and microphone: the live view says how to allow them."""
+
+    def test_denied_camera_says_how_to_allow_it(self, web_server, devices, chromium) -> None:  # type: ignore[no-untyped-def]
+        """Without the flag that accepts the prompt, headless Chromium denies getUserMedia."""
+        refusing = launch(chromium.browser_type, *devices, allow_media=False)
+        try:
+            context = refusing.new_context(viewport={"width": 960, "height": 820})
+            try:
+                page = context.new_page()
+                page.goto(web_server.url + "/#live")
+                page.get_by_test_id("live-start").click()
+                error = page.locator("[data-testid=live] [data-testid=error]")
+                error.wait_for(timeout=PAGE_TIMEOUT_MS)
+                assert "denied" in error.inner_text()
+                assert "press Start again" in error.inner_text()
+                assert page.get_by_test_id("live-start").is_enabled()
+            finally:
+                context.close()
+        finally:
+            refusing.close()
