@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
 
+import grpc
 import pytest
 from google.rpc import error_details_pb2, status_pb2
-from laughter.v1 import analysis_pb2, laughter_service_pb2, results_pb2
+from laughter.v1 import analysis_pb2, laughter_service_pb2, laughter_service_pb2_grpc, results_pb2
 
 from tests.conftest import SAMPLE
 from tests.web_page import WebServer
@@ -216,7 +217,14 @@ def tenant_server(triton: Any, tmp_path_factory: pytest.TempPathFactory) -> Iter
     tenants = folder / "tenants"
     tenants.write_text(f"alpha:{ALPHA}\nbeta:{BETA}\n")
     tenants.chmod(0o600)
-    extra = ["--auth-tenants-file", str(tenants), "--web-allowed-origins", ALLOWED]
+    extra = [
+        "--auth-tenants-file",
+        str(tenants),
+        "--web-allowed-origins",
+        ALLOWED,
+        "--max-concurrent-analyses",
+        "1",
+    ]
     running = WebServer(triton.grpc_url, extra, data_dir=folder / "data").wait_ready()
     yield running
     running.stop()
@@ -320,3 +328,53 @@ class TestStoredResults:
         assert status in (404, 405)
         request2 = results_pb2.GetResultRequest(result_id=alpha_result)
         assert results(tenant_server, "GetResult", request2, ALPHA)
+
+
+class TestSharedAdmission:
+    """The web port's whole-file analyses take the gRPC port's admission slots (one analysis at a time here,
+    four waiting) and keep its deadlines: a web call that waits past its grpc-timeout gives up its place."""
+
+    def test_web_calls_queue_behind_grpc_calls(self, tenant_server) -> None:  # type: ignore[no-untyped-def]
+        """With the slots taken by gRPC calls, a waiting web call ends with DEADLINE_EXCEEDED at its
+        grpc-timeout; with the line full as well, a web call is refused with CAPACITY_EXCEEDED."""
+        request = laughter_service_pb2.AnalyzeMediaRequest(
+            content=SAMPLE.read_bytes(), filename="sample.mp4", fresh=True
+        )
+        body = request.SerializeToString()
+        metadata = [("authorization", f"Bearer {ALPHA}")]
+        with grpc.insecure_channel(tenant_server.grpc_address) as channel:
+            stub = laughter_service_pb2_grpc.LaughterAnalysisServiceStub(channel)
+            held = [stub.AnalyzeMedia.future(request, timeout=300, metadata=metadata)]
+            try:
+                time.sleep(1.0)  # its upload lands and it takes the one slot (an analysis takes >10 s here)
+                _, _, messages, waited = call(
+                    tenant_server, SERVICE + "AnalyzeMedia", body, {**token(ALPHA), "grpc-timeout": "1S"}
+                )
+                assert (messages, waited["grpc-status"]) == ([], "4"), waited
+                assert "deadline passed before the server finished" in unquote(waited["grpc-message"])
+                held += [stub.AnalyzeMedia.future(request, timeout=300, metadata=metadata) for _ in range(4)]
+                wait_line_full(stub, request, metadata)  # the four wait: a fifth gRPC call is refused
+                _, _, messages, refused = call(
+                    tenant_server, SERVICE + "AnalyzeMedia", body, {**token(ALPHA), "grpc-timeout": "5S"}
+                )
+                assert (messages, refused["grpc-status"]) == ([], "8"), refused
+                assert reason(refused) == "CAPACITY_EXCEEDED"
+                assert "4 more waiting" in unquote(refused["grpc-message"])
+                assert not held[0].done()  # the gRPC call that holds the slot is still analysing
+            finally:
+                for future in held:
+                    future.cancel()
+
+
+def wait_line_full(stub: Any, request: Any, metadata: list[tuple[str, str]]) -> None:
+    """Until a gRPC call is refused for capacity (calls that instead wait give up after 1 s)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            stub.AnalyzeMedia(request, timeout=1, metadata=metadata)
+        except grpc.RpcError as error:
+            if error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:
+                return
+            if error.code() != grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise
+    raise AssertionError("the gRPC calls did not fill the line within 60 s")
