@@ -169,6 +169,7 @@ class TestFile:
         ]
         assert shown == pytest.approx(over_grpc, abs=0.0015)
         assert "per minute" in page.get_by_test_id("laughs-per-minute").inner_text()
+        assert "95% interval" in page.get_by_test_id("laughs-per-minute").inner_text()
         assert page.locator("[data-testid=faces] tbody tr").count() >= 1
         page.locator("[data-testid=file-events] tbody tr").nth(1).click()
         assert page.evaluate("document.querySelector('[data-testid=player]').currentTime") == pytest.approx(

@@ -14,6 +14,7 @@ from urllib.parse import unquote
 import grpc
 import pytest
 from google.rpc import error_details_pb2, status_pb2
+from grpc_health.v1 import health_pb2
 from laughter.v1 import analysis_pb2, laughter_service_pb2, laughter_service_pb2_grpc, results_pb2
 
 from tests.conftest import SAMPLE
@@ -87,6 +88,14 @@ class TestCalls:
         assert (status, trailers["grpc-status"]) == (200, "0")
         reply = laughter_service_pb2.ListModelsResponse.FromString(messages[0])
         assert {m.name for m in reply.models} >= {"laughter-audio"}
+
+    def test_health_check(self, server) -> None:  # type: ignore[no-untyped-def]
+        """grpc.health.v1 Check answers SERVING on the web port."""
+        request = health_pb2.HealthCheckRequest().SerializeToString()
+        _, _, messages, trailers = call(server, "/grpc.health.v1.Health/Check", request, bearer())
+        assert trailers["grpc-status"] == "0", trailers
+        reply = health_pb2.HealthCheckResponse.FromString(messages[0])
+        assert reply.status == health_pb2.HealthCheckResponse.SERVING
 
     def test_missing_token_is_unauthenticated(self, server) -> None:  # type: ignore[no-untyped-def]
         """Without the token: UNAUTHENTICATED with the gRPC port's message and ErrorInfo."""
