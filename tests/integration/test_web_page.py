@@ -295,7 +295,8 @@ class TestDashboard:
         }
         assert shown_types == {t.laughter_type: t.event_count for t in sdk.laughter_types}
         assert sum(shown_types.values()) == sdk.event_count >= 2
-        assert page.locator("[data-testid=dash-types-over-time] rect").count() >= 1
+        per_bucket = sum(len(b.laughter_types) for b in sdk.buckets)  # one column piece per bucket and type
+        assert page.locator("[data-testid=dash-types-over-time] rect").count() == per_bucket >= 1
         assert page.locator("[data-testid=dash-confidence] circle").count() == len(sdk.buckets)
         assert page.locator("[data-testid=dash-models] tbody tr").count() == len(sdk.model_versions)
         listed = page.eval_on_selector_all(
@@ -314,7 +315,7 @@ class TestDashboard:
         assert page.get_by_test_id("media-not-kept").is_visible()  # this page never had the file
         assert not page.get_by_test_id("player").is_visible()
         assert result_id in page.get_by_test_id("file-status").inner_text()
-        shoot(page, "web-file-stored.png")
+        shoot(page, "web-file-stored.png", full_page=True)
 
 
 class TestCameraDenied:
