@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -53,7 +54,11 @@ def chromium_path() -> str:
 class WebServer:
     """``laughter-server`` with ``--web-listen`` as a child process, using an already running Triton."""
 
-    def __init__(self, triton_url: str, extra: Sequence[str] = ()) -> None:
+    def __init__(
+        self, triton_url: str, extra: Sequence[str] = (), data_dir: pathlib.Path | None = None
+    ) -> None:
+        self._own_dir = data_dir is None
+        self.data_dir = data_dir or pathlib.Path(tempfile.mkdtemp(prefix="laughter-web-"))
         self.grpc_address = f"127.0.0.1:{free_port()}"
         self.web_port = free_port()
         self.url = f"http://127.0.0.1:{self.web_port}"
@@ -71,6 +76,8 @@ class WebServer:
                 "0",
                 "--log-format",
                 "json",
+                "--data-dir",
+                str(self.data_dir),
                 *extra,
             ],
             stdout=subprocess.PIPE,
@@ -104,6 +111,8 @@ class WebServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self._own_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 def write_fake_devices(sample: pathlib.Path, folder: pathlib.Path) -> tuple[pathlib.Path, pathlib.Path]:
@@ -136,30 +145,38 @@ def write_fake_devices(sample: pathlib.Path, folder: pathlib.Path) -> tuple[path
     return y4m, wav
 
 
-@contextmanager
-def browser(y4m: pathlib.Path, wav: pathlib.Path) -> Iterator[Any]:
-    """A headless Chromium whose camera and microphone play the given files; fails if it cannot start."""
-    from playwright.sync_api import Error, sync_playwright
+def launch(browser_type: Any, y4m: pathlib.Path, wav: pathlib.Path, *, allow_media: bool = True) -> Any:
+    """A headless Chromium whose camera and microphone play the given files; fails if it cannot start.
+    ``allow_media=False`` leaves out the flag that accepts the camera prompt, so the browser denies it."""
+    from playwright.sync_api import Error
 
     executable = chromium_path()
+    try:
+        return browser_type.launch(
+            executable_path=executable,
+            headless=True,
+            args=[
+                *(["--use-fake-ui-for-media-stream"] if allow_media else []),
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={y4m}",
+                f"--use-file-for-fake-audio-capture={wav}",
+                "--autoplay-policy=no-user-gesture-required",
+                "--no-sandbox",
+            ],
+        )
+    except Error as exc:
+        raise AssertionError(
+            f"Chromium at {executable} did not start ({exc.message[:300]}): {INSTALL_HINT}"
+        ) from None
+
+
+@contextmanager
+def browser(y4m: pathlib.Path, wav: pathlib.Path) -> Iterator[Any]:
+    """``launch`` within its own Playwright."""
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
-        try:
-            chromium = p.chromium.launch(
-                executable_path=executable,
-                headless=True,
-                args=[
-                    "--use-fake-ui-for-media-stream",
-                    "--use-fake-device-for-media-stream",
-                    f"--use-file-for-fake-video-capture={y4m}",
-                    f"--use-file-for-fake-audio-capture={wav}",
-                    "--autoplay-policy=no-user-gesture-required",
-                    "--no-sandbox",
-                ],
-            )
-        except Error as exc:
-            raise AssertionError(
-                f"Chromium at {executable} did not start ({exc.message[:300]}): {INSTALL_HINT}"
-            ) from None
+        chromium = launch(p.chromium, y4m, wav)
         try:
             yield chromium
         finally:

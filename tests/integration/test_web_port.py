@@ -6,14 +6,18 @@ from __future__ import annotations
 import base64
 import http.client
 import struct
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
 
+import grpc
 import pytest
 from google.rpc import error_details_pb2, status_pb2
-from laughter.v1 import laughter_service_pb2
+from grpc_health.v1 import health_pb2
+from laughter.v1 import analysis_pb2, laughter_service_pb2, laughter_service_pb2_grpc, results_pb2
 
+from tests.conftest import SAMPLE
 from tests.web_page import WebServer
 
 pytestmark = pytest.mark.integration
@@ -84,6 +88,14 @@ class TestCalls:
         assert (status, trailers["grpc-status"]) == (200, "0")
         reply = laughter_service_pb2.ListModelsResponse.FromString(messages[0])
         assert {m.name for m in reply.models} >= {"laughter-audio"}
+
+    def test_health_check(self, server) -> None:  # type: ignore[no-untyped-def]
+        """grpc.health.v1 Check answers SERVING on the web port."""
+        request = health_pb2.HealthCheckRequest().SerializeToString()
+        _, _, messages, trailers = call(server, "/grpc.health.v1.Health/Check", request, bearer())
+        assert trailers["grpc-status"] == "0", trailers
+        reply = health_pb2.HealthCheckResponse.FromString(messages[0])
+        assert reply.status == health_pb2.HealthCheckResponse.SERVING
 
     def test_missing_token_is_unauthenticated(self, server) -> None:  # type: ignore[no-untyped-def]
         """Without the token: UNAUTHENTICATED with the gRPC port's message and ErrorInfo."""
@@ -189,3 +201,189 @@ class TestStatic:
             status, _, body = self.get(server, path)
             assert status == 404, path
             assert b"laughter-server" not in body
+
+
+ALPHA = "alpha-web-token-0123456789"
+BETA = "beta-web-token-9876543210"
+
+
+def token(value: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {value}"}
+
+
+def results(server: WebServer, method: str, request: Any, tenant_token: str) -> list[bytes]:
+    """One results call that must succeed; its messages."""
+    _, _, messages, trailers = call(
+        server, SERVICE + method, request.SerializeToString(), token(tenant_token)
+    )
+    assert trailers["grpc-status"] == "0", (method, trailers)
+    return messages
+
+
+@pytest.fixture(scope="module")
+def tenant_server(triton: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
+    folder = tmp_path_factory.mktemp("tenants")
+    tenants = folder / "tenants"
+    tenants.write_text(f"alpha:{ALPHA}\nbeta:{BETA}\n")
+    tenants.chmod(0o600)
+    extra = [
+        "--auth-tenants-file",
+        str(tenants),
+        "--web-allowed-origins",
+        ALLOWED,
+        "--max-concurrent-analyses",
+        "1",
+    ]
+    running = WebServer(triton.grpc_url, extra, data_dir=folder / "data").wait_ready()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def alpha_result(tenant_server: WebServer) -> str:
+    """Tenant alpha analyses the sample (audio only) over the web port; its result id once stored."""
+    request = laughter_service_pb2.AnalyzeMediaRequest(
+        content=SAMPLE.read_bytes(),
+        filename="sample.mp4",
+        options=analysis_pb2.AnalysisOptions(disable_video=True),
+    )
+    _, _, messages, trailers = call(
+        tenant_server, SERVICE + "AnalyzeMedia", request.SerializeToString(), token(ALPHA)
+    )
+    assert trailers["grpc-status"] == "0", trailers
+    result_id = laughter_service_pb2.AnalyzeMediaResponse.FromString(messages[0]).result.summary.result_id
+    assert result_id
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # the store writes in the background
+        listed = results_pb2.ListResultsResponse.FromString(
+            results(tenant_server, "ListResults", results_pb2.ListResultsRequest(), ALPHA)[0]
+        )
+        if any(r.result_id == result_id for r in listed.results):
+            return result_id
+        time.sleep(0.1)
+    raise AssertionError("the result was not stored within 60 s")
+
+
+class TestStoredResults:
+    """GetResult, ListResults, GetAnalytics and GetPerformanceStats on the web port: the gRPC port's servicer,
+    so a tenant sees only its own results, and the allowed origin gets the CORS headers."""
+
+    def test_owner_reads_its_result(self, tenant_server, alpha_result) -> None:  # type: ignore[no-untyped-def]
+        """Alpha gets the result back with its events, and it is counted in alpha's analytics."""
+        request = results_pb2.GetResultRequest(result_id=alpha_result)
+        stored = results_pb2.GetResultResponse.FromString(
+            results(tenant_server, "GetResult", request, ALPHA)[0]
+        ).result
+        assert stored.result_id == alpha_result
+        assert stored.event_count == len(stored.result.events) >= 2
+        analytics = results_pb2.GetAnalyticsResponse.FromString(
+            results(tenant_server, "GetAnalytics", results_pb2.GetAnalyticsRequest(), ALPHA)[0]
+        )
+        assert analytics.result_count == 1
+        assert analytics.event_count == stored.event_count
+        assert sum(t.event_count for t in analytics.laughter_types) == stored.event_count
+        assert sum(t.event_count for b in analytics.buckets for t in b.laughter_types) == stored.event_count
+        performance = results_pb2.GetPerformanceStatsResponse.FromString(
+            results(tenant_server, "GetPerformanceStats", results_pb2.GetPerformanceStatsRequest(), ALPHA)[0]
+        )
+        assert performance.result_count == 1
+
+    def test_other_tenant_sees_nothing(self, tenant_server, alpha_result) -> None:  # type: ignore[no-untyped-def]
+        """Beta: NOT_FOUND for alpha's id (as for an unknown one), an empty list, zero analytics."""
+        request = results_pb2.GetResultRequest(result_id=alpha_result, client_id="alpha")
+        _, _, messages, trailers = call(
+            tenant_server, SERVICE + "GetResult", request.SerializeToString(), token(BETA)
+        )
+        assert (messages, trailers["grpc-status"]) == ([], "5")
+        listed = results_pb2.ListResultsResponse.FromString(
+            results(tenant_server, "ListResults", results_pb2.ListResultsRequest(), BETA)[0]
+        )
+        assert not listed.results
+        analytics = results_pb2.GetAnalyticsResponse.FromString(
+            results(tenant_server, "GetAnalytics", results_pb2.GetAnalyticsRequest(), BETA)[0]
+        )
+        assert (analytics.result_count, analytics.event_count) == (0, 0)
+        performance = results_pb2.GetPerformanceStatsResponse.FromString(
+            results(tenant_server, "GetPerformanceStats", results_pb2.GetPerformanceStatsRequest(), BETA)[0]
+        )
+        assert performance.result_count == 0
+
+    def test_without_a_token_is_unauthenticated(self, tenant_server) -> None:  # type: ignore[no-untyped-def]
+        """No token: UNAUTHENTICATED, nothing listed."""
+        request = results_pb2.ListResultsRequest().SerializeToString()
+        _, _, messages, trailers = call(tenant_server, SERVICE + "ListResults", request)
+        assert (messages, trailers["grpc-status"]) == ([], "16")
+
+    def test_cors_for_the_results_calls(self, tenant_server) -> None:  # type: ignore[no-untyped-def]
+        """The allowed origin gets the CORS headers on GetAnalytics; another origin is refused."""
+        request = results_pb2.GetAnalyticsRequest().SerializeToString()
+        _, headers, _, trailers = call(
+            tenant_server, SERVICE + "GetAnalytics", request, {**token(ALPHA), "origin": ALLOWED}
+        )
+        assert headers["access-control-allow-origin"] == ALLOWED
+        assert trailers["grpc-status"] == "0"
+        status, _, _, _ = call(
+            tenant_server,
+            SERVICE + "GetAnalytics",
+            request,
+            {**token(ALPHA), "origin": "http://elsewhere.example"},
+        )
+        assert status == 403
+
+    def test_delete_stays_on_the_grpc_port(self, tenant_server, alpha_result) -> None:  # type: ignore[no-untyped-def]
+        """DeleteResults is not a browser call: refused, and the result is still there."""
+        request = results_pb2.DeleteResultsRequest(all=True).SerializeToString()
+        status, _, _, _ = call(tenant_server, SERVICE + "DeleteResults", request, token(ALPHA))
+        assert status in (404, 405)
+        request2 = results_pb2.GetResultRequest(result_id=alpha_result)
+        assert results(tenant_server, "GetResult", request2, ALPHA)
+
+
+class TestSharedAdmission:
+    """The web port's whole-file analyses take the gRPC port's admission slots (one analysis at a time here,
+    four waiting) and keep its deadlines: a web call that waits past its grpc-timeout gives up its place."""
+
+    def test_web_calls_queue_behind_grpc_calls(self, tenant_server) -> None:  # type: ignore[no-untyped-def]
+        """With the slots taken by gRPC calls, a waiting web call ends with DEADLINE_EXCEEDED at its
+        grpc-timeout; with the line full as well, a web call is refused with CAPACITY_EXCEEDED."""
+        request = laughter_service_pb2.AnalyzeMediaRequest(
+            content=SAMPLE.read_bytes(), filename="sample.mp4", fresh=True
+        )
+        body = request.SerializeToString()
+        metadata = [("authorization", f"Bearer {ALPHA}")]
+        with grpc.insecure_channel(tenant_server.grpc_address) as channel:
+            stub = laughter_service_pb2_grpc.LaughterAnalysisServiceStub(channel)
+            held = [stub.AnalyzeMedia.future(request, timeout=300, metadata=metadata)]
+            try:
+                time.sleep(1.0)  # its upload lands and it takes the one slot (an analysis takes >10 s here)
+                _, _, messages, waited = call(
+                    tenant_server, SERVICE + "AnalyzeMedia", body, {**token(ALPHA), "grpc-timeout": "1S"}
+                )
+                assert (messages, waited["grpc-status"]) == ([], "4"), waited
+                assert "deadline passed before the server finished" in unquote(waited["grpc-message"])
+                held += [stub.AnalyzeMedia.future(request, timeout=300, metadata=metadata) for _ in range(4)]
+                wait_line_full(stub, request, metadata)  # the four wait: a fifth gRPC call is refused
+                _, _, messages, refused = call(
+                    tenant_server, SERVICE + "AnalyzeMedia", body, {**token(ALPHA), "grpc-timeout": "5S"}
+                )
+                assert (messages, refused["grpc-status"]) == ([], "8"), refused
+                assert reason(refused) == "CAPACITY_EXCEEDED"
+                assert "4 more waiting" in unquote(refused["grpc-message"])
+            finally:
+                for future in held:
+                    future.cancel()
+
+
+def wait_line_full(stub: Any, request: Any, metadata: list[tuple[str, str]]) -> None:
+    """Until a gRPC call is refused for capacity (calls that instead wait give up after 5 s: on a busy
+    machine, reading and hashing a call's media before admission takes a while)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            stub.AnalyzeMedia(request, timeout=5, metadata=metadata)
+        except grpc.RpcError as error:
+            if error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:
+                return
+            if error.code() != grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise
+    raise AssertionError("the gRPC calls did not fill the line within 120 s")

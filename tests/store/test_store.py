@@ -328,6 +328,17 @@ class TestAnalytics:
         assert reply.buckets[1].mean_confidence == pytest.approx(0.8)
         assert [(h.hour, h.event_count) for h in reply.hours] == [(10, 3), (12, 1)]
 
+    def test_laughter_types_per_bucket(self, store: ResultStore) -> None:
+        """Each bucket counts its own events per type (the types over time), most events first."""
+        store.insert(KNOWN)
+        per_bucket = [
+            [(t.laughter_type, t.event_count, t.total_duration.ToMilliseconds()) for t in b.laughter_types]
+            for b in aggregate(store).buckets
+        ]
+        assert per_bucket == [[(JOYFUL, 2, 6000), (POLITE, 1, 1000)], [(NERVOUS, 1, 3000)]]
+        daily = aggregate(store, start_time=ts("12:00"))
+        assert [[t.laughter_type for t in b.laughter_types] for b in daily.buckets] == [[NERVOUS]]
+
     def test_model_versions(self, store: ResultStore) -> None:
         """Side by side per audio model version, with p50/p95 of processing per media second."""
         store.insert(KNOWN)

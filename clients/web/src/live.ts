@@ -202,7 +202,6 @@ class Running {
     try {
       created = await api.createSession({
         config: {
-          clientId: "laughter-web",
           video: { encoding: FrameEncoding.JPEG, width, height },
           audio: { encoding: AudioEncoding.PCM_S16LE, sampleRateHertz: 16000, channelCount: 1 },
           options: { includeFaceSamples: true },

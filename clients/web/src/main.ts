@@ -1,9 +1,10 @@
-// The page: a gRPC-Web client of the server that served it, two views (Live, File), a token field.
+// The page: a gRPC-Web client of the server that served it, three views (Live, File, Dashboard), a token field.
 import { createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { LaughterAnalysisService } from "./gen/laughter/v1/laughter_service_pb";
 import { liveView } from "./live";
 import { fileView } from "./file";
+import { dashboardView } from "./dashboard";
 import { h, explain, showError, clearError } from "./render";
 
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
@@ -25,16 +26,23 @@ token.addEventListener("change", () => {
   void probe();
 });
 
-const views = { live: liveView(api, server), file: fileView(api, server, () => DEFAULT_MAX_BYTES) };
+const file = fileView(api, server, () => DEFAULT_MAX_BYTES);
+const dashboard = dashboardView(api, server, (stored) => {
+  file.showStored(stored);
+  select("file");
+});
+const views = { live: liveView(api, server), file: file.el, dashboard: dashboard.el };
+const titles = { live: "Live", file: "File", dashboard: "Dashboard" };
 const tabs = h("nav", {});
 for (const name of Object.keys(views) as (keyof typeof views)[]) {
-  tabs.append(h("button", { "data-view": name, "data-testid": `tab-${name}`, onclick: () => select(name) }, name === "live" ? "Live" : "File"));
+  tabs.append(h("button", { "data-view": name, "data-testid": `tab-${name}`, onclick: () => select(name) }, titles[name]));
 }
 
 function select(name: keyof typeof views): void {
   for (const [key, el] of Object.entries(views)) el.hidden = key !== name;
   for (const b of tabs.querySelectorAll("button")) b.classList.toggle("active", b.dataset.view === name);
   location.hash = name;
+  if (name === "dashboard") void dashboard.refresh();
 }
 
 async function probe(): Promise<void> {
@@ -52,6 +60,8 @@ document.body.replaceChildren(
   banner,
   views.live,
   views.file,
+  views.dashboard,
 );
-select(location.hash === "#file" ? "file" : "live");
+const first = location.hash.slice(1);
+select(first === "file" || first === "dashboard" ? first : "live");
 void probe();

@@ -39,10 +39,15 @@ BROWSER_METHODS = frozenset(
         SERVICE + "EndSession",
         SERVICE + "AnalyzeMedia",
         SERVICE + "ListModels",
+        SERVICE + "ListResults",
+        SERVICE + "GetResult",
+        SERVICE + "GetAnalytics",
+        SERVICE + "GetPerformanceStats",
         "/grpc.health.v1.Health/Check",
     }
 )
-"""What the page may call; the rest (uploads in pieces, bidirectional streams, model reloads) stays on gRPC."""
+"""What the page may call; the rest (uploads in pieces, bidirectional streams, model reloads, deleting stored
+results) stays on gRPC."""
 
 Handler = Any
 
@@ -111,6 +116,41 @@ class WebContext:
 
 class _Aborted(grpc.RpcError):
     """Raised by ``abort``: the context holds the status."""
+
+
+class _ClientGone(Exception):
+    """The browser closed the request before the reply."""
+
+
+async def _unary(call: Awaitable[Any], receive: Receive, context: WebContext) -> Any:
+    """Run a unary handler as the gRPC port does: cancelled when the call's deadline (grpc-timeout) passes
+    or the client goes away, so a page that gave up holds no analysis slot and no place in line. The handler
+    runs in a task of its own: the tenant the token check enters stays in this call's context and never
+    carries over to the next request on the same connection."""
+    task = asyncio.ensure_future(call)
+    watching = asyncio.create_task(_disconnected(receive))
+    try:
+        done, _ = await asyncio.wait(
+            {task, watching}, timeout=context.time_remaining(), return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        watching.cancel()
+    if task in done:
+        return task.result()
+    task.cancel()
+    await asyncio.gather(task, watching, return_exceptions=True)
+    if watching in done:
+        raise _ClientGone()
+    await context.abort(
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        "the call's deadline passed before the server finished; allow a longer timeout",
+    )
+
+
+async def _disconnected(receive: Receive) -> None:
+    """Returns once the client has closed the request (the body has been read before)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 def _internal(context: WebContext, method: str, error: Exception) -> None:
@@ -206,7 +246,10 @@ class GrpcWebGateway:
         if handler.unary_unary is not None:
             messages: list[bytes] = []
             try:
-                messages.append(handler.response_serializer(await handler.unary_unary(request, context)))
+                reply = await _unary(handler.unary_unary(request, context), receive, context)
+                messages.append(handler.response_serializer(reply))
+            except _ClientGone:
+                return
             except _Aborted:
                 pass
             except Exception as error:  # the servicer answers its own errors; anything else is a fault here
@@ -338,12 +381,8 @@ async def _stream(
             }
         )
 
-    async def disconnected() -> None:
-        while (await receive())["type"] != "http.disconnect":
-            pass
-
     pumping = asyncio.create_task(pump())
-    watching = asyncio.create_task(disconnected())
+    watching = asyncio.create_task(_disconnected(receive))
     try:
         await asyncio.wait({pumping, watching}, return_when=asyncio.FIRST_COMPLETED)
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import struct
 from typing import Any
@@ -29,9 +30,24 @@ class _Models:
         return laughter_service_pb2.ListModelsResponse(models=[{"name": "m", "version": "1"}])
 
 
-def gateway(fail: bool = False, limit: int = 1000) -> GrpcWebGateway:
+class _Slow:
+    """A ListModels handler that takes far longer than any test waits; notes when it is cancelled."""
+
+    def __init__(self) -> None:
+        self.cancelled = False
+
+    async def __call__(self, request: Any, context: Any) -> laughter_service_pb2.ListModelsResponse:
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            self.cancelled = True
+            raise
+        return laughter_service_pb2.ListModelsResponse()
+
+
+def gateway(fail: bool = False, limit: int = 1000, handler_fn: Any = None) -> GrpcWebGateway:
     handler = grpc.unary_unary_rpc_method_handler(
-        _Models(fail),
+        handler_fn or _Models(fail),
         request_deserializer=laughter_service_pb2.ListModelsRequest.FromString,
         response_serializer=laughter_service_pb2.ListModelsResponse.SerializeToString,
     )
@@ -48,14 +64,21 @@ async def _not_found(scope: Any, receive: Any, send: Any) -> None:
 
 
 async def post(
-    app: GrpcWebGateway, body: bytes, *, text: bool = False, path: str = METHOD
-) -> tuple[int, bytes]:
+    app: GrpcWebGateway,
+    body: bytes,
+    *,
+    text: bool = False,
+    path: str = METHOD,
+    grpc_timeout: bytes = b"5S",
+    leave_after_s: float | None = None,
+) -> tuple[int | None, bytes]:
+    """POST ``body``; the client waits for the reply (or leaves after ``leave_after_s``)."""
     kind = b"application/grpc-web-text" if text else b"application/grpc-web+proto"
     scope = {
         "type": "http",
         "method": "POST",
         "path": path,
-        "headers": [(b"host", b"h:1"), (b"content-type", kind), (b"grpc-timeout", b"5S")],
+        "headers": [(b"host", b"h:1"), (b"content-type", kind), (b"grpc-timeout", grpc_timeout)],
         "client": ("127.0.0.1", 1),
     }
     events = [
@@ -65,12 +88,19 @@ async def post(
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
-        return events.pop(0) if events else {"type": "http.disconnect"}
+        if events:
+            return events.pop(0)
+        if leave_after_s is None:
+            await asyncio.Event().wait()  # as an ASGI server: nothing more until the client goes
+        await asyncio.sleep(leave_after_s or 0.0)
+        return {"type": "http.disconnect"}
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
     await app(scope, receive, send)
+    if not sent:
+        return None, b""
     return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
 
 
@@ -120,6 +150,23 @@ class TestGateway:
         messages, trailers = frames(body)
         assert messages == []
         assert trailers["grpc-status"] == "8"
+
+    async def test_deadline_cancels_the_handler(self) -> None:
+        """Past grpc-timeout: DEADLINE_EXCEEDED, and the handler is cancelled (as on the gRPC port)."""
+        slow = _Slow()
+        _, body = await post(gateway(handler_fn=slow), struct.pack(">BI", 0, 0), grpc_timeout=b"50m")
+        messages, trailers = frames(body)
+        assert messages == []
+        assert trailers["grpc-status"] == "4"
+        assert "deadline passed" in trailers["grpc-message"]
+        assert slow.cancelled
+
+    async def test_client_that_leaves_cancels_the_handler(self) -> None:
+        """A client that closes the request: the handler is cancelled and nothing is sent."""
+        slow = _Slow()
+        status, body = await post(gateway(handler_fn=slow), struct.pack(">BI", 0, 0), leave_after_s=0.05)
+        assert (status, body) == (None, b"")
+        assert slow.cancelled
 
     async def test_other_paths_go_to_the_page(self) -> None:
         """A path that is not a browser method is handed to the fallback."""

@@ -77,6 +77,8 @@ class TimeBucket(_Value):
     event_count: int
     laughs_per_minute: float
     mean_confidence: float
+    laughter_types: tuple[TypeStats, ...] = ()
+    """The bucket's events per laughter type, most events first."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,6 +115,18 @@ def _type_name(value: int) -> str:
     return analysis_pb2.LaughterType.Name(value).removeprefix("LAUGHTER_TYPE_").lower()
 
 
+def _type_stats(messages: Sequence[results_pb2.LaughterTypeStats]) -> tuple[TypeStats, ...]:
+    return tuple(
+        TypeStats(
+            _type_name(t.laughter_type),
+            t.event_count,
+            t.total_duration.ToMilliseconds() / 1000.0,
+            t.mean_duration.ToMilliseconds() / 1000.0,
+        )
+        for t in messages
+    )
+
+
 def analytics_from_proto(message: results_pb2.GetAnalyticsResponse) -> Analytics:
     """Analytics from the response message."""
     return Analytics(
@@ -123,15 +137,7 @@ def analytics_from_proto(message: results_pb2.GetAnalyticsResponse) -> Analytics
             (analysis_pb2.Emotion.Name(e.emotion).removeprefix("EMOTION_").lower(), e.mean_score)
             for e in message.emotions
         ),
-        laughter_types=tuple(
-            TypeStats(
-                _type_name(t.laughter_type),
-                t.event_count,
-                t.total_duration.ToMilliseconds() / 1000.0,
-                t.mean_duration.ToMilliseconds() / 1000.0,
-            )
-            for t in message.laughter_types
-        ),
+        laughter_types=_type_stats(message.laughter_types),
         buckets=tuple(
             TimeBucket(
                 b.start_time.ToDatetime(tzinfo=datetime.UTC),
@@ -139,6 +145,7 @@ def analytics_from_proto(message: results_pb2.GetAnalyticsResponse) -> Analytics
                 b.event_count,
                 b.laughs_per_minute,
                 b.mean_confidence,
+                _type_stats(b.laughter_types),
             )
             for b in message.buckets
         ),

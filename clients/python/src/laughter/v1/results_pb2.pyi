@@ -152,18 +152,20 @@ class LaughterTypeStats(_message.Message):
     def __init__(self, laughter_type: _Optional[_Union[_analysis_pb2.LaughterType, str]] = ..., event_count: _Optional[int] = ..., total_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., mean_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class TimeBucket(_message.Message):
-    __slots__ = ("start_time", "result_count", "event_count", "laughs_per_minute", "mean_confidence")
+    __slots__ = ("start_time", "result_count", "event_count", "laughs_per_minute", "mean_confidence", "laughter_types")
     START_TIME_FIELD_NUMBER: _ClassVar[int]
     RESULT_COUNT_FIELD_NUMBER: _ClassVar[int]
     EVENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     LAUGHS_PER_MINUTE_FIELD_NUMBER: _ClassVar[int]
     MEAN_CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    LAUGHTER_TYPES_FIELD_NUMBER: _ClassVar[int]
     start_time: _timestamp_pb2.Timestamp
     result_count: int
     event_count: int
     laughs_per_minute: float
     mean_confidence: float
-    def __init__(self, start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., result_count: _Optional[int] = ..., event_count: _Optional[int] = ..., laughs_per_minute: _Optional[float] = ..., mean_confidence: _Optional[float] = ...) -> None: ...
+    laughter_types: _containers.RepeatedCompositeFieldContainer[LaughterTypeStats]
+    def __init__(self, start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., result_count: _Optional[int] = ..., event_count: _Optional[int] = ..., laughs_per_minute: _Optional[float] = ..., mean_confidence: _Optional[float] = ..., laughter_types: _Optional[_Iterable[_Union[LaughterTypeStats, _Mapping]]] = ...) -> None: ...
 
 class HourCount(_message.Message):
     __slots__ = ("hour", "event_count")

@@ -37,8 +37,10 @@ export const file_laughter_v1_session: GenFile = /*@__PURE__*/
  */
 export type SessionConfig = Message<"laughter.v1.SessionConfig"> & {
   /**
-   * Free-form name of the calling application or user, for logs and
-   * metrics only (for example "web-demo"). At most 128 characters.
+   * Free-form name of the calling application or user (for example
+   * "web-demo"), at most 128 characters. As
+   * `AnalyzeMediaRequest.client_id`: without tokens, the session's stored
+   * result belongs to it; with tokens, it is a label for filtering.
    *
    * @generated from field: string client_id = 1;
    */
