@@ -21,7 +21,7 @@ class ModelDescription:
 
     name: str
     version: str
-    role: str  # "face_detector" | "face_emotion" | "audio_laughter"
+    role: str  # "face_detector" | "face_emotion" | "face_landmarks" | "audio_laughter"
     backend: str
     sha256: str = ""
 

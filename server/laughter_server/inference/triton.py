@@ -28,8 +28,8 @@ log = structlog.get_logger(__name__)
 
 MAX_GRPC_MESSAGE_BYTES = 256 * 1024 * 1024
 SERVED_MODELS = (FACE_DETECTOR, FACE_EMOTION, FACE_LANDMARKS)
-DESCRIBED_MODELS = (FACE_DETECTOR, FACE_EMOTION)
-"""The models that summaries and ListModels report (the API's model roles name these two)."""
+DESCRIBED_MODELS = SERVED_MODELS
+"""The models that summaries and ListModels report: every served model has a role in the API."""
 
 
 def read_checksums(model_repository: pathlib.Path | None) -> dict[str, str]:
@@ -115,7 +115,7 @@ class TritonFaceModels:
             self._versions[name] = max(versions, key=int) if versions else "1"
 
     def describe(self) -> list[ModelDescription]:
-        """The detector and emotion models with their served versions and file checksums."""
+        """The detector, emotion and landmark models with their served versions and file checksums."""
         return [
             ModelDescription(
                 name=name,
