@@ -19,6 +19,7 @@ import structlog
 
 from laughter_server.inference.models import FaceModels, ModelDescription
 from laughter_server.observability.metrics import Metrics
+from laughter_server.vision.emotion_versions import EmotionVersion
 
 log = structlog.get_logger(__name__)
 
@@ -168,13 +169,11 @@ class BatchedFaceModels:
             max_delay_s=max_delay_s,
             on_batch=observe("face_detector"),
         )
-        self.emotion = MicroBatcher(
-            inner.score_emotions,
-            _split_array,
-            max_items=max_crops,
-            max_delay_s=max_delay_s,
-            on_batch=observe("face_emotion"),
-        )
+        self._max_crops = max_crops
+        self._max_delay_s = max_delay_s
+        self._observe_emotion = observe("face_emotion")
+        self.emotion_batchers: dict[tuple[int, ...], MicroBatcher[npt.NDArray[np.float32]]] = {}
+        """One batcher per crop shape: crops for different face emotion versions never share a call."""
         self.landmarks = MicroBatcher(
             inner.locate_landmarks,
             _split_outputs,
@@ -191,7 +190,28 @@ class BatchedFaceModels:
         """Emotion probabilities for ``crops``, computed in a batch shared with other sessions."""
         if len(crops) == 0:
             return np.zeros((0, 7), dtype=np.float32)
-        return await self.emotion.submit(crops)
+        shape = tuple(crops.shape[1:])
+        if shape not in self.emotion_batchers:
+            self.emotion_batchers[shape] = MicroBatcher(
+                self.inner.score_emotions,
+                _split_array,
+                max_items=self._max_crops,
+                max_delay_s=self._max_delay_s,
+                on_batch=self._observe_emotion,
+            )
+        return await self.emotion_batchers[shape].submit(crops)
+
+    def emotion_crop_shape(self) -> tuple[int, int, int]:
+        """Crop format of the wrapped models' face emotion version."""
+        return self.inner.emotion_crop_shape()
+
+    def emotion_crop_settings(self) -> tuple[float, bool]:
+        """Crop margin and mirror averaging of the wrapped models' face emotion version."""
+        return self.inner.emotion_crop_settings()
+
+    def set_emotion_version(self, version: EmotionVersion) -> ModelDescription:
+        """Switch the wrapped models' face emotion version."""
+        return self.inner.set_emotion_version(version)
 
     async def locate_landmarks(self, crops: npt.NDArray[np.uint8]) -> dict[str, npt.NDArray[np.float32]]:
         """Face-mesh outputs for ``crops``, computed in a batch shared with other sessions."""
@@ -210,5 +230,6 @@ class BatchedFaceModels:
     async def close(self) -> None:
         """Stop the batchers."""
         await self.detector.close()
-        await self.emotion.close()
+        for batcher in self.emotion_batchers.values():
+            await batcher.close()
         await self.landmarks.close()

@@ -8,9 +8,12 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from laughter_server.vision.emotion_versions import EmotionVersion
+
 FACE_DETECTOR = "face_detector"
 FACE_EMOTION = "face_emotion"
 FACE_LANDMARKS = "face_landmarks"
+FACE_EXPRESSION = "face_expression"
 DETECTOR_OUTPUTS = ("heatmap", "scale", "offset", "landmarks")
 LANDMARK_OUTPUTS = ("landmarks", "face_presence")
 
@@ -34,7 +37,20 @@ class FaceModels(Protocol):
         ...
 
     async def score_emotions(self, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
-        """Emotion probabilities (M, 7) for grayscale face crops (M, 64, 64, 1)."""
+        """Emotion probabilities (M, 7) for face crops in the format of ``emotion_crop_shape()``: grayscale
+        (M, 64, 64, 1) for version 1, RGB (M, 112, 112, 3) for version 2 and trained heads."""
+        ...
+
+    def emotion_crop_shape(self) -> tuple[int, int, int]:
+        """(side, side, channels) of the crops the face emotion version in use takes."""
+        ...
+
+    def emotion_crop_settings(self) -> tuple[float, bool]:
+        """(margin, mirror averaging) of the face emotion version in use."""
+        ...
+
+    def set_emotion_version(self, version: EmotionVersion) -> ModelDescription:
+        """Score crops cut from now on with ``version``; returns the face emotion model's description."""
         ...
 
     async def locate_landmarks(self, crops: npt.NDArray[np.uint8]) -> dict[str, npt.NDArray[np.float32]]:

@@ -19,17 +19,23 @@ from laughter_server.inference.models import (
     DETECTOR_OUTPUTS,
     FACE_DETECTOR,
     FACE_EMOTION,
+    FACE_EXPRESSION,
     FACE_LANDMARKS,
     LANDMARK_OUTPUTS,
     ModelDescription,
+)
+from laughter_server.vision.emotion_versions import (
+    BUILTIN_VERSIONS,
+    DEFAULT_EMOTION_VERSION,
+    FACE_EMOTION_NAME,
+    EmotionVersion,
 )
 
 log = structlog.get_logger(__name__)
 
 MAX_GRPC_MESSAGE_BYTES = 256 * 1024 * 1024
-SERVED_MODELS = (FACE_DETECTOR, FACE_EMOTION, FACE_LANDMARKS)
-DESCRIBED_MODELS = SERVED_MODELS
-"""The models that summaries and ListModels report: every served model has a role in the API."""
+SERVED_MODELS = (FACE_DETECTOR, FACE_EMOTION, FACE_LANDMARKS, FACE_EXPRESSION)
+"""Every Triton model the face stage may call (both face emotion versions stay loaded for ReloadModel)."""
 
 
 def read_checksums(model_repository: pathlib.Path | None) -> dict[str, str]:
@@ -60,6 +66,7 @@ class TritonFaceModels:
         landmark_batch_size: int = 32,
         model_repository: pathlib.Path | None = None,
         backend: str = "triton",
+        emotion_version: EmotionVersion = BUILTIN_VERSIONS[DEFAULT_EMOTION_VERSION],
     ) -> None:
         self.url = url
         self.timeout_s = timeout_s
@@ -68,6 +75,7 @@ class TritonFaceModels:
         self.landmark_batch_size = landmark_batch_size
         self._checksums = read_checksums(model_repository)
         self._backend = backend
+        self.emotion_version = emotion_version
         self._versions: dict[str, str] = {}
         self._unavailable_listeners: list[Callable[[], Awaitable[None]]] = []
         self._client = triton_aio.InferenceServerClient(
@@ -114,9 +122,34 @@ class TritonFaceModels:
             versions = list(metadata.versions)
             self._versions[name] = max(versions, key=int) if versions else "1"
 
+    def emotion_crop_shape(self) -> tuple[int, int, int]:
+        """Crop format of the face emotion version in use."""
+        return self.emotion_version.crop_shape
+
+    def emotion_crop_settings(self) -> tuple[float, bool]:
+        """Crop margin and mirror averaging of the face emotion version in use."""
+        return self.emotion_version.margin, self.emotion_version.mirror
+
+    def set_emotion_version(self, version: EmotionVersion) -> ModelDescription:
+        """Use ``version`` for the crops cut from now on; returns its description."""
+        self.emotion_version = version
+        log.info("face_emotion.switched", version=version.version, triton_model=version.triton_model)
+        return self._describe_emotion()
+
+    def _describe_emotion(self) -> ModelDescription:
+        current = self.emotion_version
+        head = current.head
+        return ModelDescription(
+            name=FACE_EMOTION_NAME,
+            version=current.version,
+            role=FACE_EMOTION,
+            backend=self._backend + "+head-cpu" if head is not None else self._backend,
+            sha256=head.sha256 if head is not None else self._checksums.get(current.triton_model, ""),
+        )
+
     def describe(self) -> list[ModelDescription]:
-        """The detector, emotion and landmark models with their served versions and file checksums."""
-        return [
+        """The detector, the face emotion version in use and the landmark model, with their checksums."""
+        plain = [
             ModelDescription(
                 name=name,
                 version=self._versions.get(name, "1"),
@@ -124,8 +157,9 @@ class TritonFaceModels:
                 backend=self._backend,
                 sha256=self._checksums.get(name, ""),
             )
-            for name in DESCRIBED_MODELS
+            for name in (FACE_DETECTOR, FACE_LANDMARKS)
         ]
+        return [plain[0], self._describe_emotion(), plain[1]]
 
     async def _infer(
         self, model: str, input_name: str, batch: npt.NDArray[np.uint8], outputs: tuple[str, ...]
@@ -164,16 +198,28 @@ class TritonFaceModels:
         return {name: np.concatenate([p[name] for p in parts]) for name in DETECTOR_OUTPUTS}
 
     async def score_emotions(self, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
-        """Emotion probabilities (M, 7) for (M, 64, 64, 1) uint8 crops; empty in, empty out."""
+        """Emotion probabilities (M, 7) for uint8 crops; empty in, empty out.
+
+        The crops' shape says which network scores them ((64, 64, 1): ``face_emotion``; (112, 112, 3):
+        ``face_expression``), so crops cut just before a reload are still scored by the model they were
+        cut for. A trained head in use replaces ``face_expression``'s probabilities with its own, computed
+        here from that model's scores or embedding."""
         if len(crops) == 0:
             return np.zeros((0, 7), dtype=np.float32)
+        shape = tuple(crops.shape[1:])
+        model = next((v.triton_model for v in BUILTIN_VERSIONS.values() if v.crop_shape == shape), None)
+        if model is None:
+            raise ValueError(f"no face emotion model takes crops of shape {shape}")
+        head = self.emotion_version.head if model == FACE_EXPRESSION else None
+        outputs = ("probabilities",) if head is None else ("probabilities", "embedding")
         chunks = [
             crops[i : i + self.emotion_batch_size] for i in range(0, len(crops), self.emotion_batch_size)
         ]
-        parts = await asyncio.gather(
-            *(self._infer(FACE_EMOTION, "crops", chunk, ("probabilities",)) for chunk in chunks)
-        )
-        return np.concatenate([p["probabilities"] for p in parts]).astype(np.float32, copy=False)
+        parts = await asyncio.gather(*(self._infer(model, "crops", chunk, outputs) for chunk in chunks))
+        merged = {name: np.concatenate([p[name] for p in parts]) for name in outputs}
+        if head is not None:
+            return head.emotions(merged["probabilities"], merged["embedding"])
+        return merged["probabilities"].astype(np.float32, copy=False)
 
     async def locate_landmarks(self, crops: npt.NDArray[np.uint8]) -> dict[str, npt.NDArray[np.float32]]:
         """Face-mesh outputs for (M, 192, 192, 3) uint8 RGB crops; empty in, empty out."""

@@ -72,10 +72,13 @@ class FaceStage:
         )
         clock.add("face_detection", time.perf_counter() - started)
         started = time.perf_counter()
-        crops, index = await asyncio.to_thread(crop_faces, images, boxes)
+        side, _, channels = self.models.emotion_crop_shape()
+        margin, mirror = self.models.emotion_crop_settings()
+        crops, index = await asyncio.to_thread(crop_faces, images, boxes, side, margin, channels)
         mesh_crops = await asyncio.to_thread(landmark_crops, images, boxes)
         probabilities, mesh = await asyncio.gather(
-            self._score_emotions(crops), self.models.locate_landmarks(mesh_crops)
+            self._score_emotions(crops, mirror and self.mirror_average),
+            self.models.locate_landmarks(mesh_crops),
         )
         mouth_open = mouth_open_scores(mesh["landmarks"], mesh["face_presence"])
         clock.add("emotion", time.perf_counter() - started)
@@ -112,7 +115,7 @@ class FaceStage:
                 flat += 1
         return observations
 
-    async def _score_emotions(self, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
-        if not self.mirror_average or len(crops) == 0:
+    async def _score_emotions(self, crops: npt.NDArray[np.uint8], mirror: bool) -> npt.NDArray[np.float32]:
+        if not mirror or len(crops) == 0:
             return await self.models.score_emotions(crops)
         return average_mirrors(await self.models.score_emotions(with_mirrors(crops)))

@@ -13,6 +13,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 from laughter_server.inference.models import ModelDescription
+from laughter_server.vision.emotion_versions import EmotionVersion
 
 SIDE_PX = 320
 FACE_PX = 24
@@ -69,6 +70,15 @@ class FakeFaceModels:
         probabilities[:, 3] = happy
         probabilities[:, 6] = 1.0 - happy
         return probabilities
+
+    def emotion_crop_shape(self) -> tuple[int, int, int]:
+        return (64, 64, 1)
+
+    def emotion_crop_settings(self) -> tuple[float, bool]:
+        return (0.0, True)
+
+    def set_emotion_version(self, version: EmotionVersion) -> ModelDescription:
+        raise NotImplementedError("the fake face models have one emotion version")
 
     async def locate_landmarks(self, crops: npt.NDArray[np.uint8]) -> dict[str, npt.NDArray[np.float32]]:
         self.landmark_calls += 1
