@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
@@ -172,8 +173,8 @@ class BatchedFaceModels:
         self._max_crops = max_crops
         self._max_delay_s = max_delay_s
         self._observe_emotion = observe("face_emotion")
-        self.emotion_batchers: dict[tuple[int, ...], MicroBatcher[npt.NDArray[np.float32]]] = {}
-        """One batcher per crop shape: crops for different face emotion versions never share a call."""
+        self.emotion_batchers: dict[tuple[str, str], MicroBatcher[npt.NDArray[np.float32]]] = {}
+        """One batcher per face emotion version: crops for different versions never share a call."""
         self.landmarks = MicroBatcher(
             inner.locate_landmarks,
             _split_outputs,
@@ -186,28 +187,27 @@ class BatchedFaceModels:
         """Detector outputs for ``images``, computed in a batch shared with other sessions."""
         return await self.detector.submit(images)
 
-    async def score_emotions(self, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+    async def score_emotions(
+        self, crops: npt.NDArray[np.uint8], version: EmotionVersion | None = None
+    ) -> npt.NDArray[np.float32]:
         """Emotion probabilities for ``crops``, computed in a batch shared with other sessions."""
         if len(crops) == 0:
             return np.zeros((0, 7), dtype=np.float32)
-        shape = tuple(crops.shape[1:])
-        if shape not in self.emotion_batchers:
-            self.emotion_batchers[shape] = MicroBatcher(
-                self.inner.score_emotions,
+        version = version or self.inner.current_emotion_version()
+        key = (version.version, version.head.sha256 if version.head is not None else "")
+        if key not in self.emotion_batchers:
+            self.emotion_batchers[key] = MicroBatcher(
+                functools.partial(self.inner.score_emotions, version=version),
                 _split_array,
                 max_items=self._max_crops,
                 max_delay_s=self._max_delay_s,
                 on_batch=self._observe_emotion,
             )
-        return await self.emotion_batchers[shape].submit(crops)
+        return await self.emotion_batchers[key].submit(crops)
 
-    def emotion_crop_shape(self) -> tuple[int, int, int]:
-        """Crop format of the wrapped models' face emotion version."""
-        return self.inner.emotion_crop_shape()
-
-    def emotion_crop_settings(self) -> tuple[float, bool]:
-        """Crop margin and mirror averaging of the wrapped models' face emotion version."""
-        return self.inner.emotion_crop_settings()
+    def current_emotion_version(self) -> EmotionVersion:
+        """The wrapped models' face emotion version for new analyses."""
+        return self.inner.current_emotion_version()
 
     def set_emotion_version(self, version: EmotionVersion) -> ModelDescription:
         """Switch the wrapped models' face emotion version."""
@@ -223,9 +223,9 @@ class BatchedFaceModels:
         """Whether the wrapped models are ready."""
         return await self.inner.is_ready()
 
-    def describe(self) -> list[ModelDescription]:
+    def describe(self, emotion_version: EmotionVersion | None = None) -> list[ModelDescription]:
         """The wrapped models."""
-        return self.inner.describe()
+        return self.inner.describe(emotion_version)
 
     async def close(self) -> None:
         """Stop the batchers."""

@@ -36,21 +36,19 @@ class FaceModels(Protocol):
         """Run the detector on letterboxed RGB images (N, H, W, 3); returns the raw output tensors."""
         ...
 
-    async def score_emotions(self, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
-        """Emotion probabilities (M, 7) for face crops in the format of ``emotion_crop_shape()``: grayscale
-        (M, 64, 64, 1) for version 1, RGB (M, 112, 112, 3) for version 2 and trained heads."""
+    async def score_emotions(
+        self, crops: npt.NDArray[np.uint8], version: EmotionVersion | None = None
+    ) -> npt.NDArray[np.float32]:
+        """Emotion probabilities (M, 7) of face crops cut for ``version`` (default: the one in use):
+        grayscale (M, 64, 64, 1) for version 1, RGB (M, 112, 112, 3) for version 2 and trained heads."""
         ...
 
-    def emotion_crop_shape(self) -> tuple[int, int, int]:
-        """(side, side, channels) of the crops the face emotion version in use takes."""
-        ...
-
-    def emotion_crop_settings(self) -> tuple[float, bool]:
-        """(margin, mirror averaging) of the face emotion version in use."""
+    def current_emotion_version(self) -> EmotionVersion:
+        """The face emotion version new analyses use (each analysis keeps the one it started with)."""
         ...
 
     def set_emotion_version(self, version: EmotionVersion) -> ModelDescription:
-        """Score crops cut from now on with ``version``; returns the face emotion model's description."""
+        """Make ``version`` the one new analyses use; returns the face emotion model's description."""
         ...
 
     async def locate_landmarks(self, crops: npt.NDArray[np.uint8]) -> dict[str, npt.NDArray[np.float32]]:
@@ -62,6 +60,7 @@ class FaceModels(Protocol):
         """True when every face model can serve requests now."""
         ...
 
-    def describe(self) -> list[ModelDescription]:
-        """The models behind this object, for summaries and ListModels."""
+    def describe(self, emotion_version: EmotionVersion | None = None) -> list[ModelDescription]:
+        """The models behind this object, for summaries and ListModels (the face emotion model as
+        ``emotion_version``, default the one in use)."""
         ...

@@ -122,22 +122,17 @@ class TritonFaceModels:
             versions = list(metadata.versions)
             self._versions[name] = max(versions, key=int) if versions else "1"
 
-    def emotion_crop_shape(self) -> tuple[int, int, int]:
-        """Crop format of the face emotion version in use."""
-        return self.emotion_version.crop_shape
-
-    def emotion_crop_settings(self) -> tuple[float, bool]:
-        """Crop margin and mirror averaging of the face emotion version in use."""
-        return self.emotion_version.margin, self.emotion_version.mirror
+    def current_emotion_version(self) -> EmotionVersion:
+        """The face emotion version new analyses use."""
+        return self.emotion_version
 
     def set_emotion_version(self, version: EmotionVersion) -> ModelDescription:
-        """Use ``version`` for the crops cut from now on; returns its description."""
+        """Make ``version`` the one new analyses use; returns its description."""
         self.emotion_version = version
         log.info("face_emotion.switched", version=version.version, triton_model=version.triton_model)
-        return self._describe_emotion()
+        return self._describe_emotion(version)
 
-    def _describe_emotion(self) -> ModelDescription:
-        current = self.emotion_version
+    def _describe_emotion(self, current: EmotionVersion) -> ModelDescription:
         head = current.head
         return ModelDescription(
             name=FACE_EMOTION_NAME,
@@ -147,8 +142,9 @@ class TritonFaceModels:
             sha256=head.sha256 if head is not None else self._checksums.get(current.triton_model, ""),
         )
 
-    def describe(self) -> list[ModelDescription]:
-        """The detector, the face emotion version in use and the landmark model, with their checksums."""
+    def describe(self, emotion_version: EmotionVersion | None = None) -> list[ModelDescription]:
+        """The detector, the face emotion version (default: the one in use) and the landmark model, with
+        their checksums."""
         plain = [
             ModelDescription(
                 name=name,
@@ -159,7 +155,7 @@ class TritonFaceModels:
             )
             for name in (FACE_DETECTOR, FACE_LANDMARKS)
         ]
-        return [plain[0], self._describe_emotion(), plain[1]]
+        return [plain[0], self._describe_emotion(emotion_version or self.emotion_version), plain[1]]
 
     async def _infer(
         self, model: str, input_name: str, batch: npt.NDArray[np.uint8], outputs: tuple[str, ...]
@@ -197,20 +193,18 @@ class TritonFaceModels:
         )
         return {name: np.concatenate([p[name] for p in parts]) for name in DETECTOR_OUTPUTS}
 
-    async def score_emotions(self, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
-        """Emotion probabilities (M, 7) for uint8 crops; empty in, empty out.
-
-        The crops' shape says which network scores them ((64, 64, 1): ``face_emotion``; (112, 112, 3):
-        ``face_expression``), so crops cut just before a reload are still scored by the model they were
-        cut for. A trained head in use replaces ``face_expression``'s probabilities with its own, computed
-        here from that model's scores or embedding."""
+    async def score_emotions(
+        self, crops: npt.NDArray[np.uint8], version: EmotionVersion | None = None
+    ) -> npt.NDArray[np.float32]:
+        """Emotion probabilities (M, 7) for uint8 crops cut for ``version`` (default: the one in use);
+        empty in, empty out. A trained head replaces ``face_expression``'s probabilities with its own,
+        computed here from that model's scores or embedding."""
         if len(crops) == 0:
             return np.zeros((0, 7), dtype=np.float32)
-        shape = tuple(crops.shape[1:])
-        model = next((v.triton_model for v in BUILTIN_VERSIONS.values() if v.crop_shape == shape), None)
-        if model is None:
-            raise ValueError(f"no face emotion model takes crops of shape {shape}")
-        head = self.emotion_version.head if model == FACE_EXPRESSION else None
+        version = version or self.emotion_version
+        if tuple(crops.shape[1:]) != version.crop_shape:
+            raise ValueError(f"face emotion version {version.version} takes crops {version.crop_shape}")
+        model, head = version.triton_model, version.head
         outputs = ("probabilities",) if head is None else ("probabilities", "embedding")
         chunks = [
             crops[i : i + self.emotion_batch_size] for i in range(0, len(crops), self.emotion_batch_size)
