@@ -137,6 +137,7 @@ class TestHead:
         report = cross_validate(synthetic_samples())
         assert report["folds"] == 5
         assert report["groups"] == 6
+        assert report["folds_scored_by_version_2_alone"] == 0
         assert report["head"]["happy_vs_not_accuracy"] > 0.9
         assert report["base_version_2"]["scored_happy_per_label"] == {"happy": "18/18", "neutral": "0/18"}
 
@@ -144,3 +145,13 @@ class TestHead:
         samples = synthetic_samples(groups=1)
         with pytest.raises(TrainingDataError, match="two groups"):
             cross_validate(samples)
+
+    def test_folds_without_two_labels_are_counted(self) -> None:
+        """When a group holds every face of one label, its fold cannot train a head and says so."""
+        samples = synthetic_samples(groups=2)
+        labels = tuple("happy" if g == "g0" else "neutral" for g in samples.groups)
+        report = cross_validate(
+            FaceSamples(samples.embeddings, samples.probabilities, labels, samples.groups)
+        )
+        assert report["folds"] == 2
+        assert report["folds_scored_by_version_2_alone"] == 2
