@@ -5,6 +5,8 @@ the server's own pre- and post-processing (letterbox, CenterFace decoding, crops
 
     .venv/bin/python tools/eval_faces.py --manifest ../shared/data/dev/manifest.csv
     .venv/bin/python tools/eval_faces.py --manifest ../shared/data/dev/manifest.csv --json build/faces.json
+    .venv/bin/python tools/eval_faces.py --manifest ../shared/data/dev/manifest.csv --emotion-version 2
+    .venv/bin/python tools/eval_faces.py --manifest ../shared/data/dev/manifest.csv --head HEAD.json
 
 Stills: every face the detector finds takes its image's label (``face-smile`` and ``face-laugh`` are
 positive, every other ``face-*`` label negative; a ``talking`` note makes a neutral face class
@@ -27,9 +29,11 @@ import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
 from laughter_server.fusion.rules import face_alone_score, face_laugh_score
-from laughter_server.vision.crops import DEFAULT_CROP_MARGIN, MIRROR_AVERAGE, crop_faces
+from laughter_server.vision.crops import crop_faces
 from laughter_server.vision.detection import DEFAULT_DETECTOR_INPUT_HW, FaceBox, decode_centerface, letterbox
 from laughter_server.vision.emotion import EMOTION_INDEX, HAPPY_INDEX
+from laughter_server.vision.emotion_versions import BUILTIN_VERSIONS, MINI_XCEPTION, EmotionVersion
+from laughter_server.vision.face_head import FaceHead, load_head
 from laughter_server.vision.landmarks import landmark_crops, mouth_geometry, mouth_open_scores
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -54,13 +58,20 @@ def session(name: str) -> ort.InferenceSession | None:
 
 
 class Models:
-    """The face models of the repository, run in-process."""
+    """The face models of the repository, run in-process; ``version`` picks the emotion model (1 or 2) and
+    ``head`` a trained head over version 2's embedding."""
 
-    def __init__(self) -> None:
-        detector, emotion = session("face_detector"), session("face_emotion")
+    def __init__(
+        self, version: EmotionVersion = BUILTIN_VERSIONS[MINI_XCEPTION], head: FaceHead | None = None
+    ) -> None:
+        detector, emotion = session("face_detector"), session(version.triton_model)
         if detector is None or emotion is None:
-            raise SystemExit("model_repository lacks face_detector or face_emotion; run `make models`")
+            raise SystemExit(
+                f"model_repository lacks face_detector or {version.triton_model}; run `make models`"
+            )
         self.detector, self.emotion = detector, emotion
+        self.version = version
+        self.head = head
         self.landmarks = session("face_landmarks")
 
     def detect(self, image: npt.NDArray[np.uint8]) -> list[FaceBox]:
@@ -71,13 +82,20 @@ class Models:
     def emotions(
         self, image: npt.NDArray[np.uint8], faces: list[FaceBox], margin: float, mirror: bool
     ) -> Any:
-        crops, _ = crop_faces(image[None], [faces], margin=margin)
-        probabilities = self.emotion.run(None, {"crops": crops})[0]
+        crops, _ = crop_faces(
+            image[None], [faces], size=self.version.side_px, margin=margin, channels=self.version.channels
+        )
+        probabilities = self.score(crops)
         if mirror:
-            probabilities = (
-                probabilities + self.emotion.run(None, {"crops": crops[:, :, ::-1].copy()})[0]
-            ) / 2
+            probabilities = (probabilities + self.score(crops[:, :, ::-1].copy())) / 2
         return probabilities
+
+    def score(self, crops: npt.NDArray[np.uint8]) -> Any:
+        """Emotion probabilities of crops (the head's, when there is one)."""
+        if self.head is not None:
+            probabilities, embedding = self.emotion.run(["probabilities", "embedding"], {"crops": crops})
+            return self.head.emotions(probabilities, embedding)
+        return self.emotion.run(["probabilities"], {"crops": crops})[0]
 
     def happy(self, image: npt.NDArray[np.uint8], faces: list[FaceBox], margin: float, mirror: bool) -> Any:
         return self.emotions(image, faces, margin, mirror)[:, HAPPY_INDEX]
@@ -223,7 +241,7 @@ def gate_shares(models: Models, frames: list[tuple[float, Any, list[FaceBox]]]) 
     old, smile, gated = [], [], []
     for _, image, faces in frames:
         p_old = models.emotions(image, faces, *OLD_SETTING)[0]
-        p_new = models.emotions(image, faces, DEFAULT_CROP_MARGIN, MIRROR_AVERAGE)[0]
+        p_new = models.emotions(image, faces, models.version.margin, models.version.mirror)[0]
         mouth = models.mesh(image, faces)
         old.append(face_laugh_score(float(p_old[HAPPY_INDEX]), float(p_old[SURPRISE_INDEX])) > 0.5)
         smile.append(face_laugh_score(float(p_new[HAPPY_INDEX]), float(p_new[SURPRISE_INDEX])) > 0.5)
@@ -245,11 +263,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fps", type=float, default=2.0, help="video frames per second to analyse")
     parser.add_argument("--json", type=Path, help="write the full report here")
     parser.add_argument("--no-videos", action="store_true")
+    parser.add_argument(
+        "--emotion-version",
+        choices=sorted(BUILTIN_VERSIONS),
+        default=MINI_XCEPTION,
+        help="1: mini-Xception (face_emotion); 2: face-api's expression net (face_expression)",
+    )
+    parser.add_argument(
+        "--head", type=Path, help="a trained face head (face_emotion-<version>.json) over version 2"
+    )
     args = parser.parse_args(argv)
     root = args.manifest.parent
     with args.manifest.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    models = Models()
+    head = load_head(args.head) if args.head else None
+    models = Models(BUILTIN_VERSIONS["2" if head else args.emotion_version], head)
     stills = [r for r in rows if r["label"].startswith("face-")]
     videos = [r for r in rows if r["label"] == "video-face"]
     report: dict[str, Any] = {"stills": evaluate_stills(models, stills, root)}

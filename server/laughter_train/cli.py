@@ -3,6 +3,8 @@
 laughter-train audio --data DIR|CSV [--data DIR|CSV ...] [--manifest CSV] --out DIR [--version V] [--seed N]
                      [--quick] [--augment laughs|mix|none] [--hard-negatives LABELS] [--hard-negative-weight W]
                      [--estimator NAME]
+laughter-train faces --data DIR|CSV [--data DIR|CSV ...] [--out DIR] [--version V] [--model-repository DIR]
+                     [--fps F] [--features scores|embedding]
 laughter-eval audio --data DIR [--manifest CSV] --model PATH [--threshold T] [--report out.json]
                     [--segments CSV] [--onset-tolerance S] [--pr-curve out.png | --no-pr-curve]
 """
@@ -76,7 +78,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="ship this candidate (with its best clip aggregate) whatever the table says; default: the "
         "row with the best cross-validated ROC AUC",
     )
+    faces = commands.add_parser(
+        "faces", help="train a face head over the expression model's embedding (a new face_emotion version)"
+    )
+    faces.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        action="append",
+        help="folder with one subfolder per label, or a manifest CSV (file,label[,source_package,start_s,"
+        "end_s,group]); repeat to train on several sets",
+    )
+    faces.add_argument(
+        "--out", type=Path, default=None, help="output folder (default: the server's face models folder)"
+    )
+    faces.add_argument("--version", default="2.1.0", help="face emotion version to write (default 2.1.0)")
+    faces.add_argument(
+        "--model-repository", type=Path, default=None, help="Triton model repository holding the face models"
+    )
+    faces.add_argument("--fps", type=_positive_float, default=2.0, help="video frames per second (default 2)")
+    faces.add_argument(
+        "--features",
+        choices=("scores", "embedding"),
+        default="scores",
+        help="what the head reads: the expression model's 7 scores (log; default) or its 256-value embedding",
+    )
     args = parser.parse_args(argv)
+    if args.modality == "faces":
+        return _train_faces(args)
 
     from laughter_train.augment import MIX_AUGMENT, AugmentSettings
     from laughter_train.dataset import load_labeled_clips
@@ -108,6 +137,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     _write_table(result.metadata)
     sys.stdout.write("saved " + str(result.model_path) + "\n")
+    return 0
+
+
+def _train_faces(args: argparse.Namespace) -> int:
+    from laughter_server.config import DEFAULT_FACE_MODELS_DIR, DEFAULT_MODEL_REPOSITORY
+
+    from laughter_train.faces import train_face_head
+
+    try:
+        path, figures = train_face_head(
+            args.data,
+            args.out or DEFAULT_FACE_MODELS_DIR,
+            args.version,
+            args.model_repository or DEFAULT_MODEL_REPOSITORY,
+            args.fps,
+            args.features,
+        )
+    except LaughterError as error:
+        sys.stderr.write("laughter-train: " + error.message + "\n")
+        return 2
+    sys.stdout.write(json.dumps(figures, indent=1) + "\n")
+    sys.stdout.write("saved " + str(path) + "\n")
     return 0
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
-from laughter.v1 import analysis_pb2, laughter_service_pb2, laughter_service_pb2_grpc, summary_pb2
+from laughter.v1 import analysis_pb2, laughter_service_pb2, laughter_service_pb2_grpc, model_pb2, summary_pb2
 
 from tests.conftest import DATA, SAMPLE
 
@@ -137,7 +137,12 @@ class TestSample:
         stages = {t.stage for t in summary.stage_timings}
         assert {"decode", "face_detection", "emotion", "audio", "fusion"} <= stages
         roles = {m.role for m in summary.models}
-        assert len(roles) == 3
+        assert roles == {
+            model_pb2.MODEL_ROLE_FACE_DETECTOR,
+            model_pb2.MODEL_ROLE_FACE_EMOTION,
+            model_pb2.MODEL_ROLE_FACE_LANDMARKS,
+            model_pb2.MODEL_ROLE_AUDIO_LAUGHTER,
+        }
         assert all(m.version and m.sha256 for m in summary.models)
 
 

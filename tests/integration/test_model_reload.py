@@ -152,7 +152,11 @@ class TestReloadModel:
             (NAME, "../x", "plain version string"),
             (NAME, "a/b", "plain version string"),
             (NAME, "..\\x", "plain version string"),
-            ("face_detector", OLDEST, "only the audio model"),
+            (
+                "face_detector",
+                OLDEST,
+                "the models that can be reloaded are 'laughter-audio' and 'face_emotion'",
+            ),
         ],
     )
     def test_refused_requests_leave_the_model_unchanged(

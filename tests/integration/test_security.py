@@ -12,6 +12,9 @@ from tests.tls import make_pki
 
 pytestmark = pytest.mark.integration
 
+MODEL_COUNT = 4
+"""ListModels: face detector, face emotion, face landmarks and the audio model."""
+
 TOKEN = "test-token-123"
 
 
@@ -35,7 +38,7 @@ class TestToken:
 
     def test_right_token(self, address: str) -> None:
         with grpc.insecure_channel(address) as channel:
-            assert list_models(channel, [("authorization", f"Bearer {TOKEN}")]) == 3
+            assert list_models(channel, [("authorization", f"Bearer {TOKEN}")]) == MODEL_COUNT
 
     @pytest.mark.parametrize(
         "metadata", [None, [("authorization", "Bearer wrong")], [("authorization", TOKEN)]]
@@ -50,7 +53,7 @@ class TestToken:
     def test_scheme_in_any_case(self, address: str, scheme: str) -> None:
         """RFC 7235: the auth scheme is case-insensitive."""
         with grpc.insecure_channel(address) as channel:
-            assert list_models(channel, [("authorization", f"{scheme} {TOKEN}")]) == 3
+            assert list_models(channel, [("authorization", f"{scheme} {TOKEN}")]) == MODEL_COUNT
 
 
 class TestTokenFiles:
@@ -64,7 +67,7 @@ class TestTokenFiles:
         try:
             wait_serving(server.address)
             with grpc.insecure_channel(server.address) as channel:
-                assert list_models(channel, [("authorization", f"Bearer {TOKEN}")]) == 3
+                assert list_models(channel, [("authorization", f"Bearer {TOKEN}")]) == MODEL_COUNT
                 with pytest.raises(grpc.RpcError) as caught:
                     list_models(channel, [("authorization", "Bearer wrong")])
                 assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
@@ -81,7 +84,7 @@ class TestTokenFiles:
             wait_serving(server.address)
             with grpc.insecure_channel(server.address) as channel:
                 for token in ("alpha-token-1", "beta-token-2"):
-                    assert list_models(channel, [("authorization", f"Bearer {token}")]) == 3
+                    assert list_models(channel, [("authorization", f"Bearer {token}")]) == MODEL_COUNT
                 for wrong in ("alpha", "alpha-token-1x", "alpha-token-1:beta-token-2"):
                     with pytest.raises(grpc.RpcError) as caught:
                         list_models(channel, [("authorization", f"Bearer {wrong}")])
@@ -107,7 +110,7 @@ class TestTls:
         try:
             wait_serving(server.address, credentials=credentials)
             with grpc.secure_channel(server.address, credentials) as channel:
-                assert list_models(channel) == 3
+                assert list_models(channel) == MODEL_COUNT
             with grpc.insecure_channel(server.address) as channel, pytest.raises(grpc.RpcError) as caught:
                 list_models(channel)
             assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
@@ -133,7 +136,7 @@ class TestTls:
         try:
             wait_serving(server.address, credentials=with_client)
             with grpc.secure_channel(server.address, with_client) as channel:
-                assert list_models(channel) == 3
+                assert list_models(channel) == MODEL_COUNT
             with grpc.secure_channel(server.address, without_client) as channel, pytest.raises(grpc.RpcError):
                 list_models(channel)
         finally:

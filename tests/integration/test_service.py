@@ -10,7 +10,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from laughter.v1 import analysis_pb2, laughter_service_pb2, laughter_service_pb2_grpc, media_pb2, model_pb2
 
-from tests.conftest import DATA, SAMPLE, ServerThread, make_settings, wait_serving
+from tests.conftest import DATA, REPO, SAMPLE, ServerThread, make_settings, wait_serving
 from tests.integration.media_chunks import load_chunks, requests, session_config
 from tests.integration.test_analyze_media import error_reason
 
@@ -55,9 +55,14 @@ class TestHealthAndReflection:
         assert set(roles) == {
             model_pb2.MODEL_ROLE_FACE_DETECTOR,
             model_pb2.MODEL_ROLE_FACE_EMOTION,
+            model_pb2.MODEL_ROLE_FACE_LANDMARKS,
             model_pb2.MODEL_ROLE_AUDIO_LAUGHTER,
         }
         assert all(m.ready and len(m.sha256) == 64 and m.version for m in models)
+        landmarks = roles[model_pb2.MODEL_ROLE_FACE_LANDMARKS]
+        sums = (REPO / "model_repository" / "SHA256SUMS").read_text()
+        assert (landmarks.name, landmarks.version) == ("face_landmarks", "1")
+        assert f"{landmarks.sha256}  face_landmarks/1/model.onnx" in sums
 
 
 class TestMessageLimit:

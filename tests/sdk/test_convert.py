@@ -91,6 +91,14 @@ class TestResultFromProto:
 class TestConversionHelpers:
     """The small converters behind result_from_proto."""
 
+    def test_every_model_role_is_known(self) -> None:
+        """Each specified ModelRole value, the face-landmark model's included, becomes its own SDK role."""
+        values = [v for v in model_pb2.ModelRole.values() if v != model_pb2.MODEL_ROLE_UNSPECIFIED]
+        roles = [model_from_proto(model_pb2.ModelInfo(name="m", role=v)).role for v in values]
+        assert ModelRole.FACE_LANDMARKS in roles
+        assert ModelRole.UNSPECIFIED not in roles
+        assert len(set(roles)) == len(values)
+
     def test_durations_round_trip(self) -> None:
         """Seconds survive a Duration round trip at nanosecond precision."""
         assert seconds_from_duration(duration_from_seconds(12.345678901)) == pytest.approx(12.345678901)

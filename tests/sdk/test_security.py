@@ -17,6 +17,9 @@ from tests.tls import Pki, make_pki
 
 pytestmark = pytest.mark.integration
 
+MODEL_COUNT = 4
+"""ListModels: face detector, face emotion, face landmarks and the audio model."""
+
 TOKEN = "sdk-test-token-42"
 CALL_TIMEOUT_S = 30.0
 
@@ -73,7 +76,7 @@ class TestTlsAndToken:
         )
         with LaughterClient(options=options) as client:
             assert client.health(timeout_s=CALL_TIMEOUT_S) is laughter.HealthStatus.SERVING
-            assert len(client.list_models(timeout_s=CALL_TIMEOUT_S)) == 3
+            assert len(client.list_models(timeout_s=CALL_TIMEOUT_S)) == MODEL_COUNT
             result = client.analyze_file(test_data / "audio_only.wav", timeout_s=120.0)
         assert result.events
 
@@ -83,7 +86,7 @@ class TestTlsAndToken:
             address=tls_token_address, root_certificates=pki.ca_cert.read_bytes(), auth_token=TOKEN
         )
         async with AsyncLaughterClient(options=options) as client:
-            assert len(await client.list_models(timeout_s=CALL_TIMEOUT_S)) == 3
+            assert len(await client.list_models(timeout_s=CALL_TIMEOUT_S)) == MODEL_COUNT
 
     @pytest.mark.parametrize("token", [None, "wrong-token"])
     def test_missing_or_wrong_token(self, tls_token_address: str, pki: Pki, token: str | None) -> None:
@@ -138,7 +141,7 @@ class TestMutualTls:
             private_key=pki.client_key,
         )
         with LaughterClient(options=options) as client:
-            assert len(client.list_models(timeout_s=CALL_TIMEOUT_S)) == 3
+            assert len(client.list_models(timeout_s=CALL_TIMEOUT_S)) == MODEL_COUNT
 
     def test_without_client_certificate(self, mtls_address: str, pki: Pki) -> None:
         """Without a client certificate the handshake fails: a transport error."""

@@ -53,6 +53,7 @@ TRENDS = {
 ROLES = {
     "face_detector": model_pb2.MODEL_ROLE_FACE_DETECTOR,
     "face_emotion": model_pb2.MODEL_ROLE_FACE_EMOTION,
+    "face_landmarks": model_pb2.MODEL_ROLE_FACE_LANDMARKS,
     "audio_laughter": model_pb2.MODEL_ROLE_AUDIO_LAUGHTER,
 }
 

@@ -64,6 +64,7 @@ from laughter_server.pipeline.session import LiveSession, SummaryUpdate, Warning
 from laughter_server.pipeline.vocabulary import ErrorReason
 from laughter_server.pipeline.whole_file import WholeFileAnalyzer
 from laughter_server.store import ResultsService, cache_key, new_result_id
+from laughter_server.vision.emotion_versions import FACE_EMOTION_NAME, resolve_emotion_version
 
 log = structlog.get_logger(__name__)
 
@@ -313,13 +314,20 @@ class LaughterServicer(ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisSe
     async def ReloadModel(
         self, request: laughter_service_pb2.ReloadModelRequest, context: Context
     ) -> laughter_service_pb2.ReloadModelResponse:
-        """Switch the audio model to another shipped version without a restart."""
+        """Switch the audio model, or the face emotion model, to another shipped version without a restart."""
         async with self._rpc("ReloadModel", context):
             current = self.audio.describe()
             name = request.model_name or current.name
+            if name == FACE_EMOTION_NAME:
+                heads_dir = pathlib.Path(self.settings.face_models_dir)
+                version = await asyncio.to_thread(resolve_emotion_version, heads_dir, request.version)
+                described = self.face_models.set_emotion_version(version)
+                return laughter_service_pb2.ReloadModelResponse(model=convert.model_to_proto(described))
             if name != current.name:
                 raise InvalidOptionError(
-                    "model_name", f"only the audio model '{current.name}' can be reloaded (got {name!r})"
+                    "model_name",
+                    f"the models that can be reloaded are '{current.name}' and '{FACE_EMOTION_NAME}' "
+                    f"(got {name!r})",
                 )
             path = resolve_version(pathlib.Path(self.settings.audio_model).parent, name, request.version)
             described = await asyncio.to_thread(self.audio.reload, path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
@@ -19,6 +20,7 @@ import structlog
 
 from laughter_server.inference.models import FaceModels, ModelDescription
 from laughter_server.observability.metrics import Metrics
+from laughter_server.vision.emotion_versions import EmotionVersion
 
 log = structlog.get_logger(__name__)
 
@@ -168,13 +170,11 @@ class BatchedFaceModels:
             max_delay_s=max_delay_s,
             on_batch=observe("face_detector"),
         )
-        self.emotion = MicroBatcher(
-            inner.score_emotions,
-            _split_array,
-            max_items=max_crops,
-            max_delay_s=max_delay_s,
-            on_batch=observe("face_emotion"),
-        )
+        self._max_crops = max_crops
+        self._max_delay_s = max_delay_s
+        self._observe_emotion = observe("face_emotion")
+        self.emotion_batchers: dict[tuple[str, str], MicroBatcher[npt.NDArray[np.float32]]] = {}
+        """One batcher per face emotion version: crops for different versions never share a call."""
         self.landmarks = MicroBatcher(
             inner.locate_landmarks,
             _split_outputs,
@@ -187,11 +187,31 @@ class BatchedFaceModels:
         """Detector outputs for ``images``, computed in a batch shared with other sessions."""
         return await self.detector.submit(images)
 
-    async def score_emotions(self, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+    async def score_emotions(
+        self, crops: npt.NDArray[np.uint8], version: EmotionVersion | None = None
+    ) -> npt.NDArray[np.float32]:
         """Emotion probabilities for ``crops``, computed in a batch shared with other sessions."""
         if len(crops) == 0:
             return np.zeros((0, 7), dtype=np.float32)
-        return await self.emotion.submit(crops)
+        version = version or self.inner.current_emotion_version()
+        key = (version.version, version.head.sha256 if version.head is not None else "")
+        if key not in self.emotion_batchers:
+            self.emotion_batchers[key] = MicroBatcher(
+                functools.partial(self.inner.score_emotions, version=version),
+                _split_array,
+                max_items=self._max_crops,
+                max_delay_s=self._max_delay_s,
+                on_batch=self._observe_emotion,
+            )
+        return await self.emotion_batchers[key].submit(crops)
+
+    def current_emotion_version(self) -> EmotionVersion:
+        """The wrapped models' face emotion version for new analyses."""
+        return self.inner.current_emotion_version()
+
+    def set_emotion_version(self, version: EmotionVersion) -> ModelDescription:
+        """Switch the wrapped models' face emotion version."""
+        return self.inner.set_emotion_version(version)
 
     async def locate_landmarks(self, crops: npt.NDArray[np.uint8]) -> dict[str, npt.NDArray[np.float32]]:
         """Face-mesh outputs for ``crops``, computed in a batch shared with other sessions."""
@@ -203,12 +223,13 @@ class BatchedFaceModels:
         """Whether the wrapped models are ready."""
         return await self.inner.is_ready()
 
-    def describe(self) -> list[ModelDescription]:
+    def describe(self, emotion_version: EmotionVersion | None = None) -> list[ModelDescription]:
         """The wrapped models."""
-        return self.inner.describe()
+        return self.inner.describe(emotion_version)
 
     async def close(self) -> None:
         """Stop the batchers."""
         await self.detector.close()
-        await self.emotion.close()
+        for batcher in self.emotion_batchers.values():
+            await batcher.close()
         await self.landmarks.close()

@@ -8,9 +8,12 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from laughter_server.vision.emotion_versions import EmotionVersion
+
 FACE_DETECTOR = "face_detector"
 FACE_EMOTION = "face_emotion"
 FACE_LANDMARKS = "face_landmarks"
+FACE_EXPRESSION = "face_expression"
 DETECTOR_OUTPUTS = ("heatmap", "scale", "offset", "landmarks")
 LANDMARK_OUTPUTS = ("landmarks", "face_presence")
 
@@ -21,7 +24,7 @@ class ModelDescription:
 
     name: str
     version: str
-    role: str  # "face_detector" | "face_emotion" | "audio_laughter"
+    role: str  # "face_detector" | "face_emotion" | "face_landmarks" | "audio_laughter"
     backend: str
     sha256: str = ""
 
@@ -33,8 +36,19 @@ class FaceModels(Protocol):
         """Run the detector on letterboxed RGB images (N, H, W, 3); returns the raw output tensors."""
         ...
 
-    async def score_emotions(self, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
-        """Emotion probabilities (M, 7) for grayscale face crops (M, 64, 64, 1)."""
+    async def score_emotions(
+        self, crops: npt.NDArray[np.uint8], version: EmotionVersion | None = None
+    ) -> npt.NDArray[np.float32]:
+        """Emotion probabilities (M, 7) of face crops cut for ``version`` (default: the one in use):
+        grayscale (M, 64, 64, 1) for version 1, RGB (M, 112, 112, 3) for version 2 and trained heads."""
+        ...
+
+    def current_emotion_version(self) -> EmotionVersion:
+        """The face emotion version new analyses use (each analysis keeps the one it started with)."""
+        ...
+
+    def set_emotion_version(self, version: EmotionVersion) -> ModelDescription:
+        """Make ``version`` the one new analyses use; returns the face emotion model's description."""
         ...
 
     async def locate_landmarks(self, crops: npt.NDArray[np.uint8]) -> dict[str, npt.NDArray[np.float32]]:
@@ -46,6 +60,7 @@ class FaceModels(Protocol):
         """True when every face model can serve requests now."""
         ...
 
-    def describe(self) -> list[ModelDescription]:
-        """The models behind this object, for summaries and ListModels."""
+    def describe(self, emotion_version: EmotionVersion | None = None) -> list[ModelDescription]:
+        """The models behind this object, for summaries and ListModels (the face emotion model as
+        ``emotion_version``, default the one in use)."""
         ...

@@ -19,17 +19,23 @@ from laughter_server.inference.models import (
     DETECTOR_OUTPUTS,
     FACE_DETECTOR,
     FACE_EMOTION,
+    FACE_EXPRESSION,
     FACE_LANDMARKS,
     LANDMARK_OUTPUTS,
     ModelDescription,
+)
+from laughter_server.vision.emotion_versions import (
+    BUILTIN_VERSIONS,
+    DEFAULT_EMOTION_VERSION,
+    FACE_EMOTION_NAME,
+    EmotionVersion,
 )
 
 log = structlog.get_logger(__name__)
 
 MAX_GRPC_MESSAGE_BYTES = 256 * 1024 * 1024
-SERVED_MODELS = (FACE_DETECTOR, FACE_EMOTION, FACE_LANDMARKS)
-DESCRIBED_MODELS = (FACE_DETECTOR, FACE_EMOTION)
-"""The models that summaries and ListModels report (the API's model roles name these two)."""
+SERVED_MODELS = (FACE_DETECTOR, FACE_EMOTION, FACE_LANDMARKS, FACE_EXPRESSION)
+"""Every Triton model the face stage may call (both face emotion versions stay loaded for ReloadModel)."""
 
 
 def read_checksums(model_repository: pathlib.Path | None) -> dict[str, str]:
@@ -60,6 +66,7 @@ class TritonFaceModels:
         landmark_batch_size: int = 32,
         model_repository: pathlib.Path | None = None,
         backend: str = "triton",
+        emotion_version: EmotionVersion = BUILTIN_VERSIONS[DEFAULT_EMOTION_VERSION],
     ) -> None:
         self.url = url
         self.timeout_s = timeout_s
@@ -68,6 +75,7 @@ class TritonFaceModels:
         self.landmark_batch_size = landmark_batch_size
         self._checksums = read_checksums(model_repository)
         self._backend = backend
+        self.emotion_version = emotion_version
         self._versions: dict[str, str] = {}
         self._unavailable_listeners: list[Callable[[], Awaitable[None]]] = []
         self._client = triton_aio.InferenceServerClient(
@@ -114,9 +122,30 @@ class TritonFaceModels:
             versions = list(metadata.versions)
             self._versions[name] = max(versions, key=int) if versions else "1"
 
-    def describe(self) -> list[ModelDescription]:
-        """The detector and emotion models with their served versions and file checksums."""
-        return [
+    def current_emotion_version(self) -> EmotionVersion:
+        """The face emotion version new analyses use."""
+        return self.emotion_version
+
+    def set_emotion_version(self, version: EmotionVersion) -> ModelDescription:
+        """Make ``version`` the one new analyses use; returns its description."""
+        self.emotion_version = version
+        log.info("face_emotion.switched", version=version.version, triton_model=version.triton_model)
+        return self._describe_emotion(version)
+
+    def _describe_emotion(self, current: EmotionVersion) -> ModelDescription:
+        head = current.head
+        return ModelDescription(
+            name=FACE_EMOTION_NAME,
+            version=current.version,
+            role=FACE_EMOTION,
+            backend=self._backend + "+head-cpu" if head is not None else self._backend,
+            sha256=head.sha256 if head is not None else self._checksums.get(current.triton_model, ""),
+        )
+
+    def describe(self, emotion_version: EmotionVersion | None = None) -> list[ModelDescription]:
+        """The detector, the face emotion version (default: the one in use) and the landmark model, with
+        their checksums."""
+        plain = [
             ModelDescription(
                 name=name,
                 version=self._versions.get(name, "1"),
@@ -124,8 +153,9 @@ class TritonFaceModels:
                 backend=self._backend,
                 sha256=self._checksums.get(name, ""),
             )
-            for name in DESCRIBED_MODELS
+            for name in (FACE_DETECTOR, FACE_LANDMARKS)
         ]
+        return [plain[0], self._describe_emotion(emotion_version or self.emotion_version), plain[1]]
 
     async def _infer(
         self, model: str, input_name: str, batch: npt.NDArray[np.uint8], outputs: tuple[str, ...]
@@ -163,17 +193,27 @@ class TritonFaceModels:
         )
         return {name: np.concatenate([p[name] for p in parts]) for name in DETECTOR_OUTPUTS}
 
-    async def score_emotions(self, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
-        """Emotion probabilities (M, 7) for (M, 64, 64, 1) uint8 crops; empty in, empty out."""
+    async def score_emotions(
+        self, crops: npt.NDArray[np.uint8], version: EmotionVersion | None = None
+    ) -> npt.NDArray[np.float32]:
+        """Emotion probabilities (M, 7) for uint8 crops cut for ``version`` (default: the one in use);
+        empty in, empty out. A trained head replaces ``face_expression``'s probabilities with its own,
+        computed here from that model's scores or embedding."""
         if len(crops) == 0:
             return np.zeros((0, 7), dtype=np.float32)
+        version = version or self.emotion_version
+        if tuple(crops.shape[1:]) != version.crop_shape:
+            raise ValueError(f"face emotion version {version.version} takes crops {version.crop_shape}")
+        model, head = version.triton_model, version.head
+        outputs = ("probabilities",) if head is None else ("probabilities", "embedding")
         chunks = [
             crops[i : i + self.emotion_batch_size] for i in range(0, len(crops), self.emotion_batch_size)
         ]
-        parts = await asyncio.gather(
-            *(self._infer(FACE_EMOTION, "crops", chunk, ("probabilities",)) for chunk in chunks)
-        )
-        return np.concatenate([p["probabilities"] for p in parts]).astype(np.float32, copy=False)
+        parts = await asyncio.gather(*(self._infer(model, "crops", chunk, outputs) for chunk in chunks))
+        merged = {name: np.concatenate([p[name] for p in parts]) for name in outputs}
+        if head is not None:
+            return head.emotions(merged["probabilities"], merged["embedding"])
+        return merged["probabilities"].astype(np.float32, copy=False)
 
     async def locate_landmarks(self, crops: npt.NDArray[np.uint8]) -> dict[str, npt.NDArray[np.float32]]:
         """Face-mesh outputs for (M, 192, 192, 3) uint8 RGB crops; empty in, empty out."""

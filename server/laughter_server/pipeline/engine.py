@@ -238,7 +238,7 @@ class Engine:
             frame_rate_hertz=self.options.frame_rate_hertz,
             stage_seconds=dict(self.clock.seconds),
             processing_s=time.perf_counter() - self.started,
-            models=(*self.face_models.describe(), self.audio.describe()),
+            models=(*self.face_models.describe(self.faces.emotion_version), self.audio.describe()),
             events_split=events_split,
         )
 

@@ -48,6 +48,8 @@ class FaceStage:
         self.max_faces = max_faces
         self.tracker = tracker or FaceTracker()
         self.mirror_average = mirror_average
+        self.emotion_version = models.current_emotion_version()
+        """The face emotion version of this analysis, kept when ReloadModel switches the server's."""
         self.frames_analyzed = 0
         self.frames_with_faces = 0
         self.face_detections = 0  # faces summed over frames
@@ -72,10 +74,14 @@ class FaceStage:
         )
         clock.add("face_detection", time.perf_counter() - started)
         started = time.perf_counter()
-        crops, index = await asyncio.to_thread(crop_faces, images, boxes)
+        version = self.emotion_version
+        crops, index = await asyncio.to_thread(
+            crop_faces, images, boxes, version.side_px, version.margin, version.channels
+        )
         mesh_crops = await asyncio.to_thread(landmark_crops, images, boxes)
         probabilities, mesh = await asyncio.gather(
-            self._score_emotions(crops), self.models.locate_landmarks(mesh_crops)
+            self._score_emotions(crops, version.mirror and self.mirror_average),
+            self.models.locate_landmarks(mesh_crops),
         )
         mouth_open = mouth_open_scores(mesh["landmarks"], mesh["face_presence"])
         clock.add("emotion", time.perf_counter() - started)
@@ -112,7 +118,8 @@ class FaceStage:
                 flat += 1
         return observations
 
-    async def _score_emotions(self, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
-        if not self.mirror_average or len(crops) == 0:
-            return await self.models.score_emotions(crops)
-        return average_mirrors(await self.models.score_emotions(with_mirrors(crops)))
+    async def _score_emotions(self, crops: npt.NDArray[np.uint8], mirror: bool) -> npt.NDArray[np.float32]:
+        version = self.emotion_version
+        if not mirror or len(crops) == 0:
+            return await self.models.score_emotions(crops, version)
+        return average_mirrors(await self.models.score_emotions(with_mirrors(crops), version))

@@ -222,7 +222,10 @@ class LiveSession:
             self.spec.session_id,
             self.spec.options,
             self.limits.idle_timeout_s,
-            (*self.engine.face_models.describe(), self.engine.audio.describe()),
+            (
+                *self.engine.face_models.describe(self.engine.faces.emotion_version),
+                self.engine.audio.describe(),
+            ),
         )
 
     def start(self) -> None:

@@ -1,4 +1,5 @@
-"""Face crops for the emotion model (``face_emotion`` in Triton): square, grayscale, 64x64 uint8."""
+"""Face crops for the emotion models: square, uint8; grayscale 64x64 for ``face_emotion`` (version 1), RGB
+112x112 for ``face_expression`` (version 2)."""
 
 from __future__ import annotations
 
@@ -35,22 +36,24 @@ def square_around(face: FaceBox, margin: float) -> tuple[int, int, int, int]:
     return x1, y1, x1 + side_px, y1 + side_px
 
 
-def crop_face(image: npt.NDArray[np.uint8], face: FaceBox, size: int, margin: float) -> npt.NDArray[np.uint8]:
-    """One (size, size) grayscale crop of an (H, W, 3) RGB frame; parts outside the frame repeat the edge."""
+def crop_face(
+    image: npt.NDArray[np.uint8], face: FaceBox, size: int, margin: float, channels: int = 1
+) -> npt.NDArray[np.uint8]:
+    """One (size, size) grayscale crop (``channels`` 1) or (size, size, 3) RGB crop (``channels`` 3) of an
+    (H, W, 3) RGB frame; parts outside the frame repeat the edge."""
     height, width = image.shape[:2]
     x1, y1, x2, y2 = square_around(face, margin)
     inside_x1, inside_y1 = max(x1, 0), max(y1, 0)
     inside_x2, inside_y2 = min(x2, width), min(y2, height)
     if inside_x2 <= inside_x1 or inside_y2 <= inside_y1:
         raise ValueError(f"face box {face} lies outside the {width}x{height} frame")
-    gray = cv2.cvtColor(
-        np.ascontiguousarray(image[inside_y1:inside_y2, inside_x1:inside_x2]), cv2.COLOR_RGB2GRAY
-    )
+    inside = np.ascontiguousarray(image[inside_y1:inside_y2, inside_x1:inside_x2])
+    pixels = inside if channels == 3 else cv2.cvtColor(inside, cv2.COLOR_RGB2GRAY)
     if (inside_x1, inside_y1, inside_x2, inside_y2) != (x1, y1, x2, y2):
-        gray = cv2.copyMakeBorder(
-            gray, inside_y1 - y1, y2 - inside_y2, inside_x1 - x1, x2 - inside_x2, cv2.BORDER_REPLICATE
+        pixels = cv2.copyMakeBorder(
+            pixels, inside_y1 - y1, y2 - inside_y2, inside_x1 - x1, x2 - inside_x2, cv2.BORDER_REPLICATE
         )
-    resized = cv2.resize(gray, (size, size), interpolation=cv2.INTER_AREA)
+    resized = cv2.resize(pixels, (size, size), interpolation=cv2.INTER_AREA)
     return np.asarray(resized, dtype=np.uint8)
 
 
@@ -59,11 +62,13 @@ def crop_faces(
     boxes: Sequence[Sequence[FaceBox]],
     size: int = EMOTION_INPUT_SIZE_PX,
     margin: float = DEFAULT_CROP_MARGIN,
+    channels: int = 1,
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
     """Crop every face of every frame.
 
     ``images`` is (N, H, W, 3) RGB uint8 and ``boxes`` holds one list of faces per frame (original-frame
-    pixels, as ``decode_centerface`` returns them). Returns crops (M, size, size, 1) uint8 and, for each
+    pixels, as ``decode_centerface`` returns them). Returns crops (M, size, size, channels) uint8 (grayscale
+    for 1 channel, RGB for 3) and, for each
     crop, the index of its frame (M,) int64, in frame order then face order.
     """
     if images.ndim != 4 or images.shape[3] != 3 or images.dtype != np.uint8:
@@ -71,12 +76,16 @@ def crop_faces(
     if len(boxes) != images.shape[0]:
         raise ValueError(f"got face lists for {len(boxes)} frames, expected {images.shape[0]}")
     total = sum(len(faces) for faces in boxes)
-    crops = np.empty((total, size, size, 1), dtype=np.uint8)
+    if channels not in (1, 3):
+        raise ValueError(f"crops have 1 (grayscale) or 3 (RGB) channels, not {channels}")
+    crops = np.empty((total, size, size, channels), dtype=np.uint8)
     frame_index = np.empty((total,), dtype=np.int64)
     position = 0
     for index, faces in enumerate(boxes):
         for face in faces:
-            crops[position, :, :, 0] = crop_face(images[index], face, size, margin)
+            crops[position] = crop_face(images[index], face, size, margin, channels).reshape(
+                size, size, channels
+            )
             frame_index[position] = index
             position += 1
     return crops, frame_index

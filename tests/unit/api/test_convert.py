@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from laughter.v1 import analysis_pb2, summary_pb2
+from laughter.v1 import analysis_pb2, model_pb2, summary_pb2
 from laughter_server.api.convert import (
     EMOTION_VALUES,
     LAUGHTER_TYPES,
     NOTICES,
+    ROLES,
     SOURCES,
     TRENDS,
     duration,
     event_to_proto,
     face_sample_to_proto,
+    model_to_proto,
     options_from_proto,
     result_to_proto,
 )
@@ -128,6 +130,15 @@ class TestMappingTables:
     def test_emotions_follow_model_order(self) -> None:
         """Model output index i is enum value i + 1."""
         assert [EMOTION_VALUES[name] for name in EMOTIONS] == list(range(1, len(EMOTIONS) + 1))
+
+    def test_model_roles(self) -> None:
+        """Every served model's role, the landmark model's included, has its own MODEL_ROLE_ value."""
+        assert set(ROLES) == {"face_detector", "face_emotion", "face_landmarks", "audio_laughter"}
+        assert {model_pb2.ModelRole.Name(v) for v in ROLES.values()} == {
+            "MODEL_ROLE_" + role.upper() for role in ROLES
+        }
+        landmarks = ModelDescription("face_landmarks", "1", "face_landmarks", "triton", "ef" * 32)
+        assert model_to_proto(landmarks).role == model_pb2.MODEL_ROLE_FACE_LANDMARKS
 
     def test_trends(self) -> None:
         """All four trend directions map to distinct values."""

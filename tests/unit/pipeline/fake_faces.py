@@ -13,6 +13,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 from laughter_server.inference.models import ModelDescription
+from laughter_server.vision.emotion_versions import BUILTIN_VERSIONS, EmotionVersion
 
 SIDE_PX = 320
 FACE_PX = 24
@@ -43,6 +44,8 @@ class FakeFaceModels:
         self.frames_seen = 0
         self.landmark_calls = 0
         self.mouth_ratio = mouth_ratio
+        self.emotion_version = BUILTIN_VERSIONS["1"]  # grayscale crops: the grey level is the happy score
+        self.emotion_calls: list[tuple[tuple[int, ...], str]] = []  # (crop shape, version) per call
 
     async def detect(self, images: npt.NDArray[np.uint8]) -> dict[str, npt.NDArray[np.float32]]:
         self.detect_calls += 1
@@ -63,12 +66,22 @@ class FakeFaceModels:
             "landmarks": np.zeros((n, 10, cells, cells), np.float32),
         }
 
-    async def score_emotions(self, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+    async def score_emotions(
+        self, crops: npt.NDArray[np.uint8], version: EmotionVersion | None = None
+    ) -> npt.NDArray[np.float32]:
+        self.emotion_calls.append((tuple(crops.shape[1:]), (version or self.emotion_version).version))
         happy = crops.reshape(len(crops), -1).mean(axis=1) / 255.0 if len(crops) else np.zeros(0)
         probabilities = np.zeros((len(crops), 7), np.float32)
         probabilities[:, 3] = happy
         probabilities[:, 6] = 1.0 - happy
         return probabilities
+
+    def current_emotion_version(self) -> EmotionVersion:
+        return self.emotion_version
+
+    def set_emotion_version(self, version: EmotionVersion) -> ModelDescription:
+        self.emotion_version = version
+        return self.describe(version)[1]
 
     async def locate_landmarks(self, crops: npt.NDArray[np.uint8]) -> dict[str, npt.NDArray[np.float32]]:
         self.landmark_calls += 1
@@ -82,8 +95,10 @@ class FakeFaceModels:
     async def is_ready(self) -> bool:
         return True
 
-    def describe(self) -> list[ModelDescription]:
+    def describe(self, emotion_version: EmotionVersion | None = None) -> list[ModelDescription]:
         return [
             ModelDescription("fake-detector", "1", "face_detector", "test"),
-            ModelDescription("fake-emotion", "1", "face_emotion", "test"),
+            ModelDescription(
+                "fake-emotion", (emotion_version or self.emotion_version).version, "face_emotion", "test"
+            ),
         ]

@@ -75,6 +75,7 @@ NOTICES: dict[int, NoticeCode] = {
 ROLES: dict[int, ModelRole] = {
     model_pb2.MODEL_ROLE_FACE_DETECTOR: ModelRole.FACE_DETECTOR,
     model_pb2.MODEL_ROLE_FACE_EMOTION: ModelRole.FACE_EMOTION,
+    model_pb2.MODEL_ROLE_FACE_LANDMARKS: ModelRole.FACE_LANDMARKS,
     model_pb2.MODEL_ROLE_AUDIO_LAUGHTER: ModelRole.AUDIO_LAUGHTER,
 }
 

@@ -96,6 +96,7 @@ class ModelRole(_StrEnum):
     UNSPECIFIED = "unspecified"
     FACE_DETECTOR = "face_detector"
     FACE_EMOTION = "face_emotion"
+    FACE_LANDMARKS = "face_landmarks"
     AUDIO_LAUGHTER = "audio_laughter"
 
 

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17laughter/v1/model.proto\x12\x0blaughter.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaf\x01\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12$\n\x04role\x18\x03 \x01(\x0e\x32\x16.laughter.v1.ModelRole\x12\x0f\n\x07\x62\x61\x63kend\x18\x04 \x01(\t\x12\x0e\n\x06sha256\x18\x05 \x01(\t\x12\r\n\x05ready\x18\x06 \x01(\x08\x12-\n\tload_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\x81\x01\n\tModelRole\x12\x1a\n\x16MODEL_ROLE_UNSPECIFIED\x10\x00\x12\x1c\n\x18MODEL_ROLE_FACE_DETECTOR\x10\x01\x12\x1b\n\x17MODEL_ROLE_FACE_EMOTION\x10\x02\x12\x1d\n\x19MODEL_ROLE_AUDIO_LAUGHTER\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17laughter/v1/model.proto\x12\x0blaughter.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaf\x01\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12$\n\x04role\x18\x03 \x01(\x0e\x32\x16.laughter.v1.ModelRole\x12\x0f\n\x07\x62\x61\x63kend\x18\x04 \x01(\t\x12\x0e\n\x06sha256\x18\x05 \x01(\t\x12\r\n\x05ready\x18\x06 \x01(\x08\x12-\n\tload_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\xa0\x01\n\tModelRole\x12\x1a\n\x16MODEL_ROLE_UNSPECIFIED\x10\x00\x12\x1c\n\x18MODEL_ROLE_FACE_DETECTOR\x10\x01\x12\x1b\n\x17MODEL_ROLE_FACE_EMOTION\x10\x02\x12\x1d\n\x19MODEL_ROLE_AUDIO_LAUGHTER\x10\x03\x12\x1d\n\x19MODEL_ROLE_FACE_LANDMARKS\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,7 +33,7 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'laughter.v1.model_pb2', _gl
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_MODELROLE']._serialized_start=252
-  _globals['_MODELROLE']._serialized_end=381
+  _globals['_MODELROLE']._serialized_end=412
   _globals['_MODELINFO']._serialized_start=74
   _globals['_MODELINFO']._serialized_end=249
 # @@protoc_insertion_point(module_scope)

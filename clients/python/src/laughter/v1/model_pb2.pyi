@@ -15,10 +15,12 @@ class ModelRole(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MODEL_ROLE_FACE_DETECTOR: _ClassVar[ModelRole]
     MODEL_ROLE_FACE_EMOTION: _ClassVar[ModelRole]
     MODEL_ROLE_AUDIO_LAUGHTER: _ClassVar[ModelRole]
+    MODEL_ROLE_FACE_LANDMARKS: _ClassVar[ModelRole]
 MODEL_ROLE_UNSPECIFIED: ModelRole
 MODEL_ROLE_FACE_DETECTOR: ModelRole
 MODEL_ROLE_FACE_EMOTION: ModelRole
 MODEL_ROLE_AUDIO_LAUGHTER: ModelRole
+MODEL_ROLE_FACE_LANDMARKS: ModelRole
 
 class ModelInfo(_message.Message):
     __slots__ = ("name", "version", "role", "backend", "sha256", "ready", "load_time")

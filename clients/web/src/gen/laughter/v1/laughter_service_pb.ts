@@ -509,15 +509,17 @@ export const ListModelsResponseSchema: GenMessage<ListModelsResponse> = /*@__PUR
  */
 export type ReloadModelRequest = Message<"laughter.v1.ReloadModelRequest"> & {
   /**
-   * Name of the model to switch, as in `ModelInfo.name`; only the audio
-   * laughter model ("laughter-audio") can be switched. Empty means that model.
+   * Name of the model to switch, as in `ModelInfo.name`: the audio laughter
+   * model ("laughter-audio"; empty means that model) or the face emotion
+   * model ("face_emotion": version "1", "2" or a trained head).
    *
    * @generated from field: string model_name = 1;
    */
   modelName: string;
 
   /**
-   * Version to load. Empty means the newest version available.
+   * Version to load. Empty means the newest audio version, or the default
+   * face emotion version.
    *
    * @generated from field: string version = 2;
    */

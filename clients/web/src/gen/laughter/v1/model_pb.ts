@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file laughter/v1/model.proto.
  */
 export const file_laughter_v1_model: GenFile = /*@__PURE__*/
-  fileDesc("ChdsYXVnaHRlci92MS9tb2RlbC5wcm90bxILbGF1Z2h0ZXIudjEirwEKCU1vZGVsSW5mbxIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSJAoEcm9sZRgDIAEoDjIWLmxhdWdodGVyLnYxLk1vZGVsUm9sZRIPCgdiYWNrZW5kGAQgASgJEg4KBnNoYTI1NhgFIAEoCRINCgVyZWFkeRgGIAEoCBItCglsb2FkX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKoEBCglNb2RlbFJvbGUSGgoWTU9ERUxfUk9MRV9VTlNQRUNJRklFRBAAEhwKGE1PREVMX1JPTEVfRkFDRV9ERVRFQ1RPUhABEhsKF01PREVMX1JPTEVfRkFDRV9FTU9USU9OEAISHQoZTU9ERUxfUk9MRV9BVURJT19MQVVHSFRFUhADYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChdsYXVnaHRlci92MS9tb2RlbC5wcm90bxILbGF1Z2h0ZXIudjEirwEKCU1vZGVsSW5mbxIMCgRuYW1lGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSJAoEcm9sZRgDIAEoDjIWLmxhdWdodGVyLnYxLk1vZGVsUm9sZRIPCgdiYWNrZW5kGAQgASgJEg4KBnNoYTI1NhgFIAEoCRINCgVyZWFkeRgGIAEoCBItCglsb2FkX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKqABCglNb2RlbFJvbGUSGgoWTU9ERUxfUk9MRV9VTlNQRUNJRklFRBAAEhwKGE1PREVMX1JPTEVfRkFDRV9ERVRFQ1RPUhABEhsKF01PREVMX1JPTEVfRkFDRV9FTU9USU9OEAISHQoZTU9ERUxfUk9MRV9BVURJT19MQVVHSFRFUhADEh0KGU1PREVMX1JPTEVfRkFDRV9MQU5ETUFSS1MQBGIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * One model the server uses, and the exact version loaded.
@@ -25,7 +25,7 @@ export const file_laughter_v1_model: GenFile = /*@__PURE__*/
 export type ModelInfo = Message<"laughter.v1.ModelInfo"> & {
   /**
    * Model name, unique per server (for example "face_detector",
-   * "face_emotion", "audio_laughter"). Used by `ReloadModelRequest.model_name`.
+   * "face_emotion", "face_landmarks", "audio_laughter"). Used by `ReloadModelRequest.model_name`.
    *
    * @generated from field: string name = 1;
    */
@@ -117,6 +117,14 @@ export enum ModelRole {
    * @generated from enum value: MODEL_ROLE_AUDIO_LAUGHTER = 3;
    */
   AUDIO_LAUGHTER = 3,
+
+  /**
+   * Locates the face mesh (468 points) of a face crop; the lips give each
+   * face sample its `mouth_open` score.
+   *
+   * @generated from enum value: MODEL_ROLE_FACE_LANDMARKS = 4;
+   */
+  FACE_LANDMARKS = 4,
 }
 
 /**
