@@ -8,8 +8,8 @@ Sections (each a key of ``report.json`` and a heading of ``report.md``; more can
   false events per hour; with the model given (which may have seen the set);
 * ``level_robustness``: laughs found when the whole recording is 10, 20 or 30 dB quieter (clip scores and
   events), false events per hour at each level;
-* ``events_cross_validated`` and ``level_robustness_cross_validated`` (``--cross-validate``): the same
-  figures with a model fitted per fold on the other folds, per fold; ``event_tuning`` (``--tune``): the event layer's settings chosen by
+* ``clip_level_cross_validated``, ``events_cross_validated`` and ``level_robustness_cross_validated``
+  (``--cross-validate``): the same figures with a model fitted per fold on the other folds, per fold; ``event_tuning`` (``--tune``): the event layer's settings chosen by
   grouped CV, before/after per fold;
 * any ``--section NAME=JSON`` given (for instance the face models' figures of ``tools/eval_faces.py``).
 """
@@ -31,6 +31,13 @@ from laughter_train.dataset import LabeledClip
 from laughter_train.evaluate import SceneSettings, evaluate_detector
 from laughter_train.events_eval import CachedAudioStage, evaluate_scenes, rules_dict
 from laughter_train.fold_models import DEFAULT_FOLDS, Fold, fold_detectors, grouped_folds
+from laughter_train.metrics import (
+    clip_metrics,
+    false_positive_rates,
+    metrics_against,
+    precision_recall_points,
+    roc_auc_by_class,
+)
 from laughter_train.scenes import DEFAULT_SCENE_SETTINGS, LEVEL_OFFSETS_DB, Scene, fold_scenes, scaled
 
 REPORT_JSON = "report.json"
@@ -95,6 +102,9 @@ def build_report(
             "its own fold's model",
             **cross_validated,
         }
+        report["clip_level_cross_validated"] = cross_validated_clip_level(
+            detectors, clips, folds, options.threshold
+        )
         report["level_robustness_cross_validated"] = level_robustness(
             detectors, clips, scenes, fold_stages, folds=folds
         )
@@ -109,6 +119,45 @@ def build_report(
             grid = QUICK_GRID if options.is_quick else DEFAULT_GRID
             report["event_tuning"] = tune_event_layer(fold_stages, scenes, candidate_rules(grid))
     return report
+
+
+def cross_validated_clip_level(
+    detectors: Sequence[AudioLaughterDetector],
+    clips: Sequence[LabeledClip],
+    folds: Sequence[Fold],
+    threshold: float,
+) -> dict[str, Any]:
+    """Clip-level figures with each clip scored by its test fold's model: overall, per negative class
+    (as ``evaluate_detector``) and per fold."""
+    scores = np.zeros(len(clips))
+    for fold in folds:
+        for i in fold.test:
+            scores[i] = detectors[fold.index].score_clip(AudioClip(clips[i].samples))
+    labels = [c.label for c in clips]
+    truth = np.array([c.is_laughter for c in clips], dtype=int)
+    per_fold = []
+    for fold in folds:
+        index = list(fold.test)
+        per_fold.append(
+            {
+                "fold": fold.index,
+                "clips": len(index),
+                "laughter_clips": int(truth[index].sum()),
+                **clip_metrics(truth[index], scores[index], threshold),
+            }
+        )
+    return {
+        "model": detectors[0].name + " (one per fold)",
+        "clips": len(clips),
+        "clip_aggregate": detectors[0].clip_aggregate,
+        "threshold": threshold,
+        **clip_metrics(truth, scores, threshold),
+        "false_positive_rate_by_class": false_positive_rates(labels, scores, threshold),
+        "roc_auc_by_class": roc_auc_by_class(labels, scores),
+        "against_speech_and_screams": metrics_against(labels, scores, threshold),
+        "pr_curve": precision_recall_points(truth, scores),
+        "per_fold": per_fold,
+    }
 
 
 def level_robustness(

@@ -14,6 +14,7 @@ KNOWN_SECTIONS = (
     "scene_construction",
     "events",
     "level_robustness",
+    "clip_level_cross_validated",
     "events_cross_validated",
     "level_robustness_cross_validated",
     "event_tuning",
@@ -89,6 +90,22 @@ def _clip_level(section: dict[str, Any]) -> list[str]:
         for label, row in section["false_positive_rate_by_class"].items()
     ]
     lines += _table(["negative class", "false positives", "rate", "ROC AUC laughter vs class"], rows)
+    if section.get("per_fold"):
+        lines += ["Per fold:", ""]
+        lines += _table(
+            ["fold", "clips (laughter)", "precision", "recall", "F1", "ROC AUC"],
+            [
+                [
+                    f["fold"],
+                    f"{f['clips']} ({f['laughter_clips']})",
+                    f["precision"],
+                    f["recall"],
+                    f["f1"],
+                    f["roc_auc"],
+                ]
+                for f in section["per_fold"]
+            ],
+        )
     if section.get("pr_curve_png"):
         lines += [f"![precision-recall curve]({section['pr_curve_png']})", ""]
     return lines
@@ -193,6 +210,7 @@ RENDERERS: dict[str, tuple[str, Callable[[dict[str, Any]], list[str]]]] = {
     "clip_level": ("Clip level", _clip_level),
     "events": ("Events (the model given)", _events),
     "level_robustness": ("Level robustness", _level),
+    "clip_level_cross_validated": ("Clip level, cross-validated (a model per fold)", _clip_level),
     "events_cross_validated": ("Events, cross-validated (a model per fold)", _events),
     "level_robustness_cross_validated": ("Level robustness, cross-validated", _level),
     "event_tuning": ("Event layer tuning (grouped CV)", _tuning),

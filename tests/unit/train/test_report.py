@@ -153,3 +153,22 @@ class TestTuning:
         assert pooled == result["held_out_after"]["at_0.5s"]["true_positives"]
         assert isinstance(result["wins"], bool)
         assert result["chosen"] in settings
+
+
+class TestCrossValidatedClipLevel:
+    """Each clip is scored by its own fold's model; with one model for every fold it equals the plain figures."""
+
+    def test_same_model_per_fold_equals_plain(self, subset_dir: pathlib.Path) -> None:
+        from laughter_train.evaluate import evaluate_detector
+        from laughter_train.report import cross_validated_clip_level
+
+        clips = load_labeled_clips(subset_dir)
+        folds = grouped_folds(clips, folds=2)
+        detector = AudioLaughterDetector.load(default_model_path())
+        result = cross_validated_clip_level([detector, detector], clips, folds, 0.5)
+        plain = evaluate_detector(detector, clips, 0.5)
+        for key in ("precision", "recall", "f1", "roc_auc"):
+            assert result[key] == plain[key]
+        assert result["false_positive_rate_by_class"] == plain["false_positive_rate_by_class"]
+        assert [f["clips"] for f in result["per_fold"]] == [len(f.test) for f in folds]
+        assert sum(f["laughter_clips"] for f in result["per_fold"]) == sum(c.is_laughter for c in clips)
