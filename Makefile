@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 SAMPLE ?= samples/sample.mp4
 PYTEST_ARGS ?=
 
-.PHONY: help setup postgres redis deploy-tools docker-check proto protoset lint models models-check train-audio run demo web web-deps test test-unit test-integration fuzz bench clean
+.PHONY: help setup postgres redis deploy-tools docker-check proto protoset lint models models-check train-audio eval run demo web web-deps test test-unit test-integration fuzz bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -107,6 +107,16 @@ $(EXTRA_AUDIO)/manifest.csv: tools/fetch_extra_audio.sh tools/extra_audio.sha256
 
 train-audio: $(STAMP) $(EXTRA_AUDIO)/manifest.csv ## retrain the audio model (1.4.0, laughter_train): ../shared/data/dev + Debian extra clips
 	OMP_NUM_THREADS=1 $(VENV)/bin/laughter-train audio --data ../shared/data/dev/manifest.csv --data $(EXTRA_AUDIO)/manifest.csv --out server/laughter_server/models/audio --version 1.4.0 --estimator guarded_boosting
+
+EVAL_DATA ?= ../shared/data/dev/manifest.csv
+EVAL_OUT ?= build/eval
+EVAL_ARGS ?= --cross-validate
+
+eval: $(STAMP) ## accuracy report on EVAL_DATA (dev set): clip, event, over-speech, level, face stills -> build/eval/report.{json,md}
+	mkdir -p $(EVAL_OUT)
+	$(PY) tools/eval_faces.py --manifest $(EVAL_DATA) --no-videos --json $(EVAL_OUT)/faces.json > /dev/null
+	OMP_NUM_THREADS=1 $(VENV)/bin/laughter-eval report --data $(EVAL_DATA) --out $(EVAL_OUT) \
+		--section faces=$(EVAL_OUT)/faces.json $(EVAL_ARGS)
 
 run: $(STAMP) ## run the server with the embedded local Triton (Ctrl-C stops both)
 	$(VENV)/bin/laughter-server

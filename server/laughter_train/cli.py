@@ -7,6 +7,8 @@ laughter-train faces --data DIR|CSV [--data DIR|CSV ...] [--out DIR] [--version 
                      [--fps F] [--features scores|embedding]
 laughter-eval audio --data DIR [--manifest CSV] --model PATH [--threshold T] [--report out.json]
                     [--segments CSV] [--onset-tolerance S] [--pr-curve out.png | --no-pr-curve]
+laughter-eval report --data DIR|CSV [--manifest CSV] [--model PATH] --out DIR [--cross-validate] [--tune]
+                     [--section NAME=JSON ...] [--no-pr-curve]
 """
 
 from __future__ import annotations
@@ -229,7 +231,12 @@ def eval_main(argv: Sequence[str] | None = None) -> int:
         help="write the clip-level precision-recall curve as PNG here (default with --report: <report>-pr.png)",
     )
     png.add_argument("--no-pr-curve", action="store_true", help="write no precision-recall PNG")
+    from laughter_train.report_cli import add_report_parser, run_report
+
+    add_report_parser(commands)
     args = parser.parse_args(argv)
+    if args.modality == "report":
+        return run_report(args)
 
     from laughter_server.audio.detector import AudioLaughterDetector
 

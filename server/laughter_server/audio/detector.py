@@ -23,6 +23,7 @@ import structlog
 
 from laughter_server.audio.features import (
     FeatureSettings,
+    RecordingLevel,
     WindowFeatures,
     compute_window_features,
     window_centers_s,
@@ -199,7 +200,7 @@ class AudioLaughterDetector:
         )
         return detector
 
-    def predict_windows(self, clip: AudioClip) -> WindowScores:
+    def predict_windows(self, clip: AudioClip, level: RecordingLevel | None = None) -> WindowScores:
         """Laughter score, RMS level and burst rate of every window of ``clip`` (media times).
 
         The score is the calibrated probability with the model's ``operating_threshold`` mapped to
@@ -209,9 +210,11 @@ class AudioLaughterDetector:
         Windows quieter than ``settings.silence_floor_dbfs`` get probability 0, and in models
         that record ``settings.quiet_full_weight_dbfs`` (1.4.0), windows between that floor and it a
         proportionally lower one (``features.window_level_weights``): the features are level-relative,
-        so faint background would otherwise be scored like any other sound.
+        so faint background would otherwise be scored like any other sound. That ramp is relative to the
+        recording (``features.RecordingLevel``): ``level`` carries the level of the recording so far, when
+        ``clip`` continues one; without it the clip is a recording of its own.
         """
-        scores = self._raw_windows(clip)
+        scores = self._raw_blocks([clip], level)[0]
         if self.operating_threshold != 0.5:
             scores = dataclasses.replace(
                 scores, probabilities=remap_operating_point(scores.probabilities, self.operating_threshold)
@@ -221,15 +224,19 @@ class AudioLaughterDetector:
     def score_clip(self, clip: AudioClip) -> float:
         """One laughter score for a whole clip: the calibrated window probabilities aggregated as chosen
         at training time, with the model's ``clip_threshold`` mapped to 0.5."""
-        raw = aggregate_clip_score(self._raw_windows(clip).probabilities, self.clip_aggregate)
+        raw = aggregate_clip_score(self._raw_blocks([clip])[0].probabilities, self.clip_aggregate)
         if self.clip_threshold == 0.5:
             return raw
         return float(remap_operating_point(np.array([raw]), self.clip_threshold)[0])
 
-    def predict_blocks(self, clips: Sequence[AudioClip]) -> list[WindowScores]:
+    def predict_blocks(
+        self, clips: Sequence[AudioClip], level: RecordingLevel | None = None
+    ) -> list[WindowScores]:
         """``predict_windows`` of several clips, with one classifier call for all their windows (the same
-        scores as one call per clip: windows are scored independently)."""
-        raw = self._raw_blocks(clips)
+        scores as one call per clip: windows are scored independently). With ``level`` the clips are
+        consecutive blocks of one recording, in time order, and share its level reference; without it
+        each clip is a recording of its own."""
+        raw = self._raw_blocks(clips, level)
         if self.operating_threshold == 0.5:
             return raw
         return [
@@ -256,10 +263,9 @@ class AudioLaughterDetector:
         rms = (10.0 * np.log10(np.maximum(power, 1e-12))).astype(np.float32)
         return WindowFeatures(centers, np.zeros((count, 0), np.float32), rms, np.zeros(count, np.float32))
 
-    def _raw_windows(self, clip: AudioClip) -> WindowScores:
-        return self._raw_blocks([clip])[0]
-
-    def _raw_blocks(self, clips: Sequence[AudioClip]) -> list[WindowScores]:
+    def _raw_blocks(
+        self, clips: Sequence[AudioClip], level: RecordingLevel | None = None
+    ) -> list[WindowScores]:
         for clip in clips:
             if clip.sample_rate_hertz != self.settings.sample_rate_hertz:
                 raise InvalidMediaError(
@@ -291,8 +297,10 @@ class AudioLaughterDetector:
         results = []
         offset = 0
         for clip, w, count, peak in zip(clips, windows, rows, peaks, strict=True):
+            reference = (level or RecordingLevel()).follow(w.rms_dbfs)
             if count:
-                p = probabilities[offset : offset + count] * window_level_weights(w.rms_dbfs, self.settings)
+                weights = window_level_weights(w.rms_dbfs, self.settings, reference)
+                p = probabilities[offset : offset + count] * weights
             else:  # silent (or empty) clip: the level weights make every window 0 anyway
                 p = np.zeros(w.centers_s.shape, np.float32)
             offset += count

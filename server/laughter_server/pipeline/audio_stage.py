@@ -12,6 +12,7 @@ import numpy as np
 import structlog
 
 from laughter_server.audio.detector import AudioLaughterDetector
+from laughter_server.audio.features import RecordingLevel
 from laughter_server.audio.scores import SILENCE_BLOCK_S, SILENCE_DBFS, WindowScores, window_peak_dbfs
 from laughter_server.inference.models import ModelDescription
 from laughter_server.media.types import AUDIO_SAMPLE_RATE_HERTZ, AudioClip
@@ -65,9 +66,10 @@ class AudioStage:
         log.info("audio_model.warmed_up", seconds=round(elapsed, 3))
         return elapsed
 
-    def score_blocks(self, clips: list[AudioClip]) -> list[WindowScores]:
-        """Window scores of each clip (one classifier call for all of them)."""
-        return self._detector.predict_blocks(clips)
+    def score_blocks(self, clips: list[AudioClip], level: RecordingLevel | None = None) -> list[WindowScores]:
+        """Window scores of each clip (one classifier call for all of them); ``level``: the clips are the
+        next blocks of one recording and are weighed against its level so far (``RecordingLevel``)."""
+        return self._detector.predict_blocks(clips, level)
 
     def snapshot(self) -> AudioStage:
         """A stage fixed to the model in use now, unaffected by later reloads: one analysis scores and

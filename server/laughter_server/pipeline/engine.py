@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import numpy.typing as npt
 
+from laughter_server.audio.features import RecordingLevel
 from laughter_server.audio.scores import SILENCE_DBFS
 from laughter_server.fusion.fuser import EventFuser, EventUpdate
 from laughter_server.fusion.summary import SummaryBuilder
@@ -90,6 +91,9 @@ class Engine:
         self.summary = SummaryBuilder()
         settings = audio.detector.settings
         self.accumulator = AudioAccumulator(settings.window_s, settings.hop_s)
+        # the recording's level so far: quiet windows are weighed against it (the same blocks in the same
+        # order in every kind of analysis, so live and whole-file weigh alike)
+        self.level = RecordingLevel()
         self.events: list[LaughterEvent] | None = [] if keep_events else None
         self._video_end_s = 0.0
         self._heard = False  # a window above the silence level was scored
@@ -193,7 +197,8 @@ class Engine:
             if not blocks:
                 return
             started = time.perf_counter()
-            scores = await asyncio.to_thread(self.audio.score_blocks, [clip for clip, _, _ in blocks])
+            clips = [clip for clip, _, _ in blocks]
+            scores = await asyncio.to_thread(self.audio.score_blocks, clips, self.level)
             self.clock.add("audio", time.perf_counter() - started)
             started = time.perf_counter()
             for (_, first_s, last_s), block in zip(blocks, scores, strict=True):
