@@ -35,6 +35,7 @@ MEL_BANDS = 128
 WINDOW_SAMPLES = SAMPLE_RATE_HERTZ  # 1 s
 WINDOW_FRAMES = 1 + WINDOW_SAMPLES // HOP_SAMPLES  # 44 (centred frames)
 TOP_DB = 80.0
+AMPLITUDE_FLOOR = 1e-5  # amplitude_to_db's amin
 RESAMPLE_TYPE = "soxr_hq"
 """librosa.load's resampler (the original used librosa 0.8's default, resampy's kaiser_best; soxr_hq is
 librosa's default now and the one the reference fixture was made with)."""
@@ -87,11 +88,12 @@ def melspec_db(segment: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     power = (spectrum.real**2 + spectrum.imag**2).astype(np.float32)
     mel = power @ _mel_basis().T
     # amplitude_to_db(S, ref=np.max): 20 log10 of the power values, as the original does
-    magnitude = np.maximum(mel, np.float32(1e-5))
-    reference = np.float32(max(float(mel.max()), 1e-10)) if mel.size else np.float32(1.0)
-    db = 20.0 * np.log10(magnitude) - 20.0 * np.log10(np.maximum(reference, np.float32(1e-5)))
-    db = np.maximum(db, db.max() - TOP_DB) if db.size else db
-    return db.astype(np.float32)
+    reference = max(float(mel.max()), AMPLITUDE_FLOOR)
+    db = 20.0 * np.log10(np.maximum(mel, np.float32(AMPLITUDE_FLOOR))) - np.float32(
+        20.0 * np.log10(reference)
+    )
+    out: npt.NDArray[np.float32] = np.maximum(db, db.max() - TOP_DB).astype(np.float32)
+    return out
 
 
 def window_features(
