@@ -5,6 +5,7 @@ laughter-train audio --data DIR|CSV [--data DIR|CSV ...] [--manifest CSV] --out 
                      [--estimator NAME]
 laughter-eval audio --data DIR [--manifest CSV] --model PATH [--threshold T] [--report out.json]
                     [--segments CSV] [--onset-tolerance S] [--pr-curve out.png | --no-pr-curve]
+laughter-train stack / laughter-eval stack: see ``laughter_train.stack_cli``.
 """
 
 from __future__ import annotations
@@ -76,7 +77,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="ship this candidate (with its best clip aggregate) whatever the table says; default: the "
         "row with the best cross-validated ROC AUC",
     )
+    from laughter_train import stack_cli
+
+    stack_cli.add_arguments(
+        commands.add_parser("stack", help="train the stacked audio model (cues + conversational ResNet)"),
+        training=True,
+    )
     args = parser.parse_args(argv)
+    if args.modality == "stack":
+        return stack_cli.run(args, training=True, argv=list(sys.argv[1:] if argv is None else argv))
 
     from laughter_train.augment import MIX_AUGMENT, AugmentSettings
     from laughter_train.dataset import load_labeled_clips
@@ -178,7 +187,15 @@ def eval_main(argv: Sequence[str] | None = None) -> int:
         help="write the clip-level precision-recall curve as PNG here (default with --report: <report>-pr.png)",
     )
     png.add_argument("--no-pr-curve", action="store_true", help="write no precision-recall PNG")
+    from laughter_train import stack_cli
+
+    stack_cli.add_arguments(
+        commands.add_parser("stack", help="cues model, ResNet and their stack by grouped cross-validation"),
+        training=False,
+    )
     args = parser.parse_args(argv)
+    if args.modality == "stack":
+        return stack_cli.run(args, training=False, argv=list(sys.argv[1:] if argv is None else argv))
 
     from laughter_server.audio.detector import AudioLaughterDetector
 
