@@ -170,6 +170,9 @@ async def build_services(settings: Settings, metrics: Metrics | None = None) -> 
         models_dir = pathlib.Path(settings.audio_model).parent
         path = resolve_version(models_dir, AUDIO_MODEL_NAME, settings.audio_model_shadow)
         shadow = await asyncio.to_thread(AudioStage.load, path, laughter_model)
+    for stage in (audio, shadow, *((s for s, _ in split.stages) if split else ())):
+        if stage is not None:
+            await stage.warm_up_second()
     return Services(
         settings,
         face_models,

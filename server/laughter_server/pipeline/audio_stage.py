@@ -14,6 +14,7 @@ import numpy as np
 import structlog
 
 from laughter_server.audio.detector import AudioLaughterDetector
+from laughter_server.audio.resnet_frontend import MEL_BANDS, WINDOW_FRAMES
 from laughter_server.audio.scores import SILENCE_BLOCK_S, SILENCE_DBFS, WindowScores, window_peak_dbfs
 from laughter_server.audio.stack import StackedAudioDetector, is_stacked
 from laughter_server.errors import ModelUnavailableError
@@ -89,6 +90,19 @@ class AudioStage:
     def use_second_model(self, second: LaughterModel | None) -> None:
         """The model that serves stacked models' ResNet windows (set once Triton is reached)."""
         self._second = second
+
+    async def warm_up_second(self) -> None:
+        """For a stacked model, one call of the second model, so the first analysis does not pay its start-up
+        (the first inference of a Triton model is several times slower); a failure is only logged."""
+        if not isinstance(self._detector, StackedAudioDetector) or self._second is None:
+            return
+        started = time.perf_counter()
+        try:
+            await self._second.score(np.zeros((1, WINDOW_FRAMES, MEL_BANDS), np.float32))
+        except ModelUnavailableError:
+            log.warning("audio_model.second_unavailable", version=self._detector.version, during="warm-up")
+            return
+        log.info("audio_model.second_warmed_up", seconds=round(time.perf_counter() - started, 3))
 
     async def score(self, blocks: list[Block]) -> AudioScoring:
         """Window scores of the blocks: the cues model, and for a stacked model the cascade through the second

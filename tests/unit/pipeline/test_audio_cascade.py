@@ -10,13 +10,19 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 from laughter_server.errors import ModelUnavailableError
+from laughter_server.fusion.types import Notice
 from laughter_server.inference.batcher import MicroBatcher
 from laughter_server.inference.models import ModelDescription
+from laughter_server.media.types import AUDIO_SAMPLE_RATE_HERTZ, MediaInfo
 from laughter_server.pipeline.audio_blocks import AudioAccumulator
 from laughter_server.pipeline.audio_cascade import Block
 from laughter_server.pipeline.audio_stage import AudioStage
+from laughter_server.pipeline.engine import Engine, Output, Tracks
+from laughter_server.pipeline.options import AnalysisOptions
+from laughter_server.pipeline.result import AnalysisResult
 
-from tests.stacked_model import write_stacked_model
+from tests.stacked_model import BASE, MODELS, write_stacked_model
+from tests.unit.pipeline.fake_faces import FakeFaceModels
 
 LAUGH = "audio/laughter/btanks-data__sounds_laugh01.wav"
 SPEECH = "audio/speech/codec2-examples__raw_cross.wav"
@@ -141,3 +147,47 @@ class TestCascade:
         assert inner.calls == 1
         assert inner.windows == sum(r.reached_second for r in results) > 0
         assert np.array_equal(results[0].scores[0].probabilities, results[1].scores[0].probabilities)
+
+
+class TestEngineWithTheStack:
+    """The engine over a stacked model: the same scores however fed, and the fallback notice."""
+
+    async def run(
+        self, stage: AudioStage, samples: npt.NDArray[np.float32], piece_s: float
+    ) -> AnalysisResult:
+        outputs: list[Output] = []
+        engine = Engine(
+            AnalysisOptions(),
+            Tracks(video=False, audio=True),
+            FakeFaceModels(),
+            stage,
+            emit=outputs.append,
+            interim=False,
+            keep_events=True,
+        )
+        step = int(piece_s * AUDIO_SAMPLE_RATE_HERTZ)
+        for i in range(0, len(samples), step):
+            await engine.push_audio(samples[i : i + step])
+        return await engine.finish(MediaInfo(container="test", duration_s=0.0))
+
+    async def test_whole_file_and_live_feeding_agree(
+        self, tmp_path: Path, laugh: npt.NDArray[np.float32]
+    ) -> None:
+        """5 s pieces and 0.1 s pieces give the same events and no notice about the second model."""
+        path = write_stacked_model(tmp_path, cascade_threshold=0.2)
+        whole = await self.run(AudioStage.load(path, FakeSecond()), laugh, 5.0)
+        live = await self.run(AudioStage.load(path, FakeSecond()), laugh, 0.1)
+        assert [(e.start_s, e.end_s, e.confidence) for e in whole.events] == [
+            (e.start_s, e.end_s, e.confidence) for e in live.events
+        ]
+        assert len(whole.events) >= 1
+        assert Notice.SECOND_AUDIO_MODEL_UNAVAILABLE not in whole.summary.notices
+
+    async def test_fallback_notice(self, tmp_path: Path, laugh: npt.NDArray[np.float32]) -> None:
+        """When the second model cannot serve, the result says so and has the cues model's events."""
+        path = write_stacked_model(tmp_path)
+        fallback = await self.run(AudioStage.load(path, FakeSecond(fail=True)), laugh, 5.0)
+        cues = await self.run(AudioStage.load(MODELS / (BASE + ".skops")), laugh, 5.0)
+        assert Notice.SECOND_AUDIO_MODEL_UNAVAILABLE in fallback.summary.notices
+        assert Notice.SECOND_AUDIO_MODEL_UNAVAILABLE not in cues.summary.notices
+        assert [(e.start_s, e.end_s) for e in fallback.events] == [(e.start_s, e.end_s) for e in cues.events]
