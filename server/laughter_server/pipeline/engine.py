@@ -93,8 +93,6 @@ class Engine:
         self._video_end_s = 0.0
         self._heard = False  # a window above the silence level was scored
         self._second_unavailable = False  # a stacked model's second model could not serve some audio
-        self.cascade_windows = 0  # new windows scored by a stacked model ...
-        self.cascade_reached = 0  # ... and those of them its second model scored
         self._audio_closed = False
         self.started = time.perf_counter() if started_at is None else started_at  # perf_counter()
 
@@ -200,8 +198,6 @@ class Engine:
             if scoring.second_s:
                 self.clock.add("audio_second_model", scoring.second_s)
             self._second_unavailable = self._second_unavailable or scoring.second_unavailable
-            self.cascade_windows += scoring.new_windows
-            self.cascade_reached += scoring.reached_second
             started = time.perf_counter()
             for (_, first_s, last_s), block in zip(blocks, scoring.scores, strict=True):
                 fresh = windows_between(block, first_s, last_s)
