@@ -236,7 +236,7 @@ def write_provenance(model_dir: Path, measured: dict[str, Any]) -> None:
         f"| license | {SOURCE.license} |",
         f"| training data | {SOURCE.training_data} |",
         "| network | `ResNetBigger` of the repository's `models.py`, config `resnet_base` (filters 64/32/16/16, "
-        "linear layer 64), about 0.68 M parameters |",
+        "linear layer 64), 221,761 trainable parameters |",
         "| produced file | `laughter_resnet/1/model.onnx` |",
         f"| produced sha256 | `{produced}` |",
         "| interface | input `melspec` FP32 `[B, 44, 128]`: 44 frames x 128 mel bands of one 1 s window at 8 kHz "
