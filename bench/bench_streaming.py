@@ -8,6 +8,10 @@ Event latency is measured per STARTED event update: from the moment the client s
 needed (every track up to the update's ``processed_offset``, plus the half analysis window of audio beyond
 it) to the moment the update arrived. The same run repeats with cross-stream batching switched off, and
 prints the ratio; CPU per stream is the server's and Triton's CPU time over the streams' media time.
+
+``--audio-models 1.4.0,1.5.0`` instead compares audio model versions (cross-stream batching on): the same sweep
+with each version, and the ratio of sustained streams to the first (the stacked 1.5.0 adds the ResNet cascade,
+its windows micro-batched across the streams).
 """
 
 from __future__ import annotations
@@ -195,7 +199,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=30.0, help="media per stream at each load level")
     parser.add_argument("--levels", default="1,2,3,4,6,8,10")
+    parser.add_argument(
+        "--audio-models", default="", help="compare these audio model versions, e.g. 1.4.0,1.5.0"
+    )
     args = parser.parse_args()
+    if args.audio_models:
+        compare_audio_models(args)
+        return
     levels = [int(v) for v in args.levels.split(",")]
     chunks = camera_chunks(REPO / "samples" / "sample.mp4", args.seconds)
     triton = TritonProcess(REPO / "model_repository")
@@ -224,6 +234,36 @@ def main() -> None:
     print(
         f"(latency excludes the {LOOKAHEAD_S:.1f} s of audio lookahead every decision needs; levels tried: {levels})"
     )
+
+
+def compare_audio_models(args: argparse.Namespace) -> None:
+    """Sustained streams with each audio model version (batching on) and their ratio to the first."""
+    levels = [int(v) for v in args.levels.split(",")]
+    versions = [v.strip() for v in args.audio_models.split(",") if v.strip()]
+    models = REPO / "server" / "laughter_server" / "models" / "audio"
+    chunks = camera_chunks(REPO / "samples" / "sample.mp4", args.seconds)
+    triton = TritonProcess(REPO / "model_repository")
+    triton.start()
+    results = {}
+    try:
+        triton.wait_ready(120)
+        for version in versions:
+            settings = make_settings(
+                triton_url=triton.grpc_url, audio_model=str(models / f"laughter-audio-{version}.skops")
+            )
+            server = ServerThread(settings).start()
+            try:
+                wait_serving(server.address)
+                results[version] = sweep(server.address, chunks, levels, triton, f"audio model {version}")
+            finally:
+                server.stop()
+    finally:
+        triton.stop()
+    first = results[versions[0]]
+    print("\nsustained camera streams by audio model: " + ", ".join(f"{v} {n}" for v, n in results.items()))
+    for version in versions[1:]:
+        ratio = results[version] / first if first else float("inf")
+        print(f"  {version} / {versions[0]}: {ratio:.2f}x (levels tried: {levels})")
 
 
 if __name__ == "__main__":

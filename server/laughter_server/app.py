@@ -23,9 +23,14 @@ from laughter_server.api.web import start_web_for
 from laughter_server.config import Settings
 from laughter_server.errors import ModelUnavailableError
 from laughter_server.inference.batcher import BatchedFaceModels
+from laughter_server.inference.laughter_model import (
+    LAUGHTER_RESNET,
+    BatchedLaughterModel,
+    TritonLaughterModel,
+)
 from laughter_server.inference.models import FaceModels
 from laughter_server.inference.supervisor import TritonProcess
-from laughter_server.inference.triton import TritonFaceModels
+from laughter_server.inference.triton import TritonFaceModels, read_checksums
 from laughter_server.media.decode import MediaLimits
 from laughter_server.observability.metrics import Metrics
 from laughter_server.pipeline.audio_stage import AudioStage
@@ -62,6 +67,7 @@ class Services:
     results: ResultsService | None = None
     audio_split: AudioSplit | None = None
     audio_shadow: AudioStage | None = None
+    laughter_model: BatchedLaughterModel | None = None
 
     async def close(self) -> None:
         """Write what the results store has queued, close the Triton channel and stop the local Triton."""
@@ -70,6 +76,8 @@ class Services:
         if isinstance(self.live_models, BatchedFaceModels):
             await self.live_models.close()
         await self.face_models.close()
+        if self.laughter_model is not None:
+            await self.laughter_model.close()
         if self.triton is not None:
             await asyncio.to_thread(self.triton.stop)
 
@@ -119,8 +127,18 @@ async def build_services(settings: Settings, metrics: Metrics | None = None) -> 
     limits = MediaLimits(
         max_frame_pixels=settings.max_frame_pixels, max_duration_s=settings.max_media_duration_s
     )
-    analyzer = WholeFileAnalyzer(face_models, audio, limits)
     metrics = metrics or Metrics.create()
+    laughter_model = BatchedLaughterModel(
+        TritonLaughterModel(
+            url,
+            timeout_s=settings.inference_timeout_s,
+            sha256=read_checksums(pathlib.Path(settings.model_repository)).get(LAUGHTER_RESNET, ""),
+        ),
+        max_delay_s=settings.batch_delay_ms / 1000.0,
+        metrics=metrics,
+    )
+    audio.use_second_model(laughter_model)
+    analyzer = WholeFileAnalyzer(face_models, audio, limits)
     live_models: FaceModels = face_models
     if settings.cross_stream_batching == "on":
         live_models = BatchedFaceModels(
@@ -149,14 +167,30 @@ async def build_services(settings: Settings, metrics: Metrics | None = None) -> 
     split = None
     if settings.audio_model_split:
         models_dir = pathlib.Path(settings.audio_model).parent
-        split = await asyncio.to_thread(AudioSplit.load, models_dir, settings.audio_model_split)
+        split = await asyncio.to_thread(
+            AudioSplit.load, models_dir, settings.audio_model_split, laughter_model
+        )
     shadow = None
     if settings.audio_model_shadow:
         models_dir = pathlib.Path(settings.audio_model).parent
         path = resolve_version(models_dir, AUDIO_MODEL_NAME, settings.audio_model_shadow)
-        shadow = await asyncio.to_thread(AudioStage.load, path)
+        shadow = await asyncio.to_thread(AudioStage.load, path, laughter_model)
+    for stage in (audio, shadow, *((s for s, _ in split.stages) if split else ())):
+        if stage is not None:
+            await stage.warm_up_second()
     return Services(
-        settings, face_models, audio, analyzer, metrics, triton, registry, live_models, results, split, shadow
+        settings,
+        face_models,
+        audio,
+        analyzer,
+        metrics,
+        triton,
+        registry,
+        live_models,
+        results,
+        split,
+        shadow,
+        laughter_model,
     )
 
 

@@ -9,6 +9,7 @@ laughter-eval audio --data DIR [--manifest CSV] --model PATH [--threshold T] [--
                     [--segments CSV] [--onset-tolerance S] [--pr-curve out.png | --no-pr-curve]
 laughter-eval report --data DIR|CSV [--manifest CSV] [--model PATH] --out DIR [--cross-validate] [--tune]
                      [--section NAME=JSON ...] [--no-pr-curve]
+laughter-train stack / laughter-eval stack: see ``laughter_train.stack_cli``.
 """
 
 from __future__ import annotations
@@ -105,9 +106,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="scores",
         help="what the head reads: the expression model's 7 scores (log; default) or its 256-value embedding",
     )
+    from laughter_train import stack_cli
+
+    stack_cli.add_arguments(
+        commands.add_parser("stack", help="train the stacked audio model (cues + conversational ResNet)"),
+        training=True,
+    )
     args = parser.parse_args(argv)
     if args.modality == "faces":
         return _train_faces(args)
+    if args.modality == "stack":
+        return stack_cli.run(args, training=True, argv=list(sys.argv[1:] if argv is None else argv))
 
     from laughter_train.augment import MIX_AUGMENT, AugmentSettings
     from laughter_train.dataset import load_labeled_clips
@@ -234,9 +243,17 @@ def eval_main(argv: Sequence[str] | None = None) -> int:
     from laughter_train.report_cli import add_report_parser, run_report
 
     add_report_parser(commands)
+    from laughter_train import stack_cli
+
+    stack_cli.add_arguments(
+        commands.add_parser("stack", help="cues model, ResNet and their stack by grouped cross-validation"),
+        training=False,
+    )
     args = parser.parse_args(argv)
     if args.modality == "report":
         return run_report(args)
+    if args.modality == "stack":
+        return stack_cli.run(args, training=False, argv=list(sys.argv[1:] if argv is None else argv))
 
     from laughter_server.audio.detector import AudioLaughterDetector
 

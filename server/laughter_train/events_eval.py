@@ -25,14 +25,15 @@ import numpy as np
 import numpy.typing as npt
 from laughter_server.audio.detector import AudioLaughterDetector
 from laughter_server.audio.features import RecordingLevel
-from laughter_server.audio.scores import WindowScores
 from laughter_server.fusion.rules import DEFAULT_RULES, LaughterRules
 from laughter_server.fusion.types import LaughterEvent
 from laughter_server.inference.models import ModelDescription
-from laughter_server.media.types import AudioClip, MediaInfo
-from laughter_server.pipeline.audio_stage import AudioStage
+from laughter_server.media.types import MediaInfo
+from laughter_server.pipeline.audio_cascade import Block
+from laughter_server.pipeline.audio_stage import AudioScoring, AudioStage
 from laughter_server.pipeline.engine import Engine, Tracks
 from laughter_server.pipeline.options import AnalysisOptions
+from laughter_server.vision.emotion_versions import BUILTIN_VERSIONS, DEFAULT_EMOTION_VERSION, EmotionVersion
 
 from laughter_train.metrics import match_onsets, segment_metrics
 from laughter_train.scenes import Scene
@@ -48,7 +49,15 @@ class NoFaceModels:
     async def detect(self, images: npt.NDArray[np.uint8]) -> dict[str, npt.NDArray[np.float32]]:
         raise RuntimeError("audio-only analysis has no face models")
 
-    async def score_emotions(self, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+    async def score_emotions(
+        self, crops: npt.NDArray[np.uint8], version: EmotionVersion | None = None
+    ) -> npt.NDArray[np.float32]:
+        raise RuntimeError("audio-only analysis has no face models")
+
+    def current_emotion_version(self) -> EmotionVersion:
+        return BUILTIN_VERSIONS[DEFAULT_EMOTION_VERSION]
+
+    def set_emotion_version(self, version: EmotionVersion) -> ModelDescription:
         raise RuntimeError("audio-only analysis has no face models")
 
     async def locate_landmarks(self, crops: npt.NDArray[np.uint8]) -> dict[str, npt.NDArray[np.float32]]:
@@ -57,7 +66,7 @@ class NoFaceModels:
     async def is_ready(self) -> bool:
         return True
 
-    def describe(self) -> list[ModelDescription]:
+    def describe(self, emotion_version: EmotionVersion | None = None) -> list[ModelDescription]:
         return []
 
 
@@ -67,22 +76,22 @@ class CachedAudioStage(AudioStage):
 
     def __init__(self, detector: AudioLaughterDetector) -> None:
         super().__init__(detector, Path(detector.name + "-" + detector.version))
-        self._cache: dict[str, tuple[list[WindowScores], float]] = {}
+        self._cache: dict[str, tuple[AudioScoring, float]] = {}
 
-    def score_blocks(self, clips: list[AudioClip], level: RecordingLevel | None = None) -> list[WindowScores]:
+    async def score(self, blocks: list[Block], level: RecordingLevel | None = None) -> AudioScoring:
         digest = hashlib.sha1(usedforsecurity=False)
         digest.update(repr(None if level is None else level.loudest_dbfs).encode())
-        for clip in clips:
-            digest.update(repr(clip.start_s).encode())
+        for clip, first_s, last_s in blocks:
+            digest.update(repr((clip.start_s, first_s, last_s)).encode())
             digest.update(clip.samples.tobytes())
         key = digest.hexdigest()
         if key not in self._cache:
-            scores = super().score_blocks(clips, level)
-            self._cache[key] = (scores, -np.inf if level is None else level.loudest_dbfs)
-        scores, loudest = self._cache[key]
+            scoring = await super().score(blocks, level)
+            self._cache[key] = (scoring, -np.inf if level is None else level.loudest_dbfs)
+        scoring, loudest = self._cache[key]
         if level is not None:
             level.loudest_dbfs = loudest
-        return scores
+        return scoring
 
     def snapshot(self) -> AudioStage:
         return self

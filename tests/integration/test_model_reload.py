@@ -22,7 +22,8 @@ SHIPPED = REPO / "server" / "laughter_server" / "models" / "audio"
 NAME = "laughter-audio"
 DEFAULT = "1.4.0"
 OLDEST = "1.0.0"
-VERSIONS = ("1.0.0", "1.1.0", "1.4.0")
+VERSIONS = ("1.0.0", "1.1.0", "1.4.0", "1.5.0")
+NEWEST = "1.5.0"
 DAMAGED = "9.9.9"
 
 Stub = laughter_service_pb2_grpc.LaughterAnalysisServiceStub
@@ -132,7 +133,7 @@ class TestReloadModel:
         """An empty version loads the highest version number beside the configured model (1.10.0 > 1.4.0)."""
         stub, models_dir = reload_server.stub, reload_server.models_dir
         reload(stub, OLDEST)
-        assert reload(stub, "", model_name="").version == DEFAULT
+        assert reload(stub, "", model_name="").version == NEWEST
         newer = models_dir / f"{NAME}-1.10.0.skops"
         shutil.copyfile(models_dir / f"{NAME}-{OLDEST}.skops", newer)
         metadata = json.loads((models_dir / f"{NAME}-{OLDEST}.json").read_text())
@@ -148,7 +149,7 @@ class TestReloadModel:
     @pytest.mark.parametrize(
         ("model_name", "version", "field_text"),
         [
-            (NAME, "7.7.7", "available: 1.0.0, 1.1.0, 1.4.0"),
+            (NAME, "7.7.7", "available: 1.0.0, 1.1.0, 1.4.0, 1.5.0"),
             (NAME, "../x", "plain version string"),
             (NAME, "a/b", "plain version string"),
             (NAME, "..\\x", "plain version string"),

@@ -266,6 +266,14 @@ class AudioLaughterDetector:
     def _raw_blocks(
         self, clips: Sequence[AudioClip], level: RecordingLevel | None = None
     ) -> list[WindowScores]:
+        return self.raw_blocks_with_weights(clips, level)[0]
+
+    def raw_blocks_with_weights(
+        self, clips: Sequence[AudioClip], level: RecordingLevel | None = None
+    ) -> tuple[list[WindowScores], list[npt.NDArray[np.float32]]]:
+        """Calibrated window probabilities of each clip (level weights applied, no operating-point map),
+        and the level weight of each window (``features.window_level_weights`` against ``level``: what a
+        stacked model multiplies its combined score by, since ``level`` moves on once per window)."""
         for clip in clips:
             if clip.sample_rate_hertz != self.settings.sample_rate_hertz:
                 raise InvalidMediaError(
@@ -295,6 +303,7 @@ class AudioLaughterDetector:
             features = np.concatenate([w.features for w, n in zip(windows, rows, strict=True) if n])
             probabilities = self._model.predict_proba(features)[:, 1].astype(np.float32)
         results = []
+        all_weights: list[npt.NDArray[np.float32]] = []
         offset = 0
         for clip, w, count, peak in zip(clips, windows, rows, peaks, strict=True):
             reference = (level or RecordingLevel()).follow(w.rms_dbfs)
@@ -302,7 +311,9 @@ class AudioLaughterDetector:
                 weights = window_level_weights(w.rms_dbfs, self.settings, reference)
                 p = probabilities[offset : offset + count] * weights
             else:  # silent (or empty) clip: the level weights make every window 0 anyway
+                weights = np.zeros(w.centers_s.shape, np.float32)
                 p = np.zeros(w.centers_s.shape, np.float32)
+            all_weights.append(np.asarray(weights, np.float32))
             offset += count
             results.append(
                 WindowScores(
@@ -315,4 +326,4 @@ class AudioLaughterDetector:
                     peak_dbfs=peak,
                 )
             )
-        return results
+        return results, all_weights

@@ -53,6 +53,10 @@ class Notice(enum.Enum):
         "an event reached the longest event duration (max_event_duration) and was ended there; the laughter "
         "that went on is a new event"
     )
+    SECOND_AUDIO_MODEL_UNAVAILABLE = (
+        "the conversational laughter model (laughter_resnet on the inference server) was not serving for part "
+        "or all of the audio: those parts were scored by the cues model alone"
+    )
     RESULT_NOT_STORED = (
         "the result is not in the results store yet (store unreachable or busy); the reply is complete, and a "
         "queued write is retried in the background"

@@ -3,6 +3,8 @@ model keeps serving until the new one is loaded). Silence is judged per window (
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import pathlib
 import threading
 import time
@@ -13,9 +15,17 @@ import structlog
 
 from laughter_server.audio.detector import AudioLaughterDetector
 from laughter_server.audio.features import RecordingLevel
+from laughter_server.audio.resnet_frontend import MEL_BANDS, WINDOW_FRAMES
 from laughter_server.audio.scores import SILENCE_BLOCK_S, SILENCE_DBFS, WindowScores, window_peak_dbfs
+from laughter_server.audio.stack import StackedAudioDetector, is_stacked
+from laughter_server.errors import ModelUnavailableError
+from laughter_server.inference.laughter_model import LaughterModel
 from laughter_server.inference.models import ModelDescription
 from laughter_server.media.types import AUDIO_SAMPLE_RATE_HERTZ, AudioClip
+from laughter_server.pipeline import audio_cascade
+from laughter_server.pipeline.audio_cascade import Block
+
+Detector = AudioLaughterDetector | StackedAudioDetector
 
 log = structlog.get_logger(__name__)
 
@@ -25,7 +35,27 @@ warnings.filterwarnings(
     "ignore", message="`sklearn.utils.parallel.delayed` should be used", category=UserWarning
 )
 
-__all__ = ["SILENCE_DBFS", "AudioStage", "is_silent"]
+__all__ = ["SILENCE_DBFS", "AudioScoring", "AudioStage", "is_silent", "load_detector"]
+
+
+def load_detector(path: pathlib.Path) -> Detector:
+    """The audio model at ``path``: a stacked one when its metadata says so; raises ModelLoadError."""
+    if is_stacked(path.with_suffix(".json")):
+        return StackedAudioDetector.load(path)
+    return AudioLaughterDetector.load(path)
+
+
+@dataclasses.dataclass(frozen=True)
+class AudioScoring:
+    """Window scores of a batch of blocks, and how the cascade went."""
+
+    scores: list[WindowScores]
+    second_unavailable: bool = False
+    """A stacked model's second model could not serve: these are the cues model's own scores."""
+    new_windows: int = 0
+    reached_second: int = 0
+    second_s: float = 0.0
+    """Seconds spent waiting for the second model."""
 
 
 def is_silent(clip: AudioClip, threshold_dbfs: float = SILENCE_DBFS) -> bool:
@@ -41,20 +71,65 @@ def is_silent(clip: AudioClip, threshold_dbfs: float = SILENCE_DBFS) -> bool:
 class AudioStage:
     """Holds the current audio model; ``track`` scores a clip, ``reload`` swaps the model atomically."""
 
-    def __init__(self, detector: AudioLaughterDetector, path: pathlib.Path) -> None:
+    def __init__(self, detector: Detector, path: pathlib.Path, second: LaughterModel | None = None) -> None:
         self._detector = detector
         self._path = path
+        self._second = second
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, path: str | pathlib.Path) -> AudioStage:
-        """Load the model at ``path`` (checksum verified); raises ModelLoadError."""
+    def load(cls, path: str | pathlib.Path, second: LaughterModel | None = None) -> AudioStage:
+        """Load the model at ``path`` (checksum verified); raises ModelLoadError. ``second`` serves the
+        conversational ResNet of stacked models (without it they score with their cues model alone)."""
         model_path = pathlib.Path(path)
-        return cls(AudioLaughterDetector.load(model_path), model_path)
+        return cls(load_detector(model_path), model_path, second)
 
     @property
-    def detector(self) -> AudioLaughterDetector:
+    def detector(self) -> Detector:
         return self._detector
+
+    def use_second_model(self, second: LaughterModel | None) -> None:
+        """The model that serves stacked models' ResNet windows (set once Triton is reached)."""
+        self._second = second
+
+    async def warm_up_second(self) -> None:
+        """For a stacked model, one call of the second model, so the first analysis does not pay its start-up
+        (the first inference of a Triton model is several times slower); a failure is only logged."""
+        if not isinstance(self._detector, StackedAudioDetector) or self._second is None:
+            return
+        started = time.perf_counter()
+        try:
+            await self._second.score(np.zeros((1, WINDOW_FRAMES, MEL_BANDS), np.float32))
+        except ModelUnavailableError:
+            log.warning("audio_model.second_unavailable", version=self._detector.version, during="warm-up")
+            return
+        log.info("audio_model.second_warmed_up", seconds=round(time.perf_counter() - started, 3))
+
+    async def score(self, blocks: list[Block], level: RecordingLevel | None = None) -> AudioScoring:
+        """Window scores of the blocks: the cues model, and for a stacked model the cascade through the second
+        model. When the second model cannot serve, the cues model's scores with ``second_unavailable``."""
+        detector = self._detector
+        if not isinstance(detector, StackedAudioDetector):
+            scores = await asyncio.to_thread(detector.predict_blocks, [clip for clip, _, _ in blocks], level)
+            return AudioScoring(scores)
+        prepared = await asyncio.to_thread(audio_cascade.prepare, detector, blocks, level)
+        reached = len(prepared.features)
+        if self._second is None:
+            return AudioScoring(audio_cascade.fallback(detector, prepared), True, prepared.new_windows)
+        started = time.perf_counter()
+        try:
+            second = await self._second.score(prepared.features)
+        except ModelUnavailableError:
+            log.warning("audio_model.second_unavailable", version=detector.version)
+            return AudioScoring(
+                audio_cascade.fallback(detector, prepared),
+                True,
+                prepared.new_windows,
+                second_s=time.perf_counter() - started,
+            )
+        waited = time.perf_counter() - started
+        scores = audio_cascade.finish(detector, prepared, second)
+        return AudioScoring(scores, False, prepared.new_windows, reached, waited)
 
     def warm_up(self) -> float:
         """Score 2 s of quiet noise once, so the first request does not pay the feature code's one-off
@@ -75,7 +150,7 @@ class AudioStage:
         """A stage fixed to the model in use now, unaffected by later reloads: one analysis scores and
         reports with the same model."""
         with self._lock:
-            return AudioStage(self._detector, self._path)
+            return AudioStage(self._detector, self._path, self._second)
 
     def reload(self, path: str | pathlib.Path) -> ModelDescription:
         """Load another model version and switch to it once loaded; the current one serves meanwhile.
@@ -83,7 +158,7 @@ class AudioStage:
         Raises ModelLoadError, with the current model still in use, when the new one cannot be loaded.
         """
         model_path = pathlib.Path(path)
-        detector = AudioLaughterDetector.load(model_path)
+        detector = load_detector(model_path)
         with self._lock:
             previous = self._detector
             self._detector, self._path = detector, model_path
@@ -95,11 +170,11 @@ class AudioStage:
         return _description(self._detector)
 
 
-def _description(detector: AudioLaughterDetector) -> ModelDescription:
+def _description(detector: Detector) -> ModelDescription:
     return ModelDescription(
         name=detector.name,
         version=detector.version,
         role="audio_laughter",
-        backend="scikit-learn",
+        backend="scikit-learn+triton" if isinstance(detector, StackedAudioDetector) else "scikit-learn",
         sha256=detector.sha256,
     )

@@ -16,7 +16,6 @@ the summary is made of running sums.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import itertools
 import time
@@ -97,6 +96,7 @@ class Engine:
         self.events: list[LaughterEvent] | None = [] if keep_events else None
         self._video_end_s = 0.0
         self._heard = False  # a window above the silence level was scored
+        self._second_unavailable = False  # a stacked model's second model could not serve some audio
         self._audio_closed = False
         self.started = time.perf_counter() if started_at is None else started_at  # perf_counter()
 
@@ -197,11 +197,13 @@ class Engine:
             if not blocks:
                 return
             started = time.perf_counter()
-            clips = [clip for clip, _, _ in blocks]
-            scores = await asyncio.to_thread(self.audio.score_blocks, clips, self.level)
-            self.clock.add("audio", time.perf_counter() - started)
+            scoring = await self.audio.score(blocks, self.level)
+            self.clock.add("audio", time.perf_counter() - started - scoring.second_s)
+            if scoring.second_s:
+                self.clock.add("audio_second_model", scoring.second_s)
+            self._second_unavailable = self._second_unavailable or scoring.second_unavailable
             started = time.perf_counter()
-            for (_, first_s, last_s), block in zip(blocks, scores, strict=True):
+            for (_, first_s, last_s), block in zip(blocks, scoring.scores, strict=True):
                 fresh = windows_between(block, first_s, last_s)
                 self._heard = self._heard or bool(np.any(fresh.level_dbfs >= SILENCE_DBFS))
                 self.fuser.add_audio(fresh)
@@ -261,6 +263,8 @@ class Engine:
         notices.extend(n for n in extra if n is Notice.MEDIA_TRUNCATED)
         if self.use_audio and not self._heard:
             notices.append(Notice.SILENT_AUDIO)
+        if self.use_audio and self._second_unavailable:
+            notices.append(Notice.SECOND_AUDIO_MODEL_UNAVAILABLE)
         faces_seen = self.summary.observation_count > 0
         if self.use_video and not faces_seen:
             notices.append(Notice.NO_FACES_FOUND)

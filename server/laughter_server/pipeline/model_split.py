@@ -8,6 +8,7 @@ import pathlib
 import re
 
 from laughter_server.errors import InvalidOptionError
+from laughter_server.inference.laughter_model import LaughterModel
 from laughter_server.pipeline.audio_stage import AudioStage
 from laughter_server.pipeline.model_versions import resolve_version
 
@@ -50,11 +51,12 @@ class AudioSplit:
         self.stages = stages
 
     @classmethod
-    def load(cls, models_dir: pathlib.Path, text: str) -> AudioSplit:
-        """Load every version named in ``text`` from ``models_dir`` (checksums verified)."""
+    def load(cls, models_dir: pathlib.Path, text: str, second: LaughterModel | None = None) -> AudioSplit:
+        """Load every version named in ``text`` from ``models_dir`` (checksums verified); ``second`` serves
+        stacked versions' ResNet windows."""
         return cls(
             tuple(
-                (AudioStage.load(resolve_version(models_dir, AUDIO_MODEL_NAME, version)), percent)
+                (AudioStage.load(resolve_version(models_dir, AUDIO_MODEL_NAME, version), second), percent)
                 for version, percent in parse_split(text)
             )
         )

@@ -88,6 +88,7 @@ class NoticeCode(_StrEnum):
     NO_MODALITY = "no_modality"
     EVENT_SPLIT = "event_split"
     RESULT_NOT_STORED = "result_not_stored"
+    SECOND_AUDIO_MODEL_UNAVAILABLE = "second_audio_model_unavailable"
 
 
 class ModelRole(_StrEnum):

@@ -36,6 +36,7 @@ class NoticeCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     NOTICE_CODE_NO_MODALITY: _ClassVar[NoticeCode]
     NOTICE_CODE_EVENT_SPLIT: _ClassVar[NoticeCode]
     NOTICE_CODE_RESULT_NOT_STORED: _ClassVar[NoticeCode]
+    NOTICE_CODE_SECOND_AUDIO_MODEL_UNAVAILABLE: _ClassVar[NoticeCode]
 TREND_DIRECTION_UNSPECIFIED: TrendDirection
 TREND_DIRECTION_INCREASING: TrendDirection
 TREND_DIRECTION_DECREASING: TrendDirection
@@ -55,6 +56,7 @@ NOTICE_CODE_MEDIA_TRUNCATED: NoticeCode
 NOTICE_CODE_NO_MODALITY: NoticeCode
 NOTICE_CODE_EVENT_SPLIT: NoticeCode
 NOTICE_CODE_RESULT_NOT_STORED: NoticeCode
+NOTICE_CODE_SECOND_AUDIO_MODEL_UNAVAILABLE: NoticeCode
 
 class Notice(_message.Message):
     __slots__ = ("code", "message")
