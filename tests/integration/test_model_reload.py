@@ -24,6 +24,7 @@ from laughter_server.pipeline.model_split import bucket_of
 
 from tests.conftest import REPO, SAMPLE, ServerThread, make_settings, wait_serving
 from tests.integration.test_analyze_media import error_reason, seconds
+from tests.integration.test_bad_input import field_violations
 
 pytestmark = pytest.mark.integration
 
@@ -329,7 +330,7 @@ class TestSplitAtRunTime:
         with pytest.raises(grpc.RpcError) as caught:
             stub.ReloadModel(request, timeout=60)
         assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-        assert violated_fields(caught.value) == [field]
+        assert field_violations(caught.value) == [field]
         assert stub.ListModels(laughter_service_pb2.ListModelsRequest(), timeout=10) == before
 
     @pytest.mark.parametrize("split", ["garbage", "1.4.0=60,1.1.0=60", "1.4.0=60,7.7.7=40"])
@@ -341,7 +342,7 @@ class TestSplitAtRunTime:
         with pytest.raises(grpc.RpcError) as caught:
             stub.SetAudioModelSplit(split_request(split), timeout=60)
         assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-        assert violated_fields(caught.value) == ["split"]
+        assert field_violations(caught.value) == ["split"]
         listed = stub.ListModels(laughter_service_pb2.ListModelsRequest(), timeout=10)
         assert shares(listed.audio_model_split) == [("1.4.0", 90), ("1.1.0", 10)]
 
@@ -373,19 +374,3 @@ class TestSplitAtRunTime:
         back = audio_only(stub, client)
         assert back.cached
         assert back.summary.result_id == plain.summary.result_id
-
-
-def violated_fields(error: grpc.RpcError) -> list[str]:
-    """The fields of the BadRequest detail of an INVALID_ARGUMENT."""
-    from google.rpc import error_details_pb2
-    from grpc_status import rpc_status
-
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]
-    assert status is not None
-    fields = []
-    for detail in status.details:
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            fields += [v.field for v in bad.field_violations]
-    return fields

@@ -204,3 +204,19 @@ class TestCliStoreArguments:
         fresh = self._analyze(server_address, sample_path, "--client-id", frank, "--fresh")
         assert fresh["cached"] is False
         assert fresh["result_id"] != first["result_id"]
+
+        def cli(*argv: str) -> str:
+            out = io.StringIO()
+            assert main([*argv, "--address", server_address, "--plain"], stdout=out) == 0, argv
+            return out.getvalue()
+
+        with LaughterClient(server_address) as client:
+            wait_for(lambda: client.get_result(str(fresh["result_id"]), client_id=frank))
+        assert cli("results", "delete", str(first["result_id"])) == "deleted 0 result(s)\n"  # not ours
+        assert (
+            cli("results", "delete", str(first["result_id"]), "--client-id", frank) == "deleted 1 result(s)\n"
+        )
+        listed = cli("results", "list", "--client-id", frank)
+        assert str(fresh["result_id"]) in listed
+        assert str(first["result_id"]) not in listed
+        assert cli("results", "delete", "--all", "--client-id", frank) == "deleted 1 result(s)\n"
