@@ -185,7 +185,7 @@ class TestResources:
             first = next(call)
             assert first.update.HasField("started")
             call.cancel()
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 180  # each first analyses and stores the media it received
         while time.monotonic() < deadline:
             sessions, tasks = server_state(server)
             if sessions == baseline_sessions and tasks <= baseline_tasks + 2:
@@ -351,6 +351,8 @@ class TestBrowserSessions:
         assert any(abs(seconds(e.start_offset) - 1.2) <= ONSET_TOLERANCE_S for e in ended.events)
         assert watched[-1].HasField("summary")
         assert [e.event_id for e in ended_events(watched)] == [e.event_id for e in ended.events]
+        assert created.started.result_id  # every reply that names the session names its stored result
+        assert watched[-1].summary.result_id == ended.summary.result_id == created.started.result_id
         with pytest.raises(grpc.RpcError) as caught:
             stub.AppendSessionMedia(
                 laughter_service_pb2.AppendSessionMediaRequest(

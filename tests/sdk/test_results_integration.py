@@ -177,6 +177,27 @@ class TestAsyncResults:
             assert await client.delete_results(all_results=True, client_id=dave) == 1
             assert (await client.list_results(client_id=dave)).results == ()
 
+    async def test_streamed_session_names_its_stored_result(self, server_address: str) -> None:
+        """A live session through the SDK: SessionStarted.result_id is the summary's, and reads back."""
+        import numpy as np
+
+        gina = owner()
+        tone = (np.sin(np.arange(3 * 16_000) * 0.05) * 3000).astype(np.int16).tobytes()
+        chunks = [laughter.AudioChunk(tone[i : i + 3200], i / 32_000) for i in range(0, len(tone), 3200)]
+        options = laughter.SessionOptions(video_encoding=None, client_id=gina)
+        updates = []
+        async with AsyncLaughterClient(server_address) as client:
+            async for update in client.stream(chunks, config=options, timeout_s=TIMEOUT_S):
+                updates.append(update)
+            started, summary = updates[0], updates[-1]
+            assert isinstance(started, laughter.SessionStarted)
+            assert isinstance(summary, laughter.AnalysisSummary)
+            assert started.result_id
+            assert summary.result_id == started.result_id
+            stored = await await_for(lambda: client.get_result(started.result_id, client_id=gina))
+        assert stored.kind == "session"
+        assert stored.result.summary.media.duration_s == pytest.approx(3.0, abs=0.1)
+
 
 class TestCliStoreArguments:
     """``laughter analyze --client-id --fresh``."""
