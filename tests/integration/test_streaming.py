@@ -177,6 +177,7 @@ class TestResources:
     """Cancelled and finished sessions free everything."""
 
     def test_cancelled_sessions_leave_nothing(self, stub, server, short_chunks) -> None:  # type: ignore[no-untyped-def]
+        stream(stub, session_config(), short_chunks[:10])  # the inference batchers run from the first frames
         baseline_sessions, baseline_tasks = server_state(server)
         for i in range(200):
             call = stub.StreamingAnalyze(
