@@ -155,6 +155,17 @@ class TestAsyncResults:
             rest = await client.list_results(client_id=dave, page_token=page.next_page_token)
             assert [r.result_id for r in rest.results] == [first.result_id]
             assert (await client.list_results(client_id=erin)).results == ()
+            assert first.events, "the sample's audio holds laughter"
+            present = {e.laughter_type for e in first.events} | {e.laughter_type for e in fresh.events}
+            kind = first.events[0].laughter_type
+            by_type = await client.list_results(client_id=dave, laughter_type=kind)
+            assert {r.result_id for r in by_type.results} == {first.result_id, fresh.result_id}
+            absent = [
+                t for t in laughter.LaughterType if t not in present and t is not laughter.LaughterType.NONE
+            ]
+            if absent:
+                assert (await client.list_results(client_id=dave, laughter_type=absent[0])).results == ()
+                assert (await client.analytics(client_id=dave, laughter_type=absent[0])).result_count == 0
 
             figures = await client.analytics(client_id=dave)
             assert figures.result_count == 2

@@ -286,6 +286,9 @@ class TestListing:
             ({"laughter": results_pb2.LAUGHTER_FILTER_DETECTED}, ["r4", "r2", "r1"]),
             ({"filter_client_id": "cam"}, ["r3"]),
             ({"audio_model_version": "1.4.0"}, ["r4", "r2", "r1"]),
+            ({"laughter_type": JOYFUL}, ["r2", "r1"]),
+            ({"laughter_type": NERVOUS}, ["r4"]),
+            ({"laughter_type": analysis_pb2.LAUGHTER_TYPE_SURPRISED}, []),
         ],
     )
     def test_filters(self, store: ResultStore, filters: dict[str, object], expected: list[str]) -> None:
@@ -429,6 +432,12 @@ class TestAnalytics:
                 {("1.4.0", "decode"): 2.0, ("1.4.0", "detect_laughter"): 2.0},
             ),
             ({"audio_model_version": "1.1.0"}, [], [], {("1.1.0", "decode"): 0.5}),
+            (
+                {"laughter_type": POLITE},
+                [(JOYFUL, 1), (POLITE, 1)],
+                [(10, 2)],
+                {("1.4.0", "decode"): 1.0, ("1.4.0", "detect_laughter"): 2.0},
+            ),
             ({"kind": results_pb2.RESULT_KIND_SESSION}, [], [], {("1.1.0", "decode"): 0.5}),
             (
                 {"start_time": "12:00"},

@@ -50,6 +50,11 @@ class Scope:
             where.append(c.client_id == message.filter_client_id)
         if message.audio_model_version:
             where.append(c.audio_model_version == message.audio_model_version)
+        if message.laughter_type:
+            with_type = sa.select(E.result_id).where(
+                E.owner == self.owner, E.laughter_type == int(message.laughter_type)
+            )
+            where.append(c.result_id.in_(with_type))
         return where
 
 

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from google.protobuf import message as protobuf_message
 
-from laughter._convert import result_from_proto
+from laughter._convert import LAUGHTER_TYPES, result_from_proto
+from laughter._enums import LaughterType
 from laughter._types import AnalysisResult, _Value
 from laughter.v1 import analysis_pb2, results_pb2
 
@@ -34,6 +35,7 @@ GET_PERFORMANCE_STATS_METHOD = _SERVICE + "GetPerformanceStats"
 KINDS = {results_pb2.RESULT_KIND_WHOLE_FILE: "whole_file", results_pb2.RESULT_KIND_SESSION: "session"}
 ResponseT = TypeVar("ResponseT", bound=protobuf_message.Message)
 ValueT = TypeVar("ValueT")
+LAUGHTER_TYPE_VALUES = {kind: value for value, kind in LAUGHTER_TYPES.items()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,10 +205,16 @@ def stored_from_proto(message: results_pb2.StoredResult) -> StoredResult:
 
 
 def result_filter(
-    since: datetime.datetime | None, until: datetime.datetime | None, client: str, laughter: bool | None
+    since: datetime.datetime | None,
+    until: datetime.datetime | None,
+    client: str,
+    laughter: bool | None,
+    laughter_type: LaughterType | None = None,
 ) -> results_pb2.ResultFilter:
     """A ResultFilter message from the keyword arguments."""
     message = results_pb2.ResultFilter(filter_client_id=client)
+    if laughter_type is not None:
+        message.laughter_type = LAUGHTER_TYPE_VALUES[laughter_type]  # type: ignore[assignment]
     if since is not None:
         message.start_time.FromDatetime(since)
     if until is not None:
@@ -318,12 +326,14 @@ class ResultsMixin:
         until: datetime.datetime | None = None,
         client: str = "",
         laughter: bool | None = None,
+        laughter_type: LaughterType | None = None,
         page_size: int = 50,
         page_token: str = "",
         timeout_s: float | None = None,
     ) -> ResultPage:
-        """A page of the caller's results, newest first, filtered by time, client and laughter."""
-        query = result_filter(since, until, client, laughter)
+        """A page of the caller's results, newest first, filtered by time, client, laughter and laughter type
+        (results with at least one event of that type)."""
+        query = result_filter(since, until, client, laughter, laughter_type)
         return self._results(list_results_call(client_id, query, page_size, page_token), timeout_s)
 
     def delete_results(
@@ -344,12 +354,13 @@ class ResultsMixin:
         since: datetime.datetime | None = None,
         until: datetime.datetime | None = None,
         client: str = "",
+        laughter_type: LaughterType | None = None,
         bucket: datetime.timedelta = datetime.timedelta(hours=1),
         timeout_s: float | None = None,
     ) -> Analytics:
         """Aggregates over the caller's results: emotions, laughter types, laughs per minute over time,
         events by hour, and model performance per audio model version."""
-        query = result_filter(since, until, client, None)
+        query = result_filter(since, until, client, None, laughter_type)
         return self._results(analytics_call(client_id, query, bucket), timeout_s)
 
     def performance_stats(
@@ -390,12 +401,13 @@ class AsyncResultsMixin:
         until: datetime.datetime | None = None,
         client: str = "",
         laughter: bool | None = None,
+        laughter_type: LaughterType | None = None,
         page_size: int = 50,
         page_token: str = "",
         timeout_s: float | None = None,
     ) -> ResultPage:
         """As :meth:`LaughterClient.list_results <laughter.LaughterClient.list_results>`."""
-        query = result_filter(since, until, client, laughter)
+        query = result_filter(since, until, client, laughter, laughter_type)
         return await self._results(list_results_call(client_id, query, page_size, page_token), timeout_s)
 
     async def delete_results(
@@ -416,11 +428,12 @@ class AsyncResultsMixin:
         since: datetime.datetime | None = None,
         until: datetime.datetime | None = None,
         client: str = "",
+        laughter_type: LaughterType | None = None,
         bucket: datetime.timedelta = datetime.timedelta(hours=1),
         timeout_s: float | None = None,
     ) -> Analytics:
         """As :meth:`LaughterClient.analytics <laughter.LaughterClient.analytics>`."""
-        query = result_filter(since, until, client, None)
+        query = result_filter(since, until, client, None, laughter_type)
         return await self._results(analytics_call(client_id, query, bucket), timeout_s)
 
     async def performance_stats(
