@@ -100,21 +100,33 @@ class SessionRegistry:
 
     def detach(self, session: LiveSession) -> None:
         """The client went away before the summary: the session gives up its id and its slot, analyses the
-        media it received, reports its summary (``on_summary``), and is retired then."""
+        media it received, reports its summary (``on_summary``), and is retired then. With ``max_sessions``
+        detached sessions already finishing, it is cut off instead (``cancel``: it reports a summary without
+        findings and the events ended so far), so that clients that leave cannot pile up work."""
         if self._sessions.get(session.spec.session_id) is not session:
             return
         del self._sessions[session.spec.session_id]
         if self.metrics is not None:
             self.metrics.active_sessions.set(len(self._sessions))
         session.end_input()
-        self._detached[session] = asyncio.create_task(self._finish_detached(session), name="session-detached")
+        if len(self._detached) >= self.max_sessions:  # background work stays bounded: report what it has
+            log.warning(
+                "session.detached_cut_off", session_id=session.spec.session_id, finishing=len(self._detached)
+            )
+            work = self._finish_detached(session, cut_off=True)
+        else:
+            work = self._finish_detached(session, cut_off=False)
+        self._detached[session] = asyncio.create_task(work, name="session-detached")
 
-    async def _finish_detached(self, session: LiveSession) -> None:
+    async def _finish_detached(self, session: LiveSession, *, cut_off: bool) -> None:
         try:
-            await session.wait_finished()
+            if cut_off:
+                await session.cancel()
+            else:
+                await session.wait_finished()
         finally:
             self._detached.pop(session, None)
-            self._closed(session, cancelled=False)
+            self._closed(session, cancelled=cut_off)
 
     async def retire(self, session: LiveSession, *, cancel: bool) -> None:
         """Forget the session; ``cancel`` stops its work at once (the drain ran out of time)."""

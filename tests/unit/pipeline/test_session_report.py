@@ -109,3 +109,24 @@ class TestDetach:
         await again.wait_finished()
         await registry.retire(again, cancel=False)
         await registry.drain(1.0)
+
+    async def test_detached_beyond_the_limit_are_cut_off(self) -> None:
+        """With max_sessions detached sessions finishing, the next one is cut off at once: it reports a
+        summary without findings."""
+        reported: list[LiveSession] = []
+        registry = SessionRegistry(FakeFaceModels(), AudioStage.load(MODEL), SessionLimits(), max_sessions=1)  # type: ignore[arg-type]
+        first = registry.open(spec("a"), on_summary=reported.append)
+        await push(first, 3.0)
+        registry.detach(first)
+        second = registry.open(spec("b"), on_summary=reported.append)
+        await push(second, 3.0)
+        await asyncio.sleep(0.05)  # the workers start
+        registry.detach(second)
+        async with asyncio.timeout(60):
+            await asyncio.gather(*registry._detached.values())
+        assert sorted(reported, key=lambda s: s.spec.session_id) == [first, second]
+        assert first.result is not None
+        assert second.result is not None
+        assert first.result.duration_s > 2.9
+        assert Notice.MEDIA_DROPPED in second.result.summary.notices
+        assert Notice.MEDIA_DROPPED not in first.result.summary.notices
