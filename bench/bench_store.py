@@ -90,7 +90,7 @@ def bench_backend(name: str, url: str, records: list, repeats: int, content: byt
 
     def over(message: results_pb2.ResultFilter) -> None:
         with store.engine.connect() as connection:
-            analytics.analytics(connection, analytics.filters(OWNER, message), 3_600_000)
+            analytics.analytics(connection, analytics.Scope(OWNER, message), 3_600_000)
 
     one_day = results_pb2.ResultFilter()
     one_day.start_time.FromMilliseconds(START_MS + 10 * DAY_MS)

@@ -168,7 +168,7 @@ async def build_services(settings: Settings, metrics: Metrics | None = None) -> 
     if settings.audio_model_split:
         models_dir = pathlib.Path(settings.audio_model).parent
         split = await asyncio.to_thread(
-            AudioSplit.load, models_dir, settings.audio_model_split, laughter_model
+            AudioSplit.load, models_dir, settings.audio_model_split, second=laughter_model
         )
     shadow = None
     if settings.audio_model_shadow:

@@ -7,14 +7,24 @@ import dataclasses
 import json
 import pathlib
 import shutil
+import time
 from collections.abc import Iterator
 
 import grpc
 import pytest
-from laughter.v1 import laughter_service_pb2, laughter_service_pb2_grpc, model_pb2, summary_pb2
+from laughter.v1 import (
+    analysis_pb2,
+    laughter_service_pb2,
+    laughter_service_pb2_grpc,
+    model_pb2,
+    results_pb2,
+    summary_pb2,
+)
+from laughter_server.pipeline.model_split import bucket_of
 
 from tests.conftest import REPO, SAMPLE, ServerThread, make_settings, wait_serving
 from tests.integration.test_analyze_media import error_reason, seconds
+from tests.integration.test_bad_input import field_violations
 
 pytestmark = pytest.mark.integration
 
@@ -224,3 +234,148 @@ class TestReloadModel:
         after = analyze(stub)
         assert audio_model(after.summary.models).version == OLDEST
         assert event_spans(after) == references[OLDEST]
+
+
+def split_request(text: str) -> laughter_service_pb2.SetAudioModelSplitRequest:
+    return laughter_service_pb2.SetAudioModelSplitRequest(split=text)
+
+
+def shares(items: object) -> list[tuple[str, int]]:
+    return [(s.model.version, s.percent) for s in items]  # type: ignore[attr-defined]
+
+
+def audio_only(stub: Stub, client_id: str, *, fresh: bool = False) -> summary_pb2.AnalysisResult:
+    request = laughter_service_pb2.AnalyzeMediaRequest(
+        content=SAMPLE.read_bytes(),
+        filename=SAMPLE.name,
+        client_id=client_id,
+        fresh=fresh,
+        options=analysis_pb2.AnalysisOptions(disable_video=True),
+    )
+    return stub.AnalyzeMedia(request, timeout=300).result
+
+
+def stored(stub: Stub, result: summary_pb2.AnalysisResult, client_id: str) -> None:
+    """Wait until the background write of ``result`` has landed (so that a repeat can hit the cache)."""
+    end = time.monotonic() + 60
+    while True:
+        try:
+            request = results_pb2.GetResultRequest(result_id=result.summary.result_id, client_id=client_id)
+            stub.GetResult(request, timeout=10)
+            return
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.NOT_FOUND or time.monotonic() > end:
+                raise
+        time.sleep(0.05)
+
+
+class TestSplitAtRunTime:
+    """SetAudioModelSplit sets, changes and clears the split; ReloadModel reloads or replaces one of its
+    versions; the cache key changes with any model of the assignment."""
+
+    @pytest.fixture(autouse=True)
+    def no_split_after(self, reload_server: ReloadServer) -> Iterator[None]:
+        yield
+        reload_server.stub.SetAudioModelSplit(split_request(""), timeout=60)
+        if listed_audio_model(reload_server.stub).version != DEFAULT:
+            reload(reload_server.stub, DEFAULT)
+
+    def test_set_replace_and_clear(self, reload_server: ReloadServer) -> None:
+        """The split is listed as set; ReloadModel replaces one version (its share kept) and analyses are
+        assigned by their id to the split in force; clearing it brings back the default model."""
+        stub = reload_server.stub
+        reply = stub.SetAudioModelSplit(split_request("1.4.0=50,1.1.0=50"), timeout=60)
+        assert shares(reply.shares) == [("1.4.0", 50), ("1.1.0", 50)]
+        assert reply.shares[1].model.sha256 == shipped_sha256("1.1.0")
+        listed = stub.ListModels(laughter_service_pb2.ListModelsRequest(), timeout=10)
+        assert shares(listed.audio_model_split) == [("1.4.0", 50), ("1.1.0", 50)]
+
+        replaced = stub.ReloadModel(
+            laughter_service_pb2.ReloadModelRequest(version=OLDEST, replace_version="1.1.0"), timeout=60
+        )
+        assert (replaced.model.version, replaced.model.sha256) == (OLDEST, shipped_sha256(OLDEST))
+        assert shares(replaced.audio_model_split) == [("1.4.0", 50), (OLDEST, 50)]
+        seen = set()
+        for _ in range(12):
+            result = audio_only(stub, "split", fresh=True)
+            expected = "1.4.0" if bucket_of(result.summary.result_id) < 50 else OLDEST
+            assert audio_model(result.summary.models).version == expected
+            seen.add(expected)
+            if len(seen) == 2:
+                break
+        assert seen == {"1.4.0", OLDEST}
+
+        again = stub.ReloadModel(laughter_service_pb2.ReloadModelRequest(version=OLDEST), timeout=60)
+        assert again.model.version == OLDEST  # a version of the split, loaded again in place
+        assert shares(again.audio_model_split) == [("1.4.0", 50), (OLDEST, 50)]
+
+        cleared = stub.SetAudioModelSplit(split_request(""), timeout=60)
+        assert list(cleared.shares) == []
+        listed = stub.ListModels(laughter_service_pb2.ListModelsRequest(), timeout=10)
+        assert list(listed.audio_model_split) == []
+        assert audio_model(audio_only(stub, "split", fresh=True).summary.models).version == DEFAULT
+
+    @pytest.mark.parametrize(
+        ("split", "version", "replace_version", "field"),
+        [
+            ("1.4.0=50,1.1.0=50", OLDEST, "", "version"),  # not in the split, nothing named to replace
+            ("1.4.0=50,1.1.0=50", OLDEST, "1.2.3", "replace_version"),  # not in the split
+            ("1.4.0=50,1.1.0=50", "1.4.0", "1.1.0", "version"),  # already in the split
+            ("", OLDEST, "1.1.0", "replace_version"),  # no split in force
+        ],
+    )
+    def test_refused_reloads(
+        self, reload_server: ReloadServer, split: str, version: str, replace_version: str, field: str
+    ) -> None:
+        """INVALID_ARGUMENT naming the field; the split and the default model are unchanged."""
+        stub = reload_server.stub
+        stub.SetAudioModelSplit(split_request(split), timeout=60)
+        before = stub.ListModels(laughter_service_pb2.ListModelsRequest(), timeout=10)
+        request = laughter_service_pb2.ReloadModelRequest(version=version, replace_version=replace_version)
+        with pytest.raises(grpc.RpcError) as caught:
+            stub.ReloadModel(request, timeout=60)
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert field_violations(caught.value) == [field]
+        assert stub.ListModels(laughter_service_pb2.ListModelsRequest(), timeout=10) == before
+
+    @pytest.mark.parametrize("split", ["garbage", "1.4.0=60,1.1.0=60", "1.4.0=60,7.7.7=40"])
+    def test_refused_splits(self, reload_server: ReloadServer, split: str) -> None:
+        """A malformed split, or one naming a version that is not there, is INVALID_ARGUMENT on `split`;
+        the split in force stays."""
+        stub = reload_server.stub
+        stub.SetAudioModelSplit(split_request("1.4.0=90,1.1.0=10"), timeout=60)
+        with pytest.raises(grpc.RpcError) as caught:
+            stub.SetAudioModelSplit(split_request(split), timeout=60)
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert field_violations(caught.value) == ["split"]
+        listed = stub.ListModels(laughter_service_pb2.ListModelsRequest(), timeout=10)
+        assert shares(listed.audio_model_split) == [("1.4.0", 90), ("1.1.0", 10)]
+
+    def test_cache_key_follows_the_assignment(self, reload_server: ReloadServer) -> None:
+        """Setting a split, replacing one of its versions and changing a share each miss the cache; a
+        repeat under the same assignment hits; clearing the split hits the result stored without it."""
+        stub = reload_server.stub
+        client = "cache-" + str(time.monotonic_ns())
+
+        def miss_then_hit() -> summary_pb2.AnalysisResult:
+            first = audio_only(stub, client)
+            assert not first.cached
+            stored(stub, first, client)
+            repeat = audio_only(stub, client)
+            assert repeat.cached
+            assert repeat.summary.result_id == first.summary.result_id
+            return first
+
+        plain = miss_then_hit()
+        stub.SetAudioModelSplit(split_request("1.4.0=90,1.1.0=10"), timeout=60)
+        miss_then_hit()
+        stub.ReloadModel(
+            laughter_service_pb2.ReloadModelRequest(version=OLDEST, replace_version="1.1.0"), timeout=60
+        )
+        miss_then_hit()
+        stub.SetAudioModelSplit(split_request("1.4.0=80,1.0.0=20"), timeout=60)
+        miss_then_hit()
+        stub.SetAudioModelSplit(split_request(""), timeout=60)
+        back = audio_only(stub, client)
+        assert back.cached
+        assert back.summary.result_id == plain.summary.result_id

@@ -3,6 +3,7 @@ hit, a model reload misses), ownership by client and by tenant, sessions, and a 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
@@ -17,7 +18,7 @@ from laughter.v1 import (
 )
 
 from tests.conftest import SAMPLE, ServerThread, make_settings, wait_serving
-from tests.integration.media_chunks import load_chunks, requests, session_config
+from tests.integration.media_chunks import Chunk, load_chunks, media_chunk, requests, session_config
 from tests.integration.test_analyze_media import error_reason
 from tests.postgres import PostgresServer
 
@@ -206,20 +207,128 @@ class TestCache:
         assert analyze(stub, "alice").cached
 
 
+def event_spans(result: summary_pb2.AnalysisResult) -> list[tuple[int, int, int]]:
+    """(type, start ms, end ms) of each event: what two analyses of the same audio agree on."""
+    return [
+        (e.laughter_type, e.start_offset.ToMilliseconds(), e.end_offset.ToMilliseconds())
+        for e in result.events
+    ]
+
+
+def held_open(config, chunks, release: threading.Event):  # type: ignore[no-untyped-def]
+    """The session's requests without the half-close: the stream stays open until ``release``."""
+    yield from requests(config, chunks)
+    release.wait(120)
+
+
+@pytest.fixture(scope="module")
+def audio_reference(stub: Stub) -> tuple[list[Chunk], results_pb2.StoredResult]:
+    """Six seconds of the sample's audio as live chunks, and the stored result of a session that sent them
+    and half-closed (read to its summary)."""
+    chunks = [c for c in load_chunks(SAMPLE, max_s=6.0) if c.kind == "audio"]
+    updates = [
+        r.update for r in stub.StreamingAnalyze(requests(session_config(video=False), chunks), timeout=300)
+    ]
+    return chunks, wait_stored(stub, updates[-1].summary.result_id, "tests")
+
+
+@pytest.fixture(scope="module")
+def idle_server(triton) -> Iterator[ServerThread]:  # type: ignore[no-untyped-def]
+    """A server whose sessions end after 1 s without media."""
+    server = ServerThread(make_settings(triton_url=triton.grpc_url, session_idle_timeout_s=1.0)).start()
+    wait_serving(server.address)
+    yield server
+    server.stop()
+
+
 class TestSessions:
-    """A live session's summary is stored with its events."""
+    """A live session's summary is stored with its events, however the session ends."""
 
     def test_streamed_session(self, stub: Stub) -> None:
-        """The streamed summary names a stored session result holding the ended events."""
+        """The streamed summary names a stored session result holding the ended events; the opening
+        update named the same id."""
         chunks = load_chunks(SAMPLE, max_s=6.0)
         updates = [r.update for r in stub.StreamingAnalyze(requests(session_config(), chunks), timeout=300)]
         summary = updates[-1].summary
         ended = [u.event.event for u in updates if u.HasField("event") and u.event.phase == 3]
         assert summary.result_id
+        assert updates[0].started.result_id == summary.result_id
         stored = wait_stored(stub, summary.result_id, "tests")
         assert stored.kind == results_pb2.RESULT_KIND_SESSION
         assert list(stored.result.events) == ended
         assert stored.event_count == summary.durations.event_count == len(ended)
+
+    def test_client_gone_after_media(
+        self, stub: Stub, audio_reference: tuple[list[Chunk], results_pb2.StoredResult]
+    ) -> None:
+        """A client that cancels its StreamingAnalyze once the server has all its media never reads the
+        summary; the session still analyses that media and is stored under the id the opening update named,
+        with the same events as a session that half-closed."""
+        chunks, reference = audio_reference
+        total = sum(len(c.data) // 2 for c in chunks)
+        release = threading.Event()
+        call = stub.StreamingAnalyze(held_open(session_config(video=False), chunks, release), timeout=300)
+        try:
+            result_id = ""
+            for response in call:
+                update = response.update
+                if update.HasField("started"):
+                    result_id = update.started.result_id
+                if update.HasField("progress") and update.progress.audio_samples_received == total:
+                    break
+                assert not update.HasField("summary"), "the input was never closed"
+            call.cancel()
+        finally:
+            release.set()
+        assert result_id
+        stored = wait_stored(stub, result_id, "tests")
+        assert stored.kind == results_pb2.RESULT_KIND_SESSION
+        assert stored.result.summary.result_id == result_id
+        assert stored.result.summary.media.media_duration.ToMilliseconds() == pytest.approx(6000, abs=150)
+        assert event_spans(stored.result) == event_spans(reference.result)
+        assert stored.event_count == reference.event_count
+
+    def test_browser_session_ended(
+        self, stub: Stub, audio_reference: tuple[list[Chunk], results_pb2.StoredResult]
+    ) -> None:
+        """CreateSession names the result id; EndSession (nobody watching) returns it with the summary, and
+        the stored events are the ones it returned."""
+        chunks, reference = audio_reference
+        created = stub.CreateSession(
+            laughter_service_pb2.CreateSessionRequest(config=session_config(video=False)), timeout=30
+        )
+        result_id = created.started.result_id
+        assert result_id
+        append = laughter_service_pb2.AppendSessionMediaRequest(
+            session_id=created.session_id, chunks=[media_chunk(c) for c in chunks]
+        )
+        stub.AppendSessionMedia(append, timeout=60)
+        ended = stub.EndSession(
+            laughter_service_pb2.EndSessionRequest(session_id=created.session_id), timeout=120
+        )
+        assert ended.summary.result_id == result_id
+        stored = wait_stored(stub, result_id, "tests")
+        assert list(stored.result.events) == list(ended.events)
+        assert event_spans(stored.result) == event_spans(reference.result)
+
+    def test_browser_session_expired(
+        self, idle_server: ServerThread, audio_reference: tuple[list[Chunk], results_pb2.StoredResult]
+    ) -> None:
+        """A browser session that gets media and is then left alone (no EndSession, no watcher) ends at
+        its idle timeout and is stored, with its events, under the id CreateSession named."""
+        chunks, reference = audio_reference
+        idle_stub = Stub(grpc.insecure_channel(idle_server.address))
+        created = idle_stub.CreateSession(
+            laughter_service_pb2.CreateSessionRequest(config=session_config(video=False)), timeout=30
+        )
+        append = laughter_service_pb2.AppendSessionMediaRequest(
+            session_id=created.session_id, chunks=[media_chunk(c) for c in chunks]
+        )
+        idle_stub.AppendSessionMedia(append, timeout=60)
+        stored = wait_stored(idle_stub, created.started.result_id, "tests")
+        assert stored.kind == results_pb2.RESULT_KIND_SESSION
+        assert event_spans(stored.result) == event_spans(reference.result)
+        assert stored.result.summary.media.media_duration.ToMilliseconds() == pytest.approx(6000, abs=150)
 
 
 class TestTenants:

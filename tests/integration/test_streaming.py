@@ -177,6 +177,7 @@ class TestResources:
     """Cancelled and finished sessions free everything."""
 
     def test_cancelled_sessions_leave_nothing(self, stub, server, short_chunks) -> None:  # type: ignore[no-untyped-def]
+        stream(stub, session_config(), short_chunks[:10])  # the inference batchers run from the first frames
         baseline_sessions, baseline_tasks = server_state(server)
         for i in range(200):
             call = stub.StreamingAnalyze(
@@ -185,7 +186,7 @@ class TestResources:
             first = next(call)
             assert first.update.HasField("started")
             call.cancel()
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 180  # each first analyses and stores the media it received
         while time.monotonic() < deadline:
             sessions, tasks = server_state(server)
             if sessions == baseline_sessions and tasks <= baseline_tasks + 2:
@@ -351,6 +352,8 @@ class TestBrowserSessions:
         assert any(abs(seconds(e.start_offset) - 1.2) <= ONSET_TOLERANCE_S for e in ended.events)
         assert watched[-1].HasField("summary")
         assert [e.event_id for e in ended_events(watched)] == [e.event_id for e in ended.events]
+        assert created.started.result_id  # every reply that names the session names its stored result
+        assert watched[-1].summary.result_id == ended.summary.result_id == created.started.result_id
         with pytest.raises(grpc.RpcError) as caught:
             stub.AppendSessionMedia(
                 laughter_service_pb2.AppendSessionMediaRequest(

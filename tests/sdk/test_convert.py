@@ -61,6 +61,13 @@ class TestResultFromProto:
         assert summary.models[0].loaded_at is None
         assert summary.stage_timings[0].duration_s == 0.5
 
+    def test_result_id_on_the_summary_too(self, result_proto: summary_pb2.AnalysisResult) -> None:
+        """The stored result's id reaches the result and its summary (a live session's summary alone)."""
+        result_proto.summary.result_id = "f" * 32
+        result = result_from_proto(result_proto)
+        assert result.result_id == result.summary.result_id == "f" * 32
+        assert result_from_proto(summary_pb2.AnalysisResult()).summary.result_id == ""
+
     def test_emotions_are_in_model_order(self, result_proto: summary_pb2.AnalysisResult) -> None:
         """The breakdown is keyed by emotion name in model order even when the message was reversed."""
         summary = result_from_proto(result_proto).summary

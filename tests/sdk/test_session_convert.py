@@ -55,12 +55,14 @@ class TestUpdateFromProto:
                 idle_timeout=_seconds(30.0),
                 start_time=start_time,
                 models=[model_pb2.ModelInfo(name="face_detector", version="1", ready=True)],
+                result_id="r" * 32,
             )
         )
         update = update_from_proto(message)
         assert isinstance(update, laughter.SessionStarted)
         assert update.kind == "started"
         assert update.session_id == "live-1"
+        assert update.result_id == "r" * 32
         assert update.idle_timeout_s == 30.0
         assert update.started_at == datetime.datetime(2023, 11, 14, 22, 13, 20, tzinfo=datetime.timezone.utc)  # noqa: UP017
         assert update.effective_options.analysis_frame_rate_hertz == 5.0

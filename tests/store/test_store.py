@@ -121,9 +121,9 @@ KNOWN = [
 
 
 def aggregate(store: ResultStore, owner: str = A, **filters: object) -> results_pb2.GetAnalyticsResponse:
-    where = analytics.filters(owner, results_pb2.ResultFilter(**filters))  # type: ignore[arg-type]
+    scope = analytics.Scope(owner, results_pb2.ResultFilter(**filters))  # type: ignore[arg-type]
     with store.engine.connect() as connection:
-        return analytics.analytics(connection, where, 3_600_000)
+        return analytics.analytics(connection, scope, 3_600_000)
 
 
 def ts(at: str) -> object:
@@ -178,6 +178,7 @@ class TestMigrations:
         old.migrate("0002")
         record = KNOWN[0]
         row = {**rows(record)[0], "payload": payload_row(record)["payload"]}
+        del row["per_media_s"]  # added by 0004
         with old.engine.begin() as connection:
             columns = ", ".join(row)
             connection.execute(
@@ -186,6 +187,73 @@ class TestMigrations:
         old.migrate()
         assert old.get(A, "r1") == record.stored
         old.close()
+
+    def test_scoped_rows_filled_from_0003(self, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        """Results with events and stages written under 0003 aggregate, after 0004, exactly as results
+        written under the newest schema (the copied filter columns and per_media_s are filled in)."""
+        import sqlalchemy as sa
+        from laughter_server.store.database import engine_url
+        from laughter_server.store.records import payload_row, rows
+
+        old = ResultStore(engine_url("", str(tmp_path / "old")))
+        old.migrate("0003")
+        with old.engine.begin() as connection:
+            for record in KNOWN:
+                result_row, event_rows, stage_rows = rows(record)
+                tables = (
+                    ("results", [{k: v for k, v in result_row.items() if k != "per_media_s"}]),
+                    ("result_payloads", [payload_row(record)]),
+                    ("result_events", [{k: r[k] for k in _BASE_EVENT} for r in event_rows]),
+                    (
+                        "result_stages",
+                        [{k: r[k] for k in ("result_id", "stage", "seconds")} for r in stage_rows],
+                    ),
+                )
+                for table, values in tables:
+                    for value in values:
+                        names = ", ".join(value)
+                        marks = ", ".join(":" + c for c in value)
+                        connection.execute(sa.text(f"INSERT INTO {table} ({names}) VALUES ({marks})"), value)
+        old.migrate()
+        new = ResultStore(engine_url("", str(tmp_path / "new")))
+        new.migrate()
+        new.insert(KNOWN)
+        for filters in ({}, {"filter_client_id": "cam"}, {"audio_model_version": "1.1.0"}):
+            assert aggregate(old, **filters) == aggregate(new, **filters)
+        assert aggregate(old).model_versions[1].processing_per_media_second_p95 == pytest.approx(0.38)
+        old.close()
+        new.close()
+
+
+_BASE_EVENT = ("result_id", "idx", "laughter_type", "duration_s", "confidence", "hour_of_day")
+
+
+class TestPlannerStatistics:
+    """SQLite's planner statistics follow the store's growth (without them an owner holding most rows is
+    read through its index, one lookup per row)."""
+
+    def test_refreshed_as_the_results_grow(self, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        """After the first 1,000 results the statistics count them; a few more do not trigger a refresh."""
+        import sqlalchemy as sa
+        from laughter_server.store.database import engine_url
+
+        store = ResultStore(engine_url("", str(tmp_path)))
+        store.migrate()
+
+        def counted() -> int:
+            query = sa.text("SELECT stat FROM sqlite_stat1 WHERE idx = 'ix_results_owner_created'")
+            with store.engine.connect() as connection:
+                stat = connection.execute(query).scalar_one_or_none()
+            return 0 if stat is None else int(stat.split()[0])
+
+        assert counted() == 0
+        store.insert([make(f"g{i}") for i in range(999)])
+        assert counted() == 0
+        store.insert([make("g999"), make("g1000")])
+        assert counted() == 1001
+        store.insert([make(f"h{i}") for i in range(10)])
+        assert counted() == 1001
+        store.close()
 
 
 class TestListing:
@@ -218,6 +286,9 @@ class TestListing:
             ({"laughter": results_pb2.LAUGHTER_FILTER_DETECTED}, ["r4", "r2", "r1"]),
             ({"filter_client_id": "cam"}, ["r3"]),
             ({"audio_model_version": "1.4.0"}, ["r4", "r2", "r1"]),
+            ({"laughter_type": JOYFUL}, ["r2", "r1"]),
+            ({"laughter_type": NERVOUS}, ["r4"]),
+            ({"laughter_type": analysis_pb2.LAUGHTER_TYPE_SURPRISED}, []),
         ],
     )
     def test_filters(self, store: ResultStore, filters: dict[str, object], expected: list[str]) -> None:
@@ -360,6 +431,71 @@ class TestAnalytics:
         reply = aggregate(store, start_time=ts("10:00"), end_time=ts("11:00"))
         assert (reply.result_count, reply.event_count) == (2, 3)
         assert [v.audio_model_version for v in reply.model_versions] == ["1.4.0"]
+
+    @pytest.mark.parametrize(
+        ("filters", "types", "hours", "stages"),
+        [
+            ({"filter_client_id": "cam"}, [], [], {("1.1.0", "decode"): 0.5}),
+            (
+                {"filter_client_id": "web", "laughter": results_pb2.LAUGHTER_FILTER_DETECTED},
+                [(JOYFUL, 2), (NERVOUS, 1), (POLITE, 1)],
+                [(10, 3), (12, 1)],
+                {("1.4.0", "decode"): 2.0, ("1.4.0", "detect_laughter"): 2.0},
+            ),
+            ({"audio_model_version": "1.1.0"}, [], [], {("1.1.0", "decode"): 0.5}),
+            (
+                {"laughter_type": POLITE},
+                [(JOYFUL, 1), (POLITE, 1)],
+                [(10, 2)],
+                {("1.4.0", "decode"): 1.0, ("1.4.0", "detect_laughter"): 2.0},
+            ),
+            ({"kind": results_pb2.RESULT_KIND_SESSION}, [], [], {("1.1.0", "decode"): 0.5}),
+            (
+                {"start_time": "12:00"},
+                [(NERVOUS, 1)],
+                [(12, 1)],
+                {("1.1.0", "decode"): 0.5, ("1.4.0", "decode"): 2.0},
+            ),
+        ],
+    )
+    def test_event_and_stage_rows_follow_the_filter(
+        self,
+        store: ResultStore,
+        filters: dict[str, object],
+        types: list[tuple[int, int]],
+        hours: list[tuple[int, int]],
+        stages: dict[tuple[str, str], float],
+    ) -> None:
+        """Laughter types, hours and stage means count only the events and stages of the matching results
+        (those rows carry their result's filter columns)."""
+        store.insert(
+            [
+                *KNOWN,
+                make("s1", at="12:30", kind=results_pb2.RESULT_KIND_SHADOW, events=((POLITE, 1.0, 0.5),)),
+            ]
+        )
+        if "start_time" in filters:
+            filters = {**filters, "start_time": ts(str(filters["start_time"]))}
+        reply = aggregate(store, **filters)
+        assert [(t.laughter_type, t.event_count) for t in reply.laughter_types] == types
+        assert [(h.hour, h.event_count) for h in reply.hours] == hours
+        means = {
+            (v.audio_model_version, s.stage): s.mean_seconds for v in reply.model_versions for s in v.stages
+        }
+        assert means == pytest.approx(stages)
+
+    def test_percentiles_interpolate(self, store: ResultStore) -> None:
+        """p50 and p95 interpolate linearly between the two nearest ratios (PostgreSQL's percentile_cont),
+        and a result without media time has no ratio."""
+        ratios = (0.1, 0.4, 0.2, 0.3, 1.0)
+        store.insert(
+            [make(f"p{i}", media_s=100.0, processing_s=100.0 * r) for i, r in enumerate(ratios)]
+            + [make("zero", media_s=0.0, processing_s=5.0)]
+        )
+        (version,) = aggregate(store).model_versions
+        assert version.result_count == 6
+        assert version.processing_per_media_second_p50 == pytest.approx(0.3)
+        assert version.processing_per_media_second_p95 == pytest.approx(0.4 + 0.8 * (1.0 - 0.4))
 
     def test_empty(self, store: ResultStore) -> None:
         """No results: zeros and empty lists."""

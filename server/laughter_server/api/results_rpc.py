@@ -17,8 +17,6 @@ MAX_CLIENT_ID = 128
 MAX_IDS = 1000
 DEFAULT_BUCKET_MS = 3_600_000
 MIN_BUCKET_MS = 60_000
-MAX_SESSION_EVENTS = 10_000
-"""A streamed session keeps at most this many ended events for the store (its summary counts them all)."""
 
 
 def caller(client_id: str) -> str:

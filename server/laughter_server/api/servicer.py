@@ -14,11 +14,10 @@ import contextlib
 import dataclasses
 import hashlib
 import math
-import pathlib
 import time
 import uuid
 import weakref
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -36,7 +35,8 @@ from laughter.v1 import (
 
 from laughter_server.api import convert, session_convert, validation
 from laughter_server.api.admission import Admission
-from laughter_server.api.results_rpc import MAX_SESSION_EVENTS, ResultsRpcs, caller, stamp
+from laughter_server.api.models_rpc import ModelRpcs
+from laughter_server.api.results_rpc import ResultsRpcs, caller, stamp
 from laughter_server.api.status import translate_errors
 from laughter_server.api.uploads import reassemble
 from laughter_server.config import Settings
@@ -49,22 +49,18 @@ from laughter_server.errors import (
     SessionConfigError,
     SessionExistsError,
 )
-from laughter_server.fusion.fuser import EventUpdate
-from laughter_server.fusion.types import EventPhase, LaughterEvent
 from laughter_server.inference.models import FaceModels
 from laughter_server.observability.metrics import Metrics
 from laughter_server.observability.recording import record_result
 from laughter_server.pipeline.audio_stage import AudioStage
 from laughter_server.pipeline.model_split import AudioSplit
-from laughter_server.pipeline.model_versions import resolve_version
 from laughter_server.pipeline.options import AnalysisOptions
 from laughter_server.pipeline.registry import SessionRegistry
 from laughter_server.pipeline.result import AnalysisResult
-from laughter_server.pipeline.session import LiveSession, SummaryUpdate, WarningUpdate
+from laughter_server.pipeline.session import LiveSession, StartedUpdate, SummaryUpdate, Update, WarningUpdate
 from laughter_server.pipeline.vocabulary import ErrorReason
 from laughter_server.pipeline.whole_file import WholeFileAnalyzer
 from laughter_server.store import ResultsService, cache_key, new_result_id
-from laughter_server.vision.emotion_versions import FACE_EMOTION_NAME, resolve_emotion_version
 
 log = structlog.get_logger(__name__)
 
@@ -85,7 +81,7 @@ def _offset_s(value: duration_pb2.Duration, field: str) -> float:
         return math.nan
 
 
-class LaughterServicer(ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisServiceServicer):
+class LaughterServicer(ModelRpcs, ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisServiceServicer):
     """Serves every laughter.v1 RPC."""
 
     def __init__(
@@ -105,7 +101,13 @@ class LaughterServicer(ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisSe
         self.audio_split = audio_split
         self.audio_shadow = audio_shadow
         self._shadow_task: asyncio.Task[None] | None = None
-        self._session_results: weakref.WeakKeyDictionary[LiveSession, str] = weakref.WeakKeyDictionary()
+        # per live session: its results owner and result id, and its summary once stored
+        self._session_owners: weakref.WeakKeyDictionary[LiveSession, tuple[str, str]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._session_summaries: weakref.WeakKeyDictionary[LiveSession, summary_pb2.AnalysisSummary] = (
+            weakref.WeakKeyDictionary()
+        )
         self.registry = registry
         self.analyzer = analyzer
         self.face_models = face_models
@@ -169,7 +171,8 @@ class LaughterServicer(ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisSe
         audio = self._audio_for(result_id)
         if self.results is not None and not options.include_face_samples:  # face samples are not stored
             digest = await asyncio.to_thread(lambda: hashlib.sha256(content).hexdigest())
-            models = [(m.name, m.version, m.sha256) for m in (*self.face_models.describe(), audio.describe())]
+            models = [(m.name, m.version, m.sha256) for m in self.face_models.describe()]
+            models += self._audio_key_models(audio)
             key = cache_key(
                 digest, convert.options_to_proto(options).SerializeToString(deterministic=True), models
             )
@@ -229,8 +232,17 @@ class LaughterServicer(ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisSe
         )
 
     def _audio_for(self, assignment_id: str) -> AudioStage:
-        """The audio model of an analysis or session: by the A/B split when one is set."""
-        return self.audio if self.audio_split is None else self.audio_split.pick(assignment_id)
+        """The audio model of an analysis or session (a snapshot, unaffected by later reloads): by the A/B
+        split when one is set."""
+        stage = self.audio if self.audio_split is None else self.audio_split.pick(assignment_id)
+        return stage.snapshot()
+
+    def _audio_key_models(self, audio: AudioStage) -> list[tuple[str, str, str]]:
+        """The audio part of the cache key: the model used, or every version of the split and its share."""
+        if self.audio_split is not None:
+            return self.audio_split.key_models()
+        model = audio.describe()
+        return [(model.name, model.version, model.sha256)]
 
     async def _analyze(
         self, content: bytes, options: AnalysisOptions, context: Context, audio: AudioStage
@@ -297,65 +309,41 @@ class LaughterServicer(ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisSe
             return laughter_service_pb2.AnalyzeMediaUploadResponse(result=message)
         raise AssertionError("unreachable: translate_errors aborts the call")
 
-    # models ------------------------------------------------------------------------------------------
-    async def ListModels(
-        self, request: laughter_service_pb2.ListModelsRequest, context: Context
-    ) -> laughter_service_pb2.ListModelsResponse:
-        """The models in use, with versions and checksums."""
-        async with self._rpc("ListModels", context):
-            ready = await self.face_models.is_ready()
-            models = [convert.model_to_proto(m) for m in self.face_models.describe()]
-            for model in models:
-                model.ready = ready
-            models.append(convert.model_to_proto(self.audio.describe()))
-            return laughter_service_pb2.ListModelsResponse(models=models)
-        raise AssertionError("unreachable: translate_errors aborts the call")
-
-    async def ReloadModel(
-        self, request: laughter_service_pb2.ReloadModelRequest, context: Context
-    ) -> laughter_service_pb2.ReloadModelResponse:
-        """Switch the audio model, or the face emotion model, to another shipped version without a restart."""
-        async with self._rpc("ReloadModel", context):
-            current = self.audio.describe()
-            name = request.model_name or current.name
-            if name == FACE_EMOTION_NAME:
-                heads_dir = pathlib.Path(self.settings.face_models_dir)
-                version = await asyncio.to_thread(resolve_emotion_version, heads_dir, request.version)
-                described = self.face_models.set_emotion_version(version)
-                return laughter_service_pb2.ReloadModelResponse(model=convert.model_to_proto(described))
-            if name != current.name:
-                raise InvalidOptionError(
-                    "model_name",
-                    f"the models that can be reloaded are '{current.name}' and '{FACE_EMOTION_NAME}' "
-                    f"(got {name!r})",
-                )
-            path = resolve_version(pathlib.Path(self.settings.audio_model).parent, name, request.version)
-            described = await asyncio.to_thread(self.audio.reload, path)
-            return laughter_service_pb2.ReloadModelResponse(model=convert.model_to_proto(described))
-        raise AssertionError("unreachable: translate_errors aborts the call")
-
     # live sessions -----------------------------------------------------------------------------------
-    def _stamp_session(
-        self, session: LiveSession, final: AnalysisResult, kept: Sequence[LaughterEvent], summary: Any
-    ) -> None:
-        """Give a session's summary its result id, storing the session once (with its events)."""
-        if self.results is None:
+    def _session_ended(self, session: LiveSession) -> None:
+        """Store a session's summary with its events once it ends, whoever reads it (the summary the client
+        gets, if any, then carries the result id)."""
+        if self.results is None or session.result is None:
             return
-        if (result_id := self._session_results.get(session)) is not None:
-            summary.result_id = result_id
-            return
+        owner, result_id = self._session_owners[session]
         message = summary_pb2.AnalysisResult(
-            events=[convert.event_to_proto(e) for e in (final.events or kept)], summary=summary
+            events=[convert.event_to_proto(e) for e in session.stored_events()],
+            summary=convert.full_summary_to_proto(session.result),
         )
         stamp(
             self.results,
             message,
-            owner=caller(session.spec.client_id),
+            result_id=result_id,
+            owner=owner,
             client_id=session.spec.client_id,
             kind=results_pb2.RESULT_KIND_SESSION,
         )
-        self._session_results[session] = message.summary.result_id
-        summary.CopyFrom(message.summary)
+        self._session_summaries[session] = message.summary
+
+    def _stamp_session(self, session: LiveSession, summary: summary_pb2.AnalysisSummary) -> None:
+        """Give a session's summary message its result id (and a not-stored notice) from the store."""
+        if (stored := self._session_summaries.get(session)) is not None:
+            summary.CopyFrom(stored)
+
+    def _session_update(self, session: LiveSession, update: Update) -> session_pb2.SessionUpdate:
+        """An update as sent: the opening one names the result id the session will be stored under, the
+        summary carries it."""
+        message = session_convert.update_to_proto(update)
+        if isinstance(update, StartedUpdate):
+            message.started.result_id = self._session_owners.get(session, ("", ""))[1]
+        elif isinstance(update, SummaryUpdate):
+            self._stamp_session(session, message.summary)
+        return message
 
     def _open(self, config: session_pb2.SessionConfig, *, keep_events: bool) -> LiveSession:
         spec = session_convert.spec_from_proto(
@@ -365,11 +353,16 @@ class LaughterServicer(ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisSe
             keep_events=keep_events,
         )
         spec = dataclasses.replace(spec, options=self._limited(spec.options))
-        if self.audio_split is None:
-            return self.registry.open(spec)
-        if not spec.session_id:  # the split assigns by the session's id: choose it here
-            spec = dataclasses.replace(spec, session_id=uuid.uuid4().hex)
-        return self.registry.open(spec, self.audio_split.pick(spec.session_id))
+        owner = caller(spec.client_id)  # who the stored summary will belong to, checked before it starts
+        result_id = "" if self.results is None else new_result_id()
+        audio = None
+        if self.audio_split is not None:
+            if not spec.session_id:  # the split assigns by the session's id: choose it here
+                spec = dataclasses.replace(spec, session_id=uuid.uuid4().hex)
+            audio = self.audio_split.pick(spec.session_id)
+        session = self.registry.open(spec, audio, on_summary=self._session_ended)
+        self._session_owners[session] = (owner, result_id)
+        return session
 
     @staticmethod
     async def _push(session: LiveSession, chunk: media_pb2.MediaChunk) -> None:
@@ -444,15 +437,9 @@ class LaughterServicer(ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisSe
             reader = asyncio.create_task(self._read_chunks(request_iterator, session))
             timer = self._deadline_timer(session, context)
             finished = False
-            ended: list[LaughterEvent] = []  # for the store: a streamed session keeps no events itself
             try:
                 async for update in session.updates():
-                    message = session_convert.update_to_proto(update)
-                    if isinstance(update, EventUpdate) and update.phase is EventPhase.ENDED:
-                        if len(ended) < MAX_SESSION_EVENTS:
-                            ended.append(update.event)
-                    elif isinstance(update, SummaryUpdate):
-                        self._stamp_session(session, update.result, ended, message.summary)
+                    message = self._session_update(session, update)
                     yield laughter_service_pb2.StreamingAnalyzeResponse(update=message)
                     finished = isinstance(update, SummaryUpdate)
             finally:
@@ -460,7 +447,10 @@ class LaughterServicer(ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisSe
                     timer.cancel()
                 reader.cancel()
                 await asyncio.gather(reader, return_exceptions=True)
-                await self.registry.retire(session, cancel=not finished)
+                if finished:
+                    await self.registry.retire(session, cancel=False)
+                else:  # the client went away: the media it sent is analysed and stored all the same
+                    self.registry.detach(session)
 
     async def CreateSession(
         self, request: laughter_service_pb2.CreateSessionRequest, context: Context
@@ -472,7 +462,7 @@ class LaughterServicer(ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisSe
                     "config", "CreateSession needs `config`", reason="SESSION_CONFIG_MISSING"
                 )
             session = self._open(request.config, keep_events=True)
-            started = session_convert.update_to_proto(session.started_update()).started
+            started = self._session_update(session, session.started_update()).started
             return laughter_service_pb2.CreateSessionResponse(
                 session_id=session.spec.session_id, started=started
             )
@@ -509,9 +499,7 @@ class LaughterServicer(ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisSe
             finished = False
             try:
                 async for update in session.updates():
-                    message = session_convert.update_to_proto(update)
-                    if isinstance(update, SummaryUpdate):
-                        self._stamp_session(session, update.result, (), message.summary)
+                    message = self._session_update(session, update)
                     yield laughter_service_pb2.WatchSessionResponse(update=message)
                     finished = isinstance(update, SummaryUpdate)
             finally:
@@ -540,7 +528,7 @@ class LaughterServicer(ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisSe
             if not session.watched:
                 await self.registry.retire(session, cancel=False)
             summary = convert.full_summary_to_proto(final.result)
-            self._stamp_session(session, final.result, (), summary)
+            self._stamp_session(session, summary)
             return laughter_service_pb2.EndSessionResponse(
                 summary=summary, events=[convert.event_to_proto(e) for e in final.result.events]
             )

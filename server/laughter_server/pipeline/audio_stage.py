@@ -88,6 +88,11 @@ class AudioStage:
     def detector(self) -> Detector:
         return self._detector
 
+    @property
+    def second_model(self) -> LaughterModel | None:
+        """The model that serves stacked models' ResNet windows, once Triton is reached."""
+        return self._second
+
     def use_second_model(self, second: LaughterModel | None) -> None:
         """The model that serves stacked models' ResNet windows (set once Triton is reached)."""
         self._second = second

@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 import time
 import uuid
+from collections.abc import Callable
 
 import structlog
 
@@ -49,14 +50,21 @@ class SessionRegistry:
         self.max_sessions = max_sessions
         self.metrics = metrics
         self._sessions: dict[str, LiveSession] = {}
+        self._detached: dict[LiveSession, asyncio.Task[None]] = {}  # finishing after their client left
         self._draining = False
         self._watchdog: asyncio.Task[None] | None = None
 
     def __len__(self) -> int:
         return len(self._sessions)
 
-    def open(self, spec: SessionSpec, audio: AudioStage | None = None) -> LiveSession:
-        """Start a session (a server-chosen id when the spec has none), with ``audio``'s model when given."""
+    def open(
+        self,
+        spec: SessionSpec,
+        audio: AudioStage | None = None,
+        on_summary: Callable[[LiveSession], None] | None = None,
+    ) -> LiveSession:
+        """Start a session (a server-chosen id when the spec has none), with ``audio``'s model when given;
+        ``on_summary`` is told of its end, whoever reads its updates."""
         if self._draining:
             raise ShuttingDownError(
                 "the server is shutting down and takes no new sessions; retry on another replica"
@@ -71,7 +79,7 @@ class SessionRegistry:
             raise SessionExistsError(f"a session with id {session_id!r} is already open; choose another id")
         if session_id != spec.session_id:
             spec = dataclasses.replace(spec, session_id=session_id)
-        session = LiveSession(spec, self.face_models, audio or self.audio, self.limits)
+        session = LiveSession(spec, self.face_models, audio or self.audio, self.limits, on_summary)
         self._sessions[session_id] = session
         session.start()
         if self.metrics is not None:
@@ -90,13 +98,47 @@ class SessionRegistry:
                 f"no open session {session_id!r}: it never existed, ended, or timed out; create a new one"
             ) from None
 
+    def detach(self, session: LiveSession) -> None:
+        """The client went away before the summary: the session gives up its id and its slot, analyses the
+        media it received, reports its summary (``on_summary``), and is retired then. With ``max_sessions``
+        detached sessions already finishing, it is cut off instead (``cancel``: it reports a summary without
+        findings and the events ended so far), so that clients that leave cannot pile up work."""
+        if self._sessions.get(session.spec.session_id) is not session:
+            return
+        del self._sessions[session.spec.session_id]
+        if self.metrics is not None:
+            self.metrics.active_sessions.set(len(self._sessions))
+        session.end_input()
+        if len(self._detached) >= self.max_sessions:  # background work stays bounded: report what it has
+            log.warning(
+                "session.detached_cut_off", session_id=session.spec.session_id, finishing=len(self._detached)
+            )
+            work = self._finish_detached(session, cut_off=True)
+        else:
+            work = self._finish_detached(session, cut_off=False)
+        self._detached[session] = asyncio.create_task(work, name="session-detached")
+
+    async def _finish_detached(self, session: LiveSession, *, cut_off: bool) -> None:
+        try:
+            if cut_off:
+                await session.cancel()
+            else:
+                await session.wait_finished()
+        finally:
+            self._detached.pop(session, None)
+            self._closed(session, cancelled=cut_off)
+
     async def retire(self, session: LiveSession, *, cancel: bool) -> None:
-        """Forget the session; ``cancel`` stops its work at once (client gone)."""
+        """Forget the session; ``cancel`` stops its work at once (the drain ran out of time)."""
         if self._sessions.get(session.spec.session_id) is not session:
             return  # already retired
         del self._sessions[session.spec.session_id]
         if cancel:
             await session.cancel()
+        self._closed(session, cancelled=cancel)
+
+    def _closed(self, session: LiveSession, *, cancelled: bool) -> None:
+        """Count what the retired session did and log its end."""
         if self.metrics is not None:
             self.metrics.active_sessions.set(len(self._sessions))
             for reason, (frames, _) in session.drops.items():
@@ -109,7 +151,7 @@ class SessionRegistry:
         log.info(
             "session.closed",
             session_id=session.spec.session_id,
-            cancelled=cancel,
+            cancelled=cancelled,
             frames=progress.frames_received,
             analysed=progress.frames_analyzed,
             dropped=progress.frames_dropped,
@@ -150,6 +192,7 @@ class SessionRegistry:
         """Refuse new sessions, close every open one's input, wait for their summaries, then cancel."""
         self._draining = True
         sessions = list(self._sessions.values())
+        detached = list(self._detached)
         for session in sessions:
             session.end_input(
                 WarningUpdate(
@@ -158,10 +201,13 @@ class SessionRegistry:
                     "the server is shutting down: the session ends with its summary",
                 )
             )
-        if sessions:
+        if sessions or detached:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
-                    asyncio.gather(*(s.wait_finished() for s in sessions), return_exceptions=True), timeout_s
+                    asyncio.gather(
+                        *(s.wait_finished() for s in (*sessions, *detached)), return_exceptions=True
+                    ),
+                    timeout_s,
                 )
         # give the RPC handlers a moment to send the summaries they now hold
         for _ in range(int(timeout_s * 10)):
@@ -170,5 +216,9 @@ class SessionRegistry:
             await asyncio.sleep(0.1)
         for session in list(self._sessions.values()):
             await self.retire(session, cancel=True)
+        for session, task in list(self._detached.items()):
+            await session.cancel()  # reports its summary without findings
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
         if self._watchdog is not None:
             self._watchdog.cancel()

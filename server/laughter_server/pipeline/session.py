@@ -15,6 +15,9 @@ updates it queues for the client. Memory is bounded whatever the client does:
   samples beyond ``max_queued_updates`` waiting are skipped and counted;
 * a chunk larger than ``max_chunk_bytes``, an empty one, a frame that does not decode, audio with a broken
   byte count and timestamps that go backwards are dropped with a warning update, and the session goes on.
+
+Whoever reads the updates, the session's end is reported once to ``on_summary`` (the results store), when
+the summary is computed, or at a cancellation with a summary without findings and the events ended so far.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import collections
 import dataclasses
 import math
 import time
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 
 import numpy as np
 import numpy.typing as npt
@@ -32,7 +35,7 @@ import structlog
 
 from laughter_server.errors import LaughterError
 from laughter_server.fusion.fuser import EventUpdate
-from laughter_server.fusion.types import EventPhase, FaceObservation, Notice
+from laughter_server.fusion.types import EventPhase, FaceObservation, LaughterEvent, Notice
 from laughter_server.inference.models import FaceModels, ModelDescription
 from laughter_server.media.live_input import AudioInput, ChunkError, VideoInput
 from laughter_server.media.types import AUDIO_SAMPLE_RATE_HERTZ, MediaInfo
@@ -47,6 +50,9 @@ log = structlog.get_logger(__name__)
 MAX_LAG_S = 2.0
 """A track that is idle (nothing queued) and lags this far behind the other is not waited for."""
 FRAME_BATCH = 8
+MAX_STORED_EVENTS = 10_000
+"""A session without ``keep_events`` keeps at most this many ended events for the store (its summary counts
+them all)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -170,9 +176,16 @@ class LiveSession:
     ``updates()`` yields everything the client should see, ending with a SummaryUpdate."""
 
     def __init__(
-        self, spec: SessionSpec, face_models: FaceModels, audio: AudioStage, limits: SessionLimits
+        self,
+        spec: SessionSpec,
+        face_models: FaceModels,
+        audio: AudioStage,
+        limits: SessionLimits,
+        on_summary: Callable[[LiveSession], None] | None = None,
     ) -> None:
         self.spec = spec
+        self.on_summary = on_summary
+        self._ended: list[LaughterEvent] = []  # without keep_events: the ended events, for the store
         self.limits = limits
         self.opened_at = time.monotonic()
         self.last_chunk_at = self.opened_at
@@ -257,7 +270,8 @@ class LiveSession:
         self._audio_drained.set()
 
     async def cancel(self) -> None:
-        """Stop everything at once (client cancelled or disconnected); nothing more is emitted."""
+        """Stop everything at once (the server's drain ran out of time); nothing more is emitted. A session
+        cut off before its summary reports one without findings, with the events ended so far."""
         self._closed = True
         tasks = [*self._tasks, self._finisher]
         for task in tasks:
@@ -266,6 +280,26 @@ class LiveSession:
         await asyncio.gather(*(t for t in tasks if t is not None), return_exceptions=True)
         self._frames.clear()
         self._audio.clear()
+        if self._final is None:
+            self._final = SummaryUpdate(self.engine.empty_result(self.media_info(), [Notice.MEDIA_DROPPED]))
+            self._report()
+
+    def _report(self) -> None:
+        """Tell ``on_summary`` that the session ended (once); its failure never stops the session's end."""
+        if self.on_summary is None:
+            return
+        hook, self.on_summary = self.on_summary, None
+        try:
+            hook(self)
+        except Exception:
+            log.exception("session.summary_hook_failed", session_id=self.spec.session_id)
+
+    def stored_events(self) -> tuple[LaughterEvent, ...]:
+        """The events to store with the summary: all of them with ``keep_events``, else the first
+        ``MAX_STORED_EVENTS`` ended."""
+        if self._final is not None and self._final.result.events:
+            return self._final.result.events
+        return tuple(self._ended)
 
     async def updates(self) -> AsyncIterator[Update]:
         """Everything the client should see, in order; ends after the SummaryUpdate."""
@@ -414,8 +448,14 @@ class LiveSession:
     def _on_output(self, item: Output) -> None:
         if isinstance(item, FaceObservation):
             self._outbox.put(FaceSampleUpdate(item))
-        else:
-            self._outbox.put(item)
+            return
+        if (
+            not self.spec.keep_events
+            and item.phase is EventPhase.ENDED
+            and len(self._ended) < MAX_STORED_EVENTS
+        ):
+            self._ended.append(item.event)
+        self._outbox.put(item)
 
     def _video_known(self) -> None:
         """Nothing waits or runs on the video side: every frame received so far is accounted for."""
@@ -548,6 +588,7 @@ class LiveSession:
                 ErrorReason.INTERNAL, "", "the session's summary could not be computed; see the server log"
             )
             self._final = SummaryUpdate(self.engine.empty_result(self.media_info(), extra))
+        self._report()  # before the summary goes out, so that it can carry what the report added
         self._outbox.put(self._final)
         self.finished_at = time.monotonic()
         self._finished.set()

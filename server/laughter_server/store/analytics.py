@@ -1,11 +1,11 @@
-"""Aggregates over stored results, computed in SQL (no per-row work in Python). Percentiles use PostgreSQL's
-``percentile_cont``; SQLite has none, so there they are the same linear interpolation over window-function
-row numbers."""
+"""Aggregates over stored results, computed in SQL (no per-row work in Python). Event and stage aggregates
+read their own rows, which repeat the result's filter columns (no join); percentiles read the precomputed
+``per_media_s``. PostgreSQL has ``percentile_cont``; SQLite has none, so there they are the same linear
+interpolation over window-function row numbers."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import dataclasses
 
 import sqlalchemy as sa
 from laughter.v1 import results_pb2
@@ -19,38 +19,58 @@ EMOTION_ENUM = {"angry": 1, "disgust": 2, "fear": 3, "happy": 4, "sad": 5, "surp
 PERCENTILES = (0.5, 0.95)
 
 
+@dataclasses.dataclass(frozen=True)
+class Scope:
+    """Which results an aggregate covers: the owner's, matching ``filter``, stored at or after
+    ``since_ms`` when given. ``on(table)`` gives the WHERE clauses for results, events or stages alike."""
+
+    owner: str
+    filter: results_pb2.ResultFilter = dataclasses.field(default_factory=results_pb2.ResultFilter)
+    since_ms: int | None = None
+
+    def on(self, table: sa.Table = schema.results) -> list[sa.ColumnElement[bool]]:
+        c = table.c
+        message = self.filter
+        where: list[sa.ColumnElement[bool]] = [c.owner == self.owner]
+        if message.HasField("start_time"):
+            where.append(c.created_ms >= message.start_time.ToMilliseconds())
+        if message.HasField("end_time"):
+            where.append(c.created_ms < message.end_time.ToMilliseconds())
+        if self.since_ms is not None:
+            where.append(c.created_ms >= self.since_ms)
+        if message.kind:
+            where.append(c.kind == int(message.kind))
+        else:
+            where.append(c.kind != results_pb2.RESULT_KIND_SHADOW)
+        if message.laughter == results_pb2.LAUGHTER_FILTER_DETECTED:
+            where.append(c.laughter_detected.is_(True))
+        elif message.laughter == results_pb2.LAUGHTER_FILTER_NOT_DETECTED:
+            where.append(c.laughter_detected.is_(False))
+        if message.filter_client_id:
+            where.append(c.client_id == message.filter_client_id)
+        if message.audio_model_version:
+            where.append(c.audio_model_version == message.audio_model_version)
+        if message.laughter_type:
+            with_type = sa.select(E.result_id).where(
+                E.owner == self.owner, E.laughter_type == int(message.laughter_type)
+            )
+            where.append(c.result_id.in_(with_type))
+        return where
+
+
 def filters(owner: str, message: results_pb2.ResultFilter) -> list[sa.ColumnElement[bool]]:
-    """WHERE clauses for the owner and a ``ResultFilter``."""
-    where: list[sa.ColumnElement[bool]] = [R.owner == owner]
-    if message.HasField("start_time"):
-        where.append(R.created_ms >= message.start_time.ToMilliseconds())
-    if message.HasField("end_time"):
-        where.append(R.created_ms < message.end_time.ToMilliseconds())
-    if message.kind:
-        where.append(R.kind == int(message.kind))
-    else:
-        where.append(R.kind != results_pb2.RESULT_KIND_SHADOW)
-    if message.laughter == results_pb2.LAUGHTER_FILTER_DETECTED:
-        where.append(R.laughter_detected.is_(True))
-    elif message.laughter == results_pb2.LAUGHTER_FILTER_NOT_DETECTED:
-        where.append(R.laughter_detected.is_(False))
-    if message.filter_client_id:
-        where.append(R.client_id == message.filter_client_id)
-    if message.audio_model_version:
-        where.append(R.audio_model_version == message.audio_model_version)
-    return where
+    """WHERE clauses on results for the owner and a ``ResultFilter`` (the owner's clause first)."""
+    return Scope(owner, message).on(schema.results)
 
 
 def _per_minute(events: float, media_s: float) -> float:
     return float(events) * 60.0 / media_s if media_s > 0 else 0.0
 
 
-def _percentiles(
-    connection: sa.Connection, where: Sequence[sa.ColumnElement[bool]]
-) -> dict[str, tuple[float, float]]:
+def _percentiles(connection: sa.Connection, scope: Scope) -> dict[str, tuple[float, float]]:
     """p50 and p95 of processing seconds per media second, per audio model version."""
-    ratio = R.processing_s / R.media_s
-    clauses = [*where, R.media_s > 0]
+    ratio = R.per_media_s
+    clauses = [*scope.on(schema.results), R.per_media_s.is_not(None)]
     if connection.dialect.name == "postgresql":
         query = (
             sa.select(
@@ -60,40 +80,36 @@ def _percentiles(
             .group_by(R.audio_model_version)
         )
         return {row[0]: (float(row[1]), float(row[2])) for row in connection.execute(query)}
-    ordered = (
-        sa.select(
-            R.audio_model_version.label("v"),
-            ratio.label("x"),
-            (sa.func.row_number().over(partition_by=R.audio_model_version, order_by=ratio) - 1).label("rn"),
-            sa.func.count().over(partition_by=R.audio_model_version).label("n"),
-        )
-        .where(*clauses)
-        .subquery()
-    )
-    columns: list[Any] = []
-    for p in PERCENTILES:
-        position = p * (ordered.c.n - 1)
-        low = sa.cast(position, sa.Integer)
-        columns += [
-            sa.func.max(sa.case((ordered.c.rn == low, ordered.c.x))),
-            sa.func.max(sa.case((ordered.c.rn == low + 1, ordered.c.x))),
-            sa.func.max(position - low),
-        ]
-    bounds = sa.select(ordered.c.v, *columns).group_by(ordered.c.v).subquery()
-    values = [
-        bounds.c[1 + 3 * i]
-        + bounds.c[3 + 3 * i]
-        * (sa.func.coalesce(bounds.c[2 + 3 * i], bounds.c[1 + 3 * i]) - bounds.c[1 + 3 * i])
-        for i in range(len(PERCENTILES))
-    ]
-    query = sa.select(bounds.c.v, *values)
-    return {row[0]: (float(row[1]), float(row[2])) for row in connection.execute(query)}
+    # SQLite: per version, the two rows around each percentile's position, read in order from the
+    # ix_results_owner_version index, interpolated in SQL
+    counts = connection.execute(
+        sa.select(R.audio_model_version, sa.func.count()).where(*clauses).group_by(R.audio_model_version)
+    ).all()
+    out: dict[str, tuple[float, float]] = {}
+    for version, n in counts:
+        values = []
+        for p in PERCENTILES:
+            position = p * (int(n) - 1)
+            low = int(position)
+            pair = (
+                sa.select(ratio.label("x"))
+                .where(*clauses, R.audio_model_version == version)
+                .order_by(ratio)
+                .limit(2)
+                .offset(low)
+                .subquery()
+            )
+            low_x, high_x = sa.func.min(pair.c.x), sa.func.max(pair.c.x)
+            values.append(
+                float(connection.execute(sa.select(low_x + (position - low) * (high_x - low_x))).scalar_one())
+            )
+        out[version] = (values[0], values[1])
+    return out
 
 
-def model_versions(
-    connection: sa.Connection, where: Sequence[sa.ColumnElement[bool]]
-) -> list[results_pb2.ModelVersionStats]:
+def model_versions(connection: sa.Connection, scope: Scope) -> list[results_pb2.ModelVersionStats]:
     """Per audio model version: detection rate, confidence, events per minute, percentiles, stage means."""
+    where = scope.on(schema.results)
     query = (
         sa.select(
             R.audio_model_version,
@@ -107,13 +123,12 @@ def model_versions(
         .group_by(R.audio_model_version)
         .order_by(R.audio_model_version)
     )
-    percentiles = _percentiles(connection, where)
+    percentiles = _percentiles(connection, scope)
     stage_query = (
-        sa.select(R.audio_model_version, S.stage, sa.func.avg(S.seconds))
-        .select_from(schema.stages.join(schema.results, S.result_id == R.result_id))
-        .where(*where)
-        .group_by(R.audio_model_version, S.stage)
-        .order_by(R.audio_model_version, S.stage)
+        sa.select(S.audio_model_version, S.stage, sa.func.avg(S.seconds))
+        .where(*scope.on(schema.stages))
+        .group_by(S.audio_model_version, S.stage)
+        .order_by(S.audio_model_version, S.stage)
     )
     stage_means: dict[str, list[results_pb2.StageStats]] = {}
     for version, stage, mean in connection.execute(stage_query):
@@ -140,18 +155,17 @@ def model_versions(
 
 def _bucket_types(
     connection: sa.Connection,
-    where: Sequence[sa.ColumnElement[bool]],
+    scope: Scope,
     bucket_ms: int,
     buckets: dict[int, results_pb2.TimeBucket],
 ) -> None:
     """Each bucket's events per laughter type (laughter types over time), most events first."""
-    bucket = sa.cast(R.created_ms // bucket_ms, sa.BigInteger)
+    bucket = sa.cast(E.created_ms // bucket_ms, sa.BigInteger)
     query = (
         sa.select(
             bucket, E.laughter_type, sa.func.count(), sa.func.sum(E.duration_s), sa.func.avg(E.duration_s)
         )
-        .select_from(schema.events.join(schema.results, E.result_id == R.result_id))
-        .where(*where)
+        .where(*scope.on(schema.events))
         .group_by(bucket, E.laughter_type)
         .order_by(bucket, sa.func.count().desc(), E.laughter_type)
     )
@@ -161,28 +175,30 @@ def _bucket_types(
         item.mean_duration.FromMilliseconds(round(float(mean_s) * 1000))
 
 
-def analytics(
-    connection: sa.Connection, where: Sequence[sa.ColumnElement[bool]], bucket_ms: int
-) -> results_pb2.GetAnalyticsResponse:
-    """Every aggregate of ``GetAnalyticsResponse`` over the results matching ``where``."""
-    count, events, media_s = connection.execute(
-        sa.select(sa.func.count(), sa.func.sum(R.event_count), sa.func.sum(R.media_s)).where(*where)
+def analytics(connection: sa.Connection, scope: Scope, bucket_ms: int) -> results_pb2.GetAnalyticsResponse:
+    """Every aggregate of ``GetAnalyticsResponse`` over the results in ``scope``."""
+    where = scope.on(schema.results)
+    with_faces = R.emotion_neutral.is_not(None)
+    totals = connection.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.sum(R.event_count),
+            sa.func.sum(R.media_s),
+            sa.func.count(R.emotion_neutral),
+            *(sa.func.avg(sa.case((with_faces, c))) for c in schema.EMOTION_COLUMNS),
+        ).where(*where)
     ).one()
+    count, events, media_s, faces = totals[:4]
     reply = results_pb2.GetAnalyticsResponse(result_count=int(count), event_count=int(events or 0))
     reply.media_duration.FromMilliseconds(round(float(media_s or 0.0) * 1000))
-    with_faces = [*where, R.emotion_neutral.is_not(None)]
-    means = connection.execute(
-        sa.select(sa.func.count(), *(sa.func.avg(c) for c in schema.EMOTION_COLUMNS)).where(*with_faces)
-    ).one()
-    if means[0]:
-        for column, mean in zip(schema.EMOTION_COLUMNS, means[1:], strict=True):
+    if faces:
+        for column, mean in zip(schema.EMOTION_COLUMNS, totals[4:], strict=True):
             emotion = EMOTION_ENUM[column.name.removeprefix("emotion_")]
             reply.emotions.add(emotion=emotion, mean_score=float(mean))
-    joined = schema.events.join(schema.results, E.result_id == R.result_id)
+    event_where = scope.on(schema.events)
     type_query = (
         sa.select(E.laughter_type, sa.func.count(), sa.func.sum(E.duration_s), sa.func.avg(E.duration_s))
-        .select_from(joined)
-        .where(*where)
+        .where(*event_where)
         .group_by(E.laughter_type)
         .order_by(sa.func.count().desc(), E.laughter_type)
     )
@@ -213,15 +229,14 @@ def analytics(
         )
         bucket_item.start_time.FromMilliseconds(int(index) * bucket_ms)
         by_index[int(index)] = bucket_item
-    _bucket_types(connection, where, bucket_ms, by_index)
+    _bucket_types(connection, scope, bucket_ms, by_index)
     hour_query = (
         sa.select(E.hour_of_day, sa.func.count())
-        .select_from(joined)
-        .where(*where)
+        .where(*event_where)
         .group_by(E.hour_of_day)
         .order_by(E.hour_of_day)
     )
     for hour, n in connection.execute(hour_query):
         reply.hours.add(hour=int(hour), event_count=int(n))
-    reply.model_versions.extend(model_versions(connection, where))
+    reply.model_versions.extend(model_versions(connection, scope))
     return reply

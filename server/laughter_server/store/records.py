@@ -67,8 +67,10 @@ def rows(record: Record) -> tuple[dict[str, Any], list[dict[str, Any]], list[dic
         "media_s": media_s,
         "processing_s": _seconds(summary.processing_duration),
         "audio_model_version": stored.audio_model_version,
+        "per_media_s": _seconds(summary.processing_duration) / media_s if media_s > 0 else None,
         **emotions,
     }
+    scope = {name: result_row[name] for name in schema.SCOPE}
     start = datetime.datetime.fromtimestamp(created_ms / 1000.0, tz=datetime.UTC)
     if stored.kind == results_pb2.RESULT_KIND_SESSION:  # a session began media_s before it was stored
         start -= datetime.timedelta(seconds=media_s)
@@ -85,10 +87,11 @@ def rows(record: Record) -> tuple[dict[str, Any], list[dict[str, Any]], list[dic
                 "duration_s": _seconds(event.end_offset) - _seconds(event.start_offset),
                 "confidence": float(event.confidence),
                 "hour_of_day": occurred.hour,
+                **scope,
             }
         )
     stage_rows = [
-        {"result_id": stored.result_id, "stage": t.stage, "seconds": _seconds(t.duration)}
+        {"result_id": stored.result_id, "stage": t.stage, "seconds": _seconds(t.duration), **scope}
         for t in summary.stage_timings
     ]
     return result_row, event_rows, stage_rows

@@ -149,30 +149,31 @@ class ResultsService:
     async def delete(self, owner: str, ids: Sequence[str], everything: bool) -> int:
         return await self._read(self.store.delete, owner, ids, everything)
 
-    def _aggregate(self, where: Sequence[Any], bucket_ms: int) -> results_pb2.GetAnalyticsResponse:
+    def _aggregate(self, scope: analytics.Scope, bucket_ms: int) -> results_pb2.GetAnalyticsResponse:
         with self.store.engine.connect() as connection:
-            return analytics.analytics(connection, where, bucket_ms)
+            return analytics.analytics(connection, scope, bucket_ms)
 
-    def _performance(self, where: Sequence[Any]) -> results_pb2.GetPerformanceStatsResponse:
+    def _performance(self, scope: analytics.Scope) -> results_pb2.GetPerformanceStatsResponse:
         r = analytics.R
         with self.store.engine.connect() as connection:
             count, media_s, processing_s = connection.execute(
-                sa.select(sa.func.count(), sa.func.sum(r.media_s), sa.func.sum(r.processing_s)).where(*where)
+                sa.select(sa.func.count(), sa.func.sum(r.media_s), sa.func.sum(r.processing_s)).where(
+                    *scope.on()
+                )
             ).one()
             reply = results_pb2.GetPerformanceStatsResponse(result_count=int(count))
             reply.media_duration.FromMilliseconds(round(float(media_s or 0.0) * 1000))
             reply.processing_duration.FromMilliseconds(round(float(processing_s or 0.0) * 1000))
-            reply.model_versions.extend(analytics.model_versions(connection, where))
+            reply.model_versions.extend(analytics.model_versions(connection, scope))
         return reply
 
     async def analytics(
         self, owner: str, message: results_pb2.ResultFilter, bucket_ms: int
     ) -> results_pb2.GetAnalyticsResponse:
-        return await self._read(self._aggregate, analytics.filters(owner, message), bucket_ms)
+        return await self._read(self._aggregate, analytics.Scope(owner, message), bucket_ms)
 
     async def performance(self, owner: str, hours: int) -> results_pb2.GetPerformanceStatsResponse:
         start_ms = int(time.time() * 1000) - hours * 3_600_000
-        where = [*analytics.filters(owner, results_pb2.ResultFilter()), analytics.R.created_ms >= start_ms]
-        reply = await self._read(self._performance, where)
+        reply = await self._read(self._performance, analytics.Scope(owner, since_ms=start_ms))
         reply.start_time.FromMilliseconds(start_ms)
         return reply

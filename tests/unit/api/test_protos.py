@@ -45,6 +45,7 @@ EXPECTED_RPCS = {
     "EndSession": (False, False),
     "ListModels": (False, False),
     "ReloadModel": (False, False),
+    "SetAudioModelSplit": (False, False),
     "GetResult": (False, False),
     "ListResults": (False, False),
     "DeleteResults": (False, False),

@@ -36,3 +36,39 @@ class TestPick:
         assert picks == [split.pick(i) for i in ids]
         assert 800 <= sum(p is second for p in picks) <= 1200
         assert all((p is first) == (bucket_of(i) < 90) for i, p in zip(ids, picks, strict=True))
+
+
+class TestRunTimeChanges:
+    """A version of the split found by its name, reloaded in place; the cache key names the assignment."""
+
+    def test_key_follows_versions_and_shares(self) -> None:
+        """Replacing a version (its share kept) or changing a share changes the key's models."""
+        import pathlib
+
+        models = pathlib.Path(__file__).resolve().parents[3] / "server/laughter_server/models/audio"
+        split = AudioSplit.load(models, "1.4.0=90,1.1.0=10")
+        before = split.key_models()
+        assert [(name, version) for name, version, _ in before] == [
+            ("laughter-audio=90%", "1.4.0"),
+            ("laughter-audio=10%", "1.1.0"),
+        ]
+        stage = split.stage_of("1.1.0")
+        assert stage is not None
+        assert split.stage_of("1.0.0") is None
+        stage.reload(models / "laughter-audio-1.0.0.skops")
+        assert split.stage_of("1.0.0") is stage
+        after = split.key_models()
+        assert after[0] == before[0]
+        assert after[1][1:] != before[1][1:]
+        reshared = AudioSplit.load(models, "1.4.0=80,1.0.0=20").key_models()
+        assert [m[0] for m in reshared] == ["laughter-audio=80%", "laughter-audio=20%"]
+
+    def test_unknown_version_names_the_field(self) -> None:
+        """A version that is not shipped is an InvalidOptionError on the field the caller names."""
+        import pathlib
+
+        models = pathlib.Path(__file__).resolve().parents[3] / "server/laughter_server/models/audio"
+        with pytest.raises(InvalidOptionError) as caught:
+            AudioSplit.load(models, "1.4.0=50,7.7.7=50", "split")
+        assert caught.value.field == "split"
+        assert "7.7.7" in caught.value.message

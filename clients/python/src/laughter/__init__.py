@@ -55,7 +55,15 @@ from laughter._exceptions import (
     map_rpc_error,
 )
 from laughter._live import LiveSession
-from laughter._results import Analytics, ResultPage, StoredResult, TimeBucket, TypeStats, VersionStats
+from laughter._results import (
+    Analytics,
+    PerformanceStats,
+    ResultPage,
+    StoredResult,
+    TimeBucket,
+    TypeStats,
+    VersionStats,
+)
 from laughter._retry import RetryPolicy
 from laughter._session_types import (
     AudioChunk,
@@ -156,6 +164,7 @@ __all__ = [
     "NotFoundError",
     "Notice",
     "NoticeCode",
+    "PerformanceStats",
     "PermissionDeniedError",
     "Progress",
     "ResourceExhaustedError",

@@ -31,6 +31,7 @@ from laughter._base import (
     STREAMING_ANALYZE_METHOD,
     BaseClient,
     ClientState,
+    StoreTags,
     health_from_proto,
     health_request,
     read_media_file,
@@ -42,6 +43,7 @@ from laughter._config import AnalysisOptions, ClientOptions, SessionOptions
 from laughter._convert import model_from_proto, result_from_proto
 from laughter._exceptions import LaughterError, TransportError, map_rpc_error
 from laughter._live import LiveSession, run_session
+from laughter._results import AsyncResultsMixin
 from laughter._retry import RetryState
 from laughter._session_convert import config_request
 from laughter._session_types import MediaChunk, SessionUpdate
@@ -53,7 +55,7 @@ __all__ = ["AsyncLaughterClient"]
 ResponseT = TypeVar("ResponseT", bound=protobuf_message.Message)
 
 
-class AsyncLaughterClient(BaseClient):
+class AsyncLaughterClient(AsyncResultsMixin, BaseClient):
     """An asyncio client of the laughter.v1 service; use it with ``async with`` or await :meth:`close`.
 
     >>> async with AsyncLaughterClient("127.0.0.1:50051") as client:  # doctest: +SKIP
@@ -140,7 +142,12 @@ class AsyncLaughterClient(BaseClient):
         return await self._retrying(method, attempt, timeout_s)
 
     async def _upload(
-        self, path: pathlib.Path, size_bytes: int, options: AnalysisOptions | None, timeout_s: float | None
+        self,
+        path: pathlib.Path,
+        size_bytes: int,
+        options: AnalysisOptions | None,
+        timeout_s: float | None,
+        tags: StoreTags,
     ) -> AnalysisResult:
         rpc: Callable[..., Any] = self._get_channel().stream_unary(
             ANALYZE_MEDIA_UPLOAD_METHOD,
@@ -151,7 +158,7 @@ class AsyncLaughterClient(BaseClient):
         async def attempt(
             attempt_timeout_s: float | None,
         ) -> laughter_service_pb2.AnalyzeMediaUploadResponse:
-            feed = self._upload_feed(path, size_bytes, options)
+            feed = self._upload_feed(path, size_bytes, options, tags)
             try:
                 response: laughter_service_pb2.AnalyzeMediaUploadResponse = await rpc(
                     feed.arequests(), timeout=attempt_timeout_s, metadata=self._call_metadata()
@@ -174,9 +181,13 @@ class AsyncLaughterClient(BaseClient):
         filename: str = "",
         options: AnalysisOptions | None = None,
         timeout_s: float | None = None,
+        client_id: str = "",
+        fresh: bool = False,
     ) -> AnalysisResult:
-        """Analyse media held in memory; ``filename`` (for example "clip.mp4") is a hint for the decoder."""
-        request = self._prepare_bytes(data, filename, options)
+        """Analyse media held in memory; ``filename`` (for example "clip.mp4") is a hint for the decoder.
+        ``client_id`` owns the stored result when the server checks no tokens; ``fresh=True`` analyses
+        again instead of answering from the server's cache of the same bytes, options and models."""
+        request = self._prepare_bytes(data, filename, options, StoreTags(client_id, fresh))
         response = await self._call(
             ANALYZE_MEDIA_METHOD, request, laughter_service_pb2.AnalyzeMediaResponse.FromString, timeout_s
         )
@@ -188,6 +199,8 @@ class AsyncLaughterClient(BaseClient):
         *,
         options: AnalysisOptions | None = None,
         timeout_s: float | None = None,
+        client_id: str = "",
+        fresh: bool = False,
     ) -> AnalysisResult:
         """Analyse a media file (read in a worker thread); a missing or unreadable file raises a
         :class:`~laughter.MediaFileError` before any call is made. Files above
@@ -195,9 +208,11 @@ class AsyncLaughterClient(BaseClient):
         self._check_open()
         file_path, size_bytes = await asyncio.to_thread(stat_media_file, path)
         if self._should_upload(size_bytes):
-            return await self._upload(file_path, size_bytes, options, timeout_s)
+            return await self._upload(file_path, size_bytes, options, timeout_s, StoreTags(client_id, fresh))
         data, filename = await asyncio.to_thread(read_media_file, file_path)
-        return await self.analyze_bytes(data, filename=filename, options=options, timeout_s=timeout_s)
+        return await self.analyze_bytes(
+            data, filename=filename, options=options, timeout_s=timeout_s, client_id=client_id, fresh=fresh
+        )
 
     def analyze_files(
         self,
@@ -206,6 +221,8 @@ class AsyncLaughterClient(BaseClient):
         concurrency: int = 8,
         options: AnalysisOptions | None = None,
         timeout_s: float | None = None,
+        client_id: str = "",
+        fresh: bool = False,
     ) -> AsyncIterator[FileResult]:
         """Analyse many files, at most ``concurrency`` at a time (one task each), and yield a
         :class:`~laughter.FileResult` for each as it finishes; the same contract as
@@ -219,7 +236,9 @@ class AsyncLaughterClient(BaseClient):
         check_concurrency(concurrency)
 
         async def analyze(path: PathLike) -> AnalysisResult:
-            return await self.analyze_file(path, options=options, timeout_s=timeout_s)
+            return await self.analyze_file(
+                path, options=options, timeout_s=timeout_s, client_id=client_id, fresh=fresh
+            )
 
         return iterate_tasks(analyze, paths, concurrency)
 

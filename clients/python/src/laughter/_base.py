@@ -71,12 +71,26 @@ def analysis_options_to_proto(options: AnalysisOptions | None) -> analysis_pb2.A
     return message
 
 
+@dataclasses.dataclass(frozen=True)
+class StoreTags:
+    """What a whole-file request tells the results store: ``client_id`` owns the stored result when the
+    server checks no tokens (with tokens the token's tenant does); ``fresh`` analyses again even when the
+    same bytes, options and models were analysed before (no cached result)."""
+
+    client_id: str = ""
+    fresh: bool = False
+
+
 def build_analyze_request(
-    data: bytes, *, filename: str = "", options: AnalysisOptions | None = None
+    data: bytes, *, filename: str = "", options: AnalysisOptions | None = None, tags: StoreTags = StoreTags()
 ) -> laughter_service_pb2.AnalyzeMediaRequest:
     """An AnalyzeMedia request for the media bytes."""
     return laughter_service_pb2.AnalyzeMediaRequest(
-        content=bytes(data), filename=filename, options=analysis_options_to_proto(options)
+        content=bytes(data),
+        filename=filename,
+        options=analysis_options_to_proto(options),
+        client_id=tags.client_id,
+        fresh=tags.fresh,
     )
 
 
@@ -118,12 +132,18 @@ class UploadFeed:
     raised instead of the call's error."""
 
     def __init__(
-        self, path: pathlib.Path, size_bytes: int, options: AnalysisOptions | None, chunk_bytes: int
+        self,
+        path: pathlib.Path,
+        size_bytes: int,
+        options: AnalysisOptions | None,
+        chunk_bytes: int,
+        tags: StoreTags = StoreTags(),
     ) -> None:
         self._path = path
         self._size_bytes = size_bytes
         self._options = options
         self._chunk_bytes = chunk_bytes
+        self._tags = tags
         self.failure: MediaFileError | None = None
 
     def header(self) -> laughter_service_pb2.AnalyzeMediaUploadRequest:
@@ -132,6 +152,8 @@ class UploadFeed:
             filename=self._path.name,
             size_bytes=self._size_bytes,
             options=analysis_options_to_proto(self._options),
+            client_id=self._tags.client_id,
+            fresh=self._tags.fresh,
         )
         return laughter_service_pb2.AnalyzeMediaUploadRequest(header=header)
 
@@ -270,10 +292,10 @@ class BaseClient:
         return size_bytes > self._options.upload_threshold_bytes or size_bytes > one_message_bytes
 
     def _upload_feed(
-        self, path: pathlib.Path, size_bytes: int, options: AnalysisOptions | None
+        self, path: pathlib.Path, size_bytes: int, options: AnalysisOptions | None, tags: StoreTags
     ) -> UploadFeed:
         chunk_bytes = min(self._options.upload_chunk_bytes, max(1, self._options.max_message_bytes // 2))
-        return UploadFeed(path, size_bytes, options, chunk_bytes)
+        return UploadFeed(path, size_bytes, options, chunk_bytes, tags)
 
     def _call_metadata(self) -> tuple[tuple[str, str], ...]:
         metadata = list(self._options.metadata)
@@ -285,11 +307,11 @@ class BaseClient:
         return timeout_s if timeout_s is not None else self._options.timeout_s
 
     def _prepare_bytes(
-        self, data: bytes, filename: str, options: AnalysisOptions | None
+        self, data: bytes, filename: str, options: AnalysisOptions | None, tags: StoreTags
     ) -> laughter_service_pb2.AnalyzeMediaRequest:
         self._check_open()
         check_media_size(data, filename, self._options.max_message_bytes)
-        return build_analyze_request(data, filename=filename, options=options)
+        return build_analyze_request(data, filename=filename, options=options, tags=tags)
 
 
 def session_options_for(source: object, config: SessionOptions | None) -> SessionOptions:

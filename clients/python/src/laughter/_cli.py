@@ -193,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument(
         "--face-samples", action="store_true", help="include per-frame face samples (with --json)"
     )
+    analyze.add_argument(
+        "--client-id", default="", help="owner of the stored results when the server checks no tokens"
+    )
+    analyze.add_argument(
+        "--fresh", action="store_true", help="analyse again even when the server has a cached result"
+    )
     add_stream_commands(commands, common)
     add_results_commands(commands, common)
     add_batch_commands(commands, common)

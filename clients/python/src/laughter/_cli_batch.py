@@ -10,7 +10,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol, TextIO, TypedDict
 
 from laughter._batch import FileResult, error_to_dict
 from laughter._client import LaughterClient
@@ -45,6 +45,17 @@ def analysis_options(args: argparse.Namespace) -> AnalysisOptions:
         laughter_threshold=args.threshold,
         include_face_samples=args.face_samples,
     )
+
+
+class AnalyzeArguments(TypedDict):
+    options: AnalysisOptions
+    client_id: str
+    fresh: bool
+
+
+def analyze_arguments(args: argparse.Namespace) -> AnalyzeArguments:
+    """The keyword arguments of ``analyze_files`` from the command line."""
+    return AnalyzeArguments(options=analysis_options(args), client_id=args.client_id, fresh=args.fresh)
 
 
 def output_mode(args: argparse.Namespace) -> str:
@@ -181,7 +192,7 @@ def run_single(
 ) -> int:
     """One file in a table or JSON document, as before batches existed; errors raise to the caller."""
     with LaughterClient(options=client_options) as client:
-        item = next(iter(client.analyze_files(args.files, concurrency=1, options=analysis_options(args))))
+        item = next(iter(client.analyze_files(args.files, concurrency=1, **analyze_arguments(args))))
     _write_record(record, item)
     if item.error is not None:
         raise item.error
@@ -206,7 +217,7 @@ def run_batch(
         LaughterClient(options=client_options) as client,
         open_progress(len(files), err, use_rich=not args.plain) as progress,
     ):
-        for item in client.analyze_files(files, concurrency=args.jobs, options=analysis_options(args)):
+        for item in client.analyze_files(files, concurrency=args.jobs, **analyze_arguments(args)):
             items.append(item)
             progress.advance(item)
             _write_record(record, item)

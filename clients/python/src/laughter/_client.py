@@ -22,6 +22,7 @@ from laughter._base import (
     STREAMING_ANALYZE_METHOD,
     BaseClient,
     ClientState,
+    StoreTags,
     health_from_proto,
     health_request,
     read_media_file,
@@ -123,7 +124,12 @@ class LaughterClient(ResultsMixin, BaseClient):
         return self._retrying(method, attempt, timeout_s)
 
     def _upload(
-        self, path: pathlib.Path, size_bytes: int, options: AnalysisOptions | None, timeout_s: float | None
+        self,
+        path: pathlib.Path,
+        size_bytes: int,
+        options: AnalysisOptions | None,
+        timeout_s: float | None,
+        tags: StoreTags,
     ) -> AnalysisResult:
         rpc: Callable[..., Any] = self._channel.stream_unary(
             ANALYZE_MEDIA_UPLOAD_METHOD,
@@ -132,7 +138,7 @@ class LaughterClient(ResultsMixin, BaseClient):
         )
 
         def attempt(attempt_timeout_s: float | None) -> laughter_service_pb2.AnalyzeMediaUploadResponse:
-            feed = self._upload_feed(path, size_bytes, options)
+            feed = self._upload_feed(path, size_bytes, options, tags)
             try:
                 response: laughter_service_pb2.AnalyzeMediaUploadResponse = rpc(
                     feed.requests(), timeout=attempt_timeout_s, metadata=self._call_metadata()
@@ -154,9 +160,13 @@ class LaughterClient(ResultsMixin, BaseClient):
         filename: str = "",
         options: AnalysisOptions | None = None,
         timeout_s: float | None = None,
+        client_id: str = "",
+        fresh: bool = False,
     ) -> AnalysisResult:
-        """Analyse media held in memory; ``filename`` (for example "clip.mp4") is a hint for the decoder."""
-        request = self._prepare_bytes(data, filename, options)
+        """Analyse media held in memory; ``filename`` (for example "clip.mp4") is a hint for the decoder.
+        ``client_id`` owns the stored result when the server checks no tokens; ``fresh=True`` analyses
+        again instead of answering from the server's cache of the same bytes, options and models."""
+        request = self._prepare_bytes(data, filename, options, StoreTags(client_id, fresh))
         response = self._call(
             ANALYZE_MEDIA_METHOD, request, laughter_service_pb2.AnalyzeMediaResponse.FromString, timeout_s
         )
@@ -168,6 +178,8 @@ class LaughterClient(ResultsMixin, BaseClient):
         *,
         options: AnalysisOptions | None = None,
         timeout_s: float | None = None,
+        client_id: str = "",
+        fresh: bool = False,
     ) -> AnalysisResult:
         """Analyse a media file (any container FFmpeg reads); a missing or unreadable file raises a
         :class:`~laughter.MediaFileError` before any call is made. Files above
@@ -176,9 +188,11 @@ class LaughterClient(ResultsMixin, BaseClient):
         self._check_open()
         file_path, size_bytes = stat_media_file(path)
         if self._should_upload(size_bytes):
-            return self._upload(file_path, size_bytes, options, timeout_s)
+            return self._upload(file_path, size_bytes, options, timeout_s, StoreTags(client_id, fresh))
         data, filename = read_media_file(file_path)
-        return self.analyze_bytes(data, filename=filename, options=options, timeout_s=timeout_s)
+        return self.analyze_bytes(
+            data, filename=filename, options=options, timeout_s=timeout_s, client_id=client_id, fresh=fresh
+        )
 
     def analyze_files(
         self,
@@ -187,6 +201,8 @@ class LaughterClient(ResultsMixin, BaseClient):
         concurrency: int = 8,
         options: AnalysisOptions | None = None,
         timeout_s: float | None = None,
+        client_id: str = "",
+        fresh: bool = False,
     ) -> Iterator[FileResult]:
         """Analyse many files, at most ``concurrency`` at a time (worker threads), and yield a
         :class:`~laughter.FileResult` for each as it finishes, in order of completion.
@@ -203,7 +219,9 @@ class LaughterClient(ResultsMixin, BaseClient):
         check_concurrency(concurrency)
 
         def analyze(path: PathLike) -> AnalysisResult:
-            return self.analyze_file(path, options=options, timeout_s=timeout_s)
+            return self.analyze_file(
+                path, options=options, timeout_s=timeout_s, client_id=client_id, fresh=fresh
+            )
 
         return iterate_threaded(analyze, paths, concurrency)
 

@@ -292,6 +292,7 @@ def summary_from_proto(message: summary_pb2.AnalysisSummary) -> AnalysisSummary:
             for item in message.stage_timings
         ),
         models=tuple(model_from_proto(item) for item in message.models),
+        result_id=message.result_id,
     )
 
 

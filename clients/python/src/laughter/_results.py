@@ -5,16 +5,19 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from google.protobuf import message as protobuf_message
 
-from laughter._convert import result_from_proto
+from laughter._convert import LAUGHTER_TYPES, result_from_proto
+from laughter._enums import LaughterType
 from laughter._types import AnalysisResult, _Value
 from laughter.v1 import analysis_pb2, results_pb2
 
 __all__ = [
     "Analytics",
+    "AsyncResultsMixin",
+    "PerformanceStats",
     "ResultPage",
     "ResultsMixin",
     "StoredResult",
@@ -28,8 +31,11 @@ GET_RESULT_METHOD = _SERVICE + "GetResult"
 LIST_RESULTS_METHOD = _SERVICE + "ListResults"
 DELETE_RESULTS_METHOD = _SERVICE + "DeleteResults"
 GET_ANALYTICS_METHOD = _SERVICE + "GetAnalytics"
+GET_PERFORMANCE_STATS_METHOD = _SERVICE + "GetPerformanceStats"
 KINDS = {results_pb2.RESULT_KIND_WHOLE_FILE: "whole_file", results_pb2.RESULT_KIND_SESSION: "session"}
 ResponseT = TypeVar("ResponseT", bound=protobuf_message.Message)
+ValueT = TypeVar("ValueT")
+LAUGHTER_TYPE_VALUES = {kind: value for value, kind in LAUGHTER_TYPES.items()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,6 +117,18 @@ class Analytics(_Value):
     model_versions: tuple[VersionStats, ...]
 
 
+@dataclasses.dataclass(frozen=True)
+class PerformanceStats(_Value):
+    """Processing speed over the last hours (``LaughterClient.performance_stats``)."""
+
+    start: datetime.datetime
+    """Start of the window (UTC)."""
+    result_count: int
+    media_duration_s: float
+    processing_duration_s: float
+    model_versions: tuple[VersionStats, ...]
+
+
 def _type_name(value: int) -> str:
     return analysis_pb2.LaughterType.Name(value).removeprefix("LAUGHTER_TYPE_").lower()
 
@@ -150,19 +168,32 @@ def analytics_from_proto(message: results_pb2.GetAnalyticsResponse) -> Analytics
             for b in message.buckets
         ),
         hours=tuple((h.hour, h.event_count) for h in message.hours),
-        model_versions=tuple(
-            VersionStats(
-                v.audio_model_version,
-                v.result_count,
-                v.detection_rate,
-                v.mean_confidence,
-                v.events_per_minute,
-                v.processing_per_media_second_p50,
-                v.processing_per_media_second_p95,
-                tuple((st.stage, st.mean_seconds) for st in v.stages),
-            )
-            for v in message.model_versions
-        ),
+        model_versions=tuple(version_from_proto(v) for v in message.model_versions),
+    )
+
+
+def version_from_proto(v: results_pb2.ModelVersionStats) -> VersionStats:
+    """One audio model version's figures."""
+    return VersionStats(
+        v.audio_model_version,
+        v.result_count,
+        v.detection_rate,
+        v.mean_confidence,
+        v.events_per_minute,
+        v.processing_per_media_second_p50,
+        v.processing_per_media_second_p95,
+        tuple((st.stage, st.mean_seconds) for st in v.stages),
+    )
+
+
+def performance_from_proto(message: results_pb2.GetPerformanceStatsResponse) -> PerformanceStats:
+    """PerformanceStats from the response message."""
+    return PerformanceStats(
+        start=message.start_time.ToDatetime(tzinfo=datetime.UTC),
+        result_count=int(message.result_count),
+        media_duration_s=message.media_duration.ToMilliseconds() / 1000.0,
+        processing_duration_s=message.processing_duration.ToMilliseconds() / 1000.0,
+        model_versions=tuple(version_from_proto(v) for v in message.model_versions),
     )
 
 
@@ -181,10 +212,16 @@ def stored_from_proto(message: results_pb2.StoredResult) -> StoredResult:
 
 
 def result_filter(
-    since: datetime.datetime | None, until: datetime.datetime | None, client: str, laughter: bool | None
+    since: datetime.datetime | None,
+    until: datetime.datetime | None,
+    client: str,
+    laughter: bool | None,
+    laughter_type: LaughterType | None = None,
 ) -> results_pb2.ResultFilter:
     """A ResultFilter message from the keyword arguments."""
     message = results_pb2.ResultFilter(filter_client_id=client)
+    if laughter_type is not None:
+        message.laughter_type = LAUGHTER_TYPE_VALUES[laughter_type]  # type: ignore[assignment]
     if since is not None:
         message.start_time.FromDatetime(since)
     if until is not None:
@@ -196,8 +233,78 @@ def result_filter(
     return message
 
 
+@dataclasses.dataclass(frozen=True)
+class ResultsCall(Generic[ResponseT, ValueT]):
+    """One results RPC as both clients make it: the method, the request, how to read the response and
+    how to turn it into the SDK's value."""
+
+    method: str
+    request: protobuf_message.Message
+    deserialize: Callable[[bytes], ResponseT]
+    convert: Callable[[ResponseT], ValueT]
+
+
+def get_result_call(
+    result_id: str, client_id: str
+) -> ResultsCall[results_pb2.GetResultResponse, StoredResult]:
+    return ResultsCall(
+        GET_RESULT_METHOD,
+        results_pb2.GetResultRequest(result_id=result_id, client_id=client_id),
+        results_pb2.GetResultResponse.FromString,
+        lambda response: stored_from_proto(response.result),
+    )
+
+
+def list_results_call(
+    client_id: str, query: results_pb2.ResultFilter, page_size: int, page_token: str
+) -> ResultsCall[results_pb2.ListResultsResponse, ResultPage]:
+    return ResultsCall(
+        LIST_RESULTS_METHOD,
+        results_pb2.ListResultsRequest(
+            client_id=client_id, filter=query, page_size=page_size, page_token=page_token
+        ),
+        results_pb2.ListResultsResponse.FromString,
+        lambda response: ResultPage(
+            tuple(stored_from_proto(r) for r in response.results), response.next_page_token
+        ),
+    )
+
+
+def delete_results_call(
+    result_ids: Sequence[str], all_results: bool, client_id: str
+) -> ResultsCall[results_pb2.DeleteResultsResponse, int]:
+    return ResultsCall(
+        DELETE_RESULTS_METHOD,
+        results_pb2.DeleteResultsRequest(client_id=client_id, result_ids=list(result_ids), all=all_results),
+        results_pb2.DeleteResultsResponse.FromString,
+        lambda response: int(response.deleted_count),
+    )
+
+
+def analytics_call(
+    client_id: str, query: results_pb2.ResultFilter, bucket: datetime.timedelta
+) -> ResultsCall[results_pb2.GetAnalyticsResponse, Analytics]:
+    request = results_pb2.GetAnalyticsRequest(client_id=client_id, filter=query)
+    request.bucket_width.FromTimedelta(bucket)
+    return ResultsCall(
+        GET_ANALYTICS_METHOD, request, results_pb2.GetAnalyticsResponse.FromString, analytics_from_proto
+    )
+
+
+def performance_call(
+    hours: int, client_id: str
+) -> ResultsCall[results_pb2.GetPerformanceStatsResponse, PerformanceStats]:
+    return ResultsCall(
+        GET_PERFORMANCE_STATS_METHOD,
+        results_pb2.GetPerformanceStatsRequest(client_id=client_id, hours=hours),
+        results_pb2.GetPerformanceStatsResponse.FromString,
+        performance_from_proto,
+    )
+
+
 class ResultsMixin:
-    """``get_result``, ``list_results``, ``delete_results`` and ``analytics`` of the blocking client."""
+    """``get_result``, ``list_results``, ``delete_results``, ``analytics`` and ``performance_stats`` of
+    the blocking client."""
 
     if TYPE_CHECKING:  # provided by the client class this is mixed into
 
@@ -209,13 +316,14 @@ class ResultsMixin:
             timeout_s: float | None,
         ) -> ResponseT: ...
 
+    def _results(self, call: ResultsCall[ResponseT, ValueT], timeout_s: float | None) -> ValueT:
+        return call.convert(self._call(call.method, call.request, call.deserialize, timeout_s))
+
     def get_result(
         self, result_id: str, *, client_id: str = "", timeout_s: float | None = None
     ) -> StoredResult:
         """One stored result (``NotFoundError`` for an unknown id and for someone else's alike)."""
-        request = results_pb2.GetResultRequest(result_id=result_id, client_id=client_id)
-        response = self._call(GET_RESULT_METHOD, request, results_pb2.GetResultResponse.FromString, timeout_s)
-        return stored_from_proto(response.result)
+        return self._results(get_result_call(result_id, client_id), timeout_s)
 
     def list_results(
         self,
@@ -225,21 +333,15 @@ class ResultsMixin:
         until: datetime.datetime | None = None,
         client: str = "",
         laughter: bool | None = None,
+        laughter_type: LaughterType | None = None,
         page_size: int = 50,
         page_token: str = "",
         timeout_s: float | None = None,
     ) -> ResultPage:
-        """A page of the caller's results, newest first, filtered by time, client and laughter."""
-        request = results_pb2.ListResultsRequest(
-            client_id=client_id,
-            filter=result_filter(since, until, client, laughter),
-            page_size=page_size,
-            page_token=page_token,
-        )
-        response = self._call(
-            LIST_RESULTS_METHOD, request, results_pb2.ListResultsResponse.FromString, timeout_s
-        )
-        return ResultPage(tuple(stored_from_proto(r) for r in response.results), response.next_page_token)
+        """A page of the caller's results, newest first, filtered by time, client, laughter and laughter type
+        (results with at least one event of that type)."""
+        query = result_filter(since, until, client, laughter, laughter_type)
+        return self._results(list_results_call(client_id, query, page_size, page_token), timeout_s)
 
     def delete_results(
         self,
@@ -250,13 +352,7 @@ class ResultsMixin:
         timeout_s: float | None = None,
     ) -> int:
         """Delete the caller's results by id (or all of them); returns how many were deleted."""
-        request = results_pb2.DeleteResultsRequest(
-            client_id=client_id, result_ids=list(result_ids), all=all_results
-        )
-        response = self._call(
-            DELETE_RESULTS_METHOD, request, results_pb2.DeleteResultsResponse.FromString, timeout_s
-        )
-        return int(response.deleted_count)
+        return self._results(delete_results_call(result_ids, all_results, client_id), timeout_s)
 
     def analytics(
         self,
@@ -265,16 +361,90 @@ class ResultsMixin:
         since: datetime.datetime | None = None,
         until: datetime.datetime | None = None,
         client: str = "",
+        laughter_type: LaughterType | None = None,
         bucket: datetime.timedelta = datetime.timedelta(hours=1),
         timeout_s: float | None = None,
     ) -> Analytics:
         """Aggregates over the caller's results: emotions, laughter types, laughs per minute over time,
         events by hour, and model performance per audio model version."""
-        request = results_pb2.GetAnalyticsRequest(
-            client_id=client_id, filter=result_filter(since, until, client, None)
-        )
-        request.bucket_width.FromTimedelta(bucket)
-        response = self._call(
-            GET_ANALYTICS_METHOD, request, results_pb2.GetAnalyticsResponse.FromString, timeout_s
-        )
-        return analytics_from_proto(response)
+        query = result_filter(since, until, client, None, laughter_type)
+        return self._results(analytics_call(client_id, query, bucket), timeout_s)
+
+    def performance_stats(
+        self, *, hours: int = 24, client_id: str = "", timeout_s: float | None = None
+    ) -> PerformanceStats:
+        """Processing speed over the last ``hours`` (1 to 8760), per audio model version."""
+        return self._results(performance_call(hours, client_id), timeout_s)
+
+
+class AsyncResultsMixin:
+    """The same calls as :class:`ResultsMixin`, awaitable, for the asyncio client; requests and values are
+    built by the same functions."""
+
+    if TYPE_CHECKING:  # provided by the client class this is mixed into
+
+        async def _call(
+            self,
+            method: str,
+            request: protobuf_message.Message,
+            deserialize: Callable[[bytes], ResponseT],
+            timeout_s: float | None,
+        ) -> ResponseT: ...
+
+    async def _results(self, call: ResultsCall[ResponseT, ValueT], timeout_s: float | None) -> ValueT:
+        return call.convert(await self._call(call.method, call.request, call.deserialize, timeout_s))
+
+    async def get_result(
+        self, result_id: str, *, client_id: str = "", timeout_s: float | None = None
+    ) -> StoredResult:
+        """As :meth:`LaughterClient.get_result <laughter.LaughterClient.get_result>`."""
+        return await self._results(get_result_call(result_id, client_id), timeout_s)
+
+    async def list_results(
+        self,
+        *,
+        client_id: str = "",
+        since: datetime.datetime | None = None,
+        until: datetime.datetime | None = None,
+        client: str = "",
+        laughter: bool | None = None,
+        laughter_type: LaughterType | None = None,
+        page_size: int = 50,
+        page_token: str = "",
+        timeout_s: float | None = None,
+    ) -> ResultPage:
+        """As :meth:`LaughterClient.list_results <laughter.LaughterClient.list_results>`."""
+        query = result_filter(since, until, client, laughter, laughter_type)
+        return await self._results(list_results_call(client_id, query, page_size, page_token), timeout_s)
+
+    async def delete_results(
+        self,
+        result_ids: Sequence[str] = (),
+        *,
+        all_results: bool = False,
+        client_id: str = "",
+        timeout_s: float | None = None,
+    ) -> int:
+        """As :meth:`LaughterClient.delete_results <laughter.LaughterClient.delete_results>`."""
+        return await self._results(delete_results_call(result_ids, all_results, client_id), timeout_s)
+
+    async def analytics(
+        self,
+        *,
+        client_id: str = "",
+        since: datetime.datetime | None = None,
+        until: datetime.datetime | None = None,
+        client: str = "",
+        laughter_type: LaughterType | None = None,
+        bucket: datetime.timedelta = datetime.timedelta(hours=1),
+        timeout_s: float | None = None,
+    ) -> Analytics:
+        """As :meth:`LaughterClient.analytics <laughter.LaughterClient.analytics>`."""
+        query = result_filter(since, until, client, None, laughter_type)
+        return await self._results(analytics_call(client_id, query, bucket), timeout_s)
+
+    async def performance_stats(
+        self, *, hours: int = 24, client_id: str = "", timeout_s: float | None = None
+    ) -> PerformanceStats:
+        """As :meth:`LaughterClient.performance_stats <laughter.LaughterClient.performance_stats>`."""
+        return await self._results(performance_call(hours, client_id), timeout_s)

@@ -129,6 +129,7 @@ def started_from_proto(message: session_pb2.SessionStarted) -> SessionStarted:
         idle_timeout_s=seconds_from_duration(message.idle_timeout),
         started_at=_datetime(message.start_time, message.HasField("start_time")),
         models=tuple(model_from_proto(item) for item in message.models),
+        result_id=message.result_id,
     )
 
 

@@ -64,6 +64,9 @@ class SessionStarted(_Value):
     started_at: datetime.datetime | None
     """When the session started (UTC)."""
     models: tuple[ModelInfo, ...]
+    result_id: str = ""
+    """Id under which the server stores the session when it ends, however it ends (``get_result``); empty
+    when the server stores none."""
 
     def to_dict(self) -> dict[str, Any]:
         """The value as plain JSON-ready data."""

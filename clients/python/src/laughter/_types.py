@@ -292,6 +292,8 @@ class AnalysisSummary(_Value):
     processing_duration_s: float
     stage_timings: tuple[StageTiming, ...]
     models: tuple[ModelInfo, ...]
+    result_id: str = ""
+    """Id of the stored result (a live session's summary names it too); empty when the server stores none."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -133,21 +133,47 @@ class ListModelsRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ListModelsResponse(_message.Message):
-    __slots__ = ("models",)
+    __slots__ = ("models", "audio_model_split")
     MODELS_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_MODEL_SPLIT_FIELD_NUMBER: _ClassVar[int]
     models: _containers.RepeatedCompositeFieldContainer[_model_pb2.ModelInfo]
-    def __init__(self, models: _Optional[_Iterable[_Union[_model_pb2.ModelInfo, _Mapping]]] = ...) -> None: ...
+    audio_model_split: _containers.RepeatedCompositeFieldContainer[AudioModelShare]
+    def __init__(self, models: _Optional[_Iterable[_Union[_model_pb2.ModelInfo, _Mapping]]] = ..., audio_model_split: _Optional[_Iterable[_Union[AudioModelShare, _Mapping]]] = ...) -> None: ...
 
 class ReloadModelRequest(_message.Message):
-    __slots__ = ("model_name", "version")
+    __slots__ = ("model_name", "version", "replace_version")
     MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    REPLACE_VERSION_FIELD_NUMBER: _ClassVar[int]
     model_name: str
     version: str
-    def __init__(self, model_name: _Optional[str] = ..., version: _Optional[str] = ...) -> None: ...
+    replace_version: str
+    def __init__(self, model_name: _Optional[str] = ..., version: _Optional[str] = ..., replace_version: _Optional[str] = ...) -> None: ...
 
 class ReloadModelResponse(_message.Message):
-    __slots__ = ("model",)
+    __slots__ = ("model", "audio_model_split")
     MODEL_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_MODEL_SPLIT_FIELD_NUMBER: _ClassVar[int]
     model: _model_pb2.ModelInfo
-    def __init__(self, model: _Optional[_Union[_model_pb2.ModelInfo, _Mapping]] = ...) -> None: ...
+    audio_model_split: _containers.RepeatedCompositeFieldContainer[AudioModelShare]
+    def __init__(self, model: _Optional[_Union[_model_pb2.ModelInfo, _Mapping]] = ..., audio_model_split: _Optional[_Iterable[_Union[AudioModelShare, _Mapping]]] = ...) -> None: ...
+
+class AudioModelShare(_message.Message):
+    __slots__ = ("model", "percent")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    PERCENT_FIELD_NUMBER: _ClassVar[int]
+    model: _model_pb2.ModelInfo
+    percent: int
+    def __init__(self, model: _Optional[_Union[_model_pb2.ModelInfo, _Mapping]] = ..., percent: _Optional[int] = ...) -> None: ...
+
+class SetAudioModelSplitRequest(_message.Message):
+    __slots__ = ("split",)
+    SPLIT_FIELD_NUMBER: _ClassVar[int]
+    split: str
+    def __init__(self, split: _Optional[str] = ...) -> None: ...
+
+class SetAudioModelSplitResponse(_message.Message):
+    __slots__ = ("shares",)
+    SHARES_FIELD_NUMBER: _ClassVar[int]
+    shares: _containers.RepeatedCompositeFieldContainer[AudioModelShare]
+    def __init__(self, shares: _Optional[_Iterable[_Union[AudioModelShare, _Mapping]]] = ...) -> None: ...

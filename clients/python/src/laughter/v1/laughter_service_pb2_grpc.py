@@ -83,6 +83,11 @@ class LaughterAnalysisServiceStub:
                 request_serializer=laughter_dot_v1_dot_laughter__service__pb2.ReloadModelRequest.SerializeToString,
                 response_deserializer=laughter_dot_v1_dot_laughter__service__pb2.ReloadModelResponse.FromString,
                 _registered_method=True)
+        self.SetAudioModelSplit = channel.unary_unary(
+                '/laughter.v1.LaughterAnalysisService/SetAudioModelSplit',
+                request_serializer=laughter_dot_v1_dot_laughter__service__pb2.SetAudioModelSplitRequest.SerializeToString,
+                response_deserializer=laughter_dot_v1_dot_laughter__service__pb2.SetAudioModelSplitResponse.FromString,
+                _registered_method=True)
         self.GetResult = channel.unary_unary(
                 '/laughter.v1.LaughterAnalysisService/GetResult',
                 request_serializer=laughter_dot_v1_dot_results__pb2.GetResultRequest.SerializeToString,
@@ -193,8 +198,21 @@ class LaughterAnalysisServiceServicer:
 
     def ReloadModel(self, request, context):
         """Loads another version of a model and switches to it without a restart;
-        analyses already running finish on the version they started with. An
-        administrative call: servers may restrict it.
+        analyses already running finish on the version they started with. With
+        an audio model split in force, it reloads or replaces one of the split's
+        versions (see `ReloadModelRequest.replace_version`). An administrative
+        call: servers may restrict it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetAudioModelSplit(self, request, context):
+        """Sets, changes or clears the A/B split of audio model versions (as the
+        server's `--audio-model-split`) without a restart: every version is
+        loaded and checked first, then the new split applies to the analyses and
+        sessions that start afterwards. An administrative call: servers may
+        restrict it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -285,6 +303,11 @@ def add_LaughterAnalysisServiceServicer_to_server(servicer, server):
                     servicer.ReloadModel,
                     request_deserializer=laughter_dot_v1_dot_laughter__service__pb2.ReloadModelRequest.FromString,
                     response_serializer=laughter_dot_v1_dot_laughter__service__pb2.ReloadModelResponse.SerializeToString,
+            ),
+            'SetAudioModelSplit': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetAudioModelSplit,
+                    request_deserializer=laughter_dot_v1_dot_laughter__service__pb2.SetAudioModelSplitRequest.FromString,
+                    response_serializer=laughter_dot_v1_dot_laughter__service__pb2.SetAudioModelSplitResponse.SerializeToString,
             ),
             'GetResult': grpc.unary_unary_rpc_method_handler(
                     servicer.GetResult,
@@ -558,6 +581,33 @@ class LaughterAnalysisService:
             '/laughter.v1.LaughterAnalysisService/ReloadModel',
             laughter_dot_v1_dot_laughter__service__pb2.ReloadModelRequest.SerializeToString,
             laughter_dot_v1_dot_laughter__service__pb2.ReloadModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetAudioModelSplit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/laughter.v1.LaughterAnalysisService/SetAudioModelSplit',
+            laughter_dot_v1_dot_laughter__service__pb2.SetAudioModelSplitRequest.SerializeToString,
+            laughter_dot_v1_dot_laughter__service__pb2.SetAudioModelSplitResponse.FromString,
             options,
             channel_credentials,
             insecure,

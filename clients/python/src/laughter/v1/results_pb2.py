@@ -28,51 +28,51 @@ from laughter.v1 import analysis_pb2 as laughter_dot_v1_dot_analysis__pb2
 from laughter.v1 import summary_pb2 as laughter_dot_v1_dot_summary__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19laughter/v1/results.proto\x12\x0blaughter.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1alaughter/v1/analysis.proto\x1a\x19laughter/v1/summary.proto\"\x97\x02\n\x0cStoredResult\x12\x11\n\tresult_id\x18\x01 \x01(\t\x12/\n\x0b\x63reate_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tclient_id\x18\x03 \x01(\t\x12%\n\x04kind\x18\x04 \x01(\x0e\x32\x17.laughter.v1.ResultKind\x12+\n\x06result\x18\x05 \x01(\x0b\x32\x1b.laughter.v1.AnalysisResult\x12\x13\n\x0b\x65vent_count\x18\x06 \x01(\x05\x12\x17\n\x0f\x65vents_complete\x18\x07 \x01(\x08\x12\x1b\n\x13\x61udio_model_version\x18\x08 \x01(\t\x12\x11\n\tshadow_of\x18\t \x01(\t\"\xf9\x01\n\x0cResultFilter\x12.\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12%\n\x04kind\x18\x03 \x01(\x0e\x32\x17.laughter.v1.ResultKind\x12-\n\x08laughter\x18\x04 \x01(\x0e\x32\x1b.laughter.v1.LaughterFilter\x12\x18\n\x10\x66ilter_client_id\x18\x05 \x01(\t\x12\x1b\n\x13\x61udio_model_version\x18\x06 \x01(\t\"8\n\x10GetResultRequest\x12\x11\n\tresult_id\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\">\n\x11GetResultResponse\x12)\n\x06result\x18\x01 \x01(\x0b\x32\x19.laughter.v1.StoredResult\"y\n\x12ListResultsRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12)\n\x06\x66ilter\x18\x02 \x01(\x0b\x32\x19.laughter.v1.ResultFilter\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"Z\n\x13ListResultsResponse\x12*\n\x07results\x18\x01 \x03(\x0b\x32\x19.laughter.v1.StoredResult\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"J\n\x14\x44\x65leteResultsRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x12\n\nresult_ids\x18\x02 \x03(\t\x12\x0b\n\x03\x61ll\x18\x03 \x01(\x08\".\n\x15\x44\x65leteResultsResponse\x12\x15\n\rdeleted_count\x18\x01 \x01(\x05\"\x84\x01\n\x13GetAnalyticsRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12)\n\x06\x66ilter\x18\x02 \x01(\x0b\x32\x19.laughter.v1.ResultFilter\x12/\n\x0c\x62ucket_width\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\"I\n\x0c\x45motionShare\x12%\n\x07\x65motion\x18\x01 \x01(\x0e\x32\x14.laughter.v1.Emotion\x12\x12\n\nmean_score\x18\x02 \x01(\x02\"\xbf\x01\n\x11LaughterTypeStats\x12\x30\n\rlaughter_type\x18\x01 \x01(\x0e\x32\x19.laughter.v1.LaughterType\x12\x13\n\x0b\x65vent_count\x18\x02 \x01(\x03\x12\x31\n\x0etotal_duration\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x30\n\rmean_duration\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\"\xd3\x01\n\nTimeBucket\x12.\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cresult_count\x18\x02 \x01(\x03\x12\x13\n\x0b\x65vent_count\x18\x03 \x01(\x03\x12\x19\n\x11laughs_per_minute\x18\x04 \x01(\x02\x12\x17\n\x0fmean_confidence\x18\x05 \x01(\x02\x12\x36\n\x0elaughter_types\x18\x06 \x03(\x0b\x32\x1e.laughter.v1.LaughterTypeStats\".\n\tHourCount\x12\x0c\n\x04hour\x18\x01 \x01(\x05\x12\x13\n\x0b\x65vent_count\x18\x02 \x01(\x03\"1\n\nStageStats\x12\r\n\x05stage\x18\x01 \x01(\t\x12\x14\n\x0cmean_seconds\x18\x02 \x01(\x01\"\x8d\x02\n\x11ModelVersionStats\x12\x1b\n\x13\x61udio_model_version\x18\x01 \x01(\t\x12\x14\n\x0cresult_count\x18\x02 \x01(\x03\x12\x16\n\x0e\x64\x65tection_rate\x18\x03 \x01(\x02\x12\x17\n\x0fmean_confidence\x18\x04 \x01(\x02\x12\x19\n\x11\x65vents_per_minute\x18\x05 \x01(\x02\x12\'\n\x1fprocessing_per_media_second_p50\x18\x06 \x01(\x01\x12\'\n\x1fprocessing_per_media_second_p95\x18\x07 \x01(\x01\x12\'\n\x06stages\x18\x08 \x03(\x0b\x32\x17.laughter.v1.StageStats\"\xe2\x02\n\x14GetAnalyticsResponse\x12\x14\n\x0cresult_count\x18\x01 \x01(\x03\x12\x13\n\x0b\x65vent_count\x18\x02 \x01(\x03\x12\x31\n\x0emedia_duration\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12+\n\x08\x65motions\x18\x04 \x03(\x0b\x32\x19.laughter.v1.EmotionShare\x12\x36\n\x0elaughter_types\x18\x05 \x03(\x0b\x32\x1e.laughter.v1.LaughterTypeStats\x12(\n\x07\x62uckets\x18\x06 \x03(\x0b\x32\x17.laughter.v1.TimeBucket\x12%\n\x05hours\x18\x07 \x03(\x0b\x32\x16.laughter.v1.HourCount\x12\x36\n\x0emodel_versions\x18\x08 \x03(\x0b\x32\x1e.laughter.v1.ModelVersionStats\">\n\x1aGetPerformanceStatsRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\r\n\x05hours\x18\x02 \x01(\x05\"\x86\x02\n\x1bGetPerformanceStatsResponse\x12.\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cresult_count\x18\x02 \x01(\x03\x12\x31\n\x0emedia_duration\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x36\n\x13processing_duration\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x36\n\x0emodel_versions\x18\x05 \x03(\x0b\x32\x1e.laughter.v1.ModelVersionStats*v\n\nResultKind\x12\x1b\n\x17RESULT_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16RESULT_KIND_WHOLE_FILE\x10\x01\x12\x17\n\x13RESULT_KIND_SESSION\x10\x02\x12\x16\n\x12RESULT_KIND_SHADOW\x10\x03*q\n\x0eLaughterFilter\x12\x1f\n\x1bLAUGHTER_FILTER_UNSPECIFIED\x10\x00\x12\x1c\n\x18LAUGHTER_FILTER_DETECTED\x10\x01\x12 \n\x1cLAUGHTER_FILTER_NOT_DETECTED\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19laughter/v1/results.proto\x12\x0blaughter.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1alaughter/v1/analysis.proto\x1a\x19laughter/v1/summary.proto\"\x97\x02\n\x0cStoredResult\x12\x11\n\tresult_id\x18\x01 \x01(\t\x12/\n\x0b\x63reate_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tclient_id\x18\x03 \x01(\t\x12%\n\x04kind\x18\x04 \x01(\x0e\x32\x17.laughter.v1.ResultKind\x12+\n\x06result\x18\x05 \x01(\x0b\x32\x1b.laughter.v1.AnalysisResult\x12\x13\n\x0b\x65vent_count\x18\x06 \x01(\x05\x12\x17\n\x0f\x65vents_complete\x18\x07 \x01(\x08\x12\x1b\n\x13\x61udio_model_version\x18\x08 \x01(\t\x12\x11\n\tshadow_of\x18\t \x01(\t\"\xab\x02\n\x0cResultFilter\x12.\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12%\n\x04kind\x18\x03 \x01(\x0e\x32\x17.laughter.v1.ResultKind\x12-\n\x08laughter\x18\x04 \x01(\x0e\x32\x1b.laughter.v1.LaughterFilter\x12\x18\n\x10\x66ilter_client_id\x18\x05 \x01(\t\x12\x1b\n\x13\x61udio_model_version\x18\x06 \x01(\t\x12\x30\n\rlaughter_type\x18\x07 \x01(\x0e\x32\x19.laughter.v1.LaughterType\"8\n\x10GetResultRequest\x12\x11\n\tresult_id\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\">\n\x11GetResultResponse\x12)\n\x06result\x18\x01 \x01(\x0b\x32\x19.laughter.v1.StoredResult\"y\n\x12ListResultsRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12)\n\x06\x66ilter\x18\x02 \x01(\x0b\x32\x19.laughter.v1.ResultFilter\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"Z\n\x13ListResultsResponse\x12*\n\x07results\x18\x01 \x03(\x0b\x32\x19.laughter.v1.StoredResult\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"J\n\x14\x44\x65leteResultsRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x12\n\nresult_ids\x18\x02 \x03(\t\x12\x0b\n\x03\x61ll\x18\x03 \x01(\x08\".\n\x15\x44\x65leteResultsResponse\x12\x15\n\rdeleted_count\x18\x01 \x01(\x05\"\x84\x01\n\x13GetAnalyticsRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12)\n\x06\x66ilter\x18\x02 \x01(\x0b\x32\x19.laughter.v1.ResultFilter\x12/\n\x0c\x62ucket_width\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\"I\n\x0c\x45motionShare\x12%\n\x07\x65motion\x18\x01 \x01(\x0e\x32\x14.laughter.v1.Emotion\x12\x12\n\nmean_score\x18\x02 \x01(\x02\"\xbf\x01\n\x11LaughterTypeStats\x12\x30\n\rlaughter_type\x18\x01 \x01(\x0e\x32\x19.laughter.v1.LaughterType\x12\x13\n\x0b\x65vent_count\x18\x02 \x01(\x03\x12\x31\n\x0etotal_duration\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x30\n\rmean_duration\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\"\xd3\x01\n\nTimeBucket\x12.\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cresult_count\x18\x02 \x01(\x03\x12\x13\n\x0b\x65vent_count\x18\x03 \x01(\x03\x12\x19\n\x11laughs_per_minute\x18\x04 \x01(\x02\x12\x17\n\x0fmean_confidence\x18\x05 \x01(\x02\x12\x36\n\x0elaughter_types\x18\x06 \x03(\x0b\x32\x1e.laughter.v1.LaughterTypeStats\".\n\tHourCount\x12\x0c\n\x04hour\x18\x01 \x01(\x05\x12\x13\n\x0b\x65vent_count\x18\x02 \x01(\x03\"1\n\nStageStats\x12\r\n\x05stage\x18\x01 \x01(\t\x12\x14\n\x0cmean_seconds\x18\x02 \x01(\x01\"\x8d\x02\n\x11ModelVersionStats\x12\x1b\n\x13\x61udio_model_version\x18\x01 \x01(\t\x12\x14\n\x0cresult_count\x18\x02 \x01(\x03\x12\x16\n\x0e\x64\x65tection_rate\x18\x03 \x01(\x02\x12\x17\n\x0fmean_confidence\x18\x04 \x01(\x02\x12\x19\n\x11\x65vents_per_minute\x18\x05 \x01(\x02\x12\'\n\x1fprocessing_per_media_second_p50\x18\x06 \x01(\x01\x12\'\n\x1fprocessing_per_media_second_p95\x18\x07 \x01(\x01\x12\'\n\x06stages\x18\x08 \x03(\x0b\x32\x17.laughter.v1.StageStats\"\xe2\x02\n\x14GetAnalyticsResponse\x12\x14\n\x0cresult_count\x18\x01 \x01(\x03\x12\x13\n\x0b\x65vent_count\x18\x02 \x01(\x03\x12\x31\n\x0emedia_duration\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12+\n\x08\x65motions\x18\x04 \x03(\x0b\x32\x19.laughter.v1.EmotionShare\x12\x36\n\x0elaughter_types\x18\x05 \x03(\x0b\x32\x1e.laughter.v1.LaughterTypeStats\x12(\n\x07\x62uckets\x18\x06 \x03(\x0b\x32\x17.laughter.v1.TimeBucket\x12%\n\x05hours\x18\x07 \x03(\x0b\x32\x16.laughter.v1.HourCount\x12\x36\n\x0emodel_versions\x18\x08 \x03(\x0b\x32\x1e.laughter.v1.ModelVersionStats\">\n\x1aGetPerformanceStatsRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\r\n\x05hours\x18\x02 \x01(\x05\"\x86\x02\n\x1bGetPerformanceStatsResponse\x12.\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cresult_count\x18\x02 \x01(\x03\x12\x31\n\x0emedia_duration\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x36\n\x13processing_duration\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x36\n\x0emodel_versions\x18\x05 \x03(\x0b\x32\x1e.laughter.v1.ModelVersionStats*v\n\nResultKind\x12\x1b\n\x17RESULT_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16RESULT_KIND_WHOLE_FILE\x10\x01\x12\x17\n\x13RESULT_KIND_SESSION\x10\x02\x12\x16\n\x12RESULT_KIND_SHADOW\x10\x03*q\n\x0eLaughterFilter\x12\x1f\n\x1bLAUGHTER_FILTER_UNSPECIFIED\x10\x00\x12\x1c\n\x18LAUGHTER_FILTER_DETECTED\x10\x01\x12 \n\x1cLAUGHTER_FILTER_NOT_DETECTED\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'laughter.v1.results_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_RESULTKIND']._serialized_start=2832
-  _globals['_RESULTKIND']._serialized_end=2950
-  _globals['_LAUGHTERFILTER']._serialized_start=2952
-  _globals['_LAUGHTERFILTER']._serialized_end=3065
+  _globals['_RESULTKIND']._serialized_start=2882
+  _globals['_RESULTKIND']._serialized_end=3000
+  _globals['_LAUGHTERFILTER']._serialized_start=3002
+  _globals['_LAUGHTERFILTER']._serialized_end=3115
   _globals['_STOREDRESULT']._serialized_start=163
   _globals['_STOREDRESULT']._serialized_end=442
   _globals['_RESULTFILTER']._serialized_start=445
-  _globals['_RESULTFILTER']._serialized_end=694
-  _globals['_GETRESULTREQUEST']._serialized_start=696
-  _globals['_GETRESULTREQUEST']._serialized_end=752
-  _globals['_GETRESULTRESPONSE']._serialized_start=754
-  _globals['_GETRESULTRESPONSE']._serialized_end=816
-  _globals['_LISTRESULTSREQUEST']._serialized_start=818
-  _globals['_LISTRESULTSREQUEST']._serialized_end=939
-  _globals['_LISTRESULTSRESPONSE']._serialized_start=941
-  _globals['_LISTRESULTSRESPONSE']._serialized_end=1031
-  _globals['_DELETERESULTSREQUEST']._serialized_start=1033
-  _globals['_DELETERESULTSREQUEST']._serialized_end=1107
-  _globals['_DELETERESULTSRESPONSE']._serialized_start=1109
-  _globals['_DELETERESULTSRESPONSE']._serialized_end=1155
-  _globals['_GETANALYTICSREQUEST']._serialized_start=1158
-  _globals['_GETANALYTICSREQUEST']._serialized_end=1290
-  _globals['_EMOTIONSHARE']._serialized_start=1292
-  _globals['_EMOTIONSHARE']._serialized_end=1365
-  _globals['_LAUGHTERTYPESTATS']._serialized_start=1368
-  _globals['_LAUGHTERTYPESTATS']._serialized_end=1559
-  _globals['_TIMEBUCKET']._serialized_start=1562
-  _globals['_TIMEBUCKET']._serialized_end=1773
-  _globals['_HOURCOUNT']._serialized_start=1775
-  _globals['_HOURCOUNT']._serialized_end=1821
-  _globals['_STAGESTATS']._serialized_start=1823
-  _globals['_STAGESTATS']._serialized_end=1872
-  _globals['_MODELVERSIONSTATS']._serialized_start=1875
-  _globals['_MODELVERSIONSTATS']._serialized_end=2144
-  _globals['_GETANALYTICSRESPONSE']._serialized_start=2147
-  _globals['_GETANALYTICSRESPONSE']._serialized_end=2501
-  _globals['_GETPERFORMANCESTATSREQUEST']._serialized_start=2503
-  _globals['_GETPERFORMANCESTATSREQUEST']._serialized_end=2565
-  _globals['_GETPERFORMANCESTATSRESPONSE']._serialized_start=2568
-  _globals['_GETPERFORMANCESTATSRESPONSE']._serialized_end=2830
+  _globals['_RESULTFILTER']._serialized_end=744
+  _globals['_GETRESULTREQUEST']._serialized_start=746
+  _globals['_GETRESULTREQUEST']._serialized_end=802
+  _globals['_GETRESULTRESPONSE']._serialized_start=804
+  _globals['_GETRESULTRESPONSE']._serialized_end=866
+  _globals['_LISTRESULTSREQUEST']._serialized_start=868
+  _globals['_LISTRESULTSREQUEST']._serialized_end=989
+  _globals['_LISTRESULTSRESPONSE']._serialized_start=991
+  _globals['_LISTRESULTSRESPONSE']._serialized_end=1081
+  _globals['_DELETERESULTSREQUEST']._serialized_start=1083
+  _globals['_DELETERESULTSREQUEST']._serialized_end=1157
+  _globals['_DELETERESULTSRESPONSE']._serialized_start=1159
+  _globals['_DELETERESULTSRESPONSE']._serialized_end=1205
+  _globals['_GETANALYTICSREQUEST']._serialized_start=1208
+  _globals['_GETANALYTICSREQUEST']._serialized_end=1340
+  _globals['_EMOTIONSHARE']._serialized_start=1342
+  _globals['_EMOTIONSHARE']._serialized_end=1415
+  _globals['_LAUGHTERTYPESTATS']._serialized_start=1418
+  _globals['_LAUGHTERTYPESTATS']._serialized_end=1609
+  _globals['_TIMEBUCKET']._serialized_start=1612
+  _globals['_TIMEBUCKET']._serialized_end=1823
+  _globals['_HOURCOUNT']._serialized_start=1825
+  _globals['_HOURCOUNT']._serialized_end=1871
+  _globals['_STAGESTATS']._serialized_start=1873
+  _globals['_STAGESTATS']._serialized_end=1922
+  _globals['_MODELVERSIONSTATS']._serialized_start=1925
+  _globals['_MODELVERSIONSTATS']._serialized_end=2194
+  _globals['_GETANALYTICSRESPONSE']._serialized_start=2197
+  _globals['_GETANALYTICSRESPONSE']._serialized_end=2551
+  _globals['_GETPERFORMANCESTATSREQUEST']._serialized_start=2553
+  _globals['_GETPERFORMANCESTATSREQUEST']._serialized_end=2615
+  _globals['_GETPERFORMANCESTATSRESPONSE']._serialized_start=2618
+  _globals['_GETPERFORMANCESTATSRESPONSE']._serialized_end=2880
 # @@protoc_insertion_point(module_scope)

@@ -56,20 +56,22 @@ class StoredResult(_message.Message):
     def __init__(self, result_id: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., client_id: _Optional[str] = ..., kind: _Optional[_Union[ResultKind, str]] = ..., result: _Optional[_Union[_summary_pb2.AnalysisResult, _Mapping]] = ..., event_count: _Optional[int] = ..., events_complete: _Optional[bool] = ..., audio_model_version: _Optional[str] = ..., shadow_of: _Optional[str] = ...) -> None: ...
 
 class ResultFilter(_message.Message):
-    __slots__ = ("start_time", "end_time", "kind", "laughter", "filter_client_id", "audio_model_version")
+    __slots__ = ("start_time", "end_time", "kind", "laughter", "filter_client_id", "audio_model_version", "laughter_type")
     START_TIME_FIELD_NUMBER: _ClassVar[int]
     END_TIME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     LAUGHTER_FIELD_NUMBER: _ClassVar[int]
     FILTER_CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
     AUDIO_MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    LAUGHTER_TYPE_FIELD_NUMBER: _ClassVar[int]
     start_time: _timestamp_pb2.Timestamp
     end_time: _timestamp_pb2.Timestamp
     kind: ResultKind
     laughter: LaughterFilter
     filter_client_id: str
     audio_model_version: str
-    def __init__(self, start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., kind: _Optional[_Union[ResultKind, str]] = ..., laughter: _Optional[_Union[LaughterFilter, str]] = ..., filter_client_id: _Optional[str] = ..., audio_model_version: _Optional[str] = ...) -> None: ...
+    laughter_type: _analysis_pb2.LaughterType
+    def __init__(self, start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., kind: _Optional[_Union[ResultKind, str]] = ..., laughter: _Optional[_Union[LaughterFilter, str]] = ..., filter_client_id: _Optional[str] = ..., audio_model_version: _Optional[str] = ..., laughter_type: _Optional[_Union[_analysis_pb2.LaughterType, str]] = ...) -> None: ...
 
 class GetResultRequest(_message.Message):
     __slots__ = ("result_id", "client_id")

@@ -31,29 +31,29 @@ from laughter.v1 import model_pb2 as laughter_dot_v1_dot_model__pb2
 from laughter.v1 import summary_pb2 as laughter_dot_v1_dot_summary__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19laughter/v1/session.proto\x12\x0blaughter.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\x1a\x1alaughter/v1/analysis.proto\x1a\x17laughter/v1/media.proto\x1a\x17laughter/v1/model.proto\x1a\x19laughter/v1/summary.proto\"\xa1\x02\n\rSessionConfig\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\'\n\x05video\x18\x03 \x01(\x0b\x32\x18.laughter.v1.VideoFormat\x12\'\n\x05\x61udio\x18\x04 \x01(\x0b\x32\x18.laughter.v1.AudioFormat\x12-\n\x07options\x18\x05 \x01(\x0b\x32\x1c.laughter.v1.AnalysisOptions\x12\x34\n\x11progress_interval\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x32\n\x0e\x62\x61\x63klog_policy\x18\x07 \x01(\x0e\x32\x1a.laughter.v1.BacklogPolicy\"\xe6\x01\n\x0eSessionStarted\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x37\n\x11\x65\x66\x66\x65\x63tive_options\x18\x02 \x01(\x0b\x32\x1c.laughter.v1.AnalysisOptions\x12/\n\x0cidle_timeout\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12.\n\nstart_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x06models\x18\x05 \x03(\x0b\x32\x16.laughter.v1.ModelInfo\"\x9d\x01\n\x13LaughterEventUpdate\x12&\n\x05phase\x18\x01 \x01(\x0e\x32\x17.laughter.v1.EventPhase\x12)\n\x05\x65vent\x18\x02 \x01(\x0b\x32\x1a.laughter.v1.LaughterEvent\x12\x33\n\x10processed_offset\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\"d\n\tDropCount\x12\'\n\x06reason\x18\x01 \x01(\x0e\x32\x17.laughter.v1.DropReason\x12\x13\n\x0b\x66rame_count\x18\x02 \x01(\x03\x12\x19\n\x11\x61udio_chunk_count\x18\x03 \x01(\x03\"\x92\x02\n\x08Progress\x12\x33\n\x10processed_offset\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x17\n\x0f\x66rames_received\x18\x02 \x01(\x03\x12\x17\n\x0f\x66rames_analyzed\x18\x03 \x01(\x03\x12\x16\n\x0e\x66rames_dropped\x18\x04 \x01(\x03\x12%\n\x05\x64rops\x18\x05 \x03(\x0b\x32\x16.laughter.v1.DropCount\x12\x1e\n\x16\x61udio_samples_received\x18\x06 \x01(\x03\x12*\n\x07\x62\x61\x63klog\x18\x07 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x14\n\x0c\x65vents_ended\x18\x08 \x01(\x05\"\xb6\x02\n\rSessionUpdate\x12.\n\x07started\x18\x01 \x01(\x0b\x32\x1b.laughter.v1.SessionStartedH\x00\x12\x31\n\x05\x65vent\x18\x02 \x01(\x0b\x32 .laughter.v1.LaughterEventUpdateH\x00\x12\x35\n\x0b\x66\x61\x63\x65_sample\x18\x03 \x01(\x0b\x32\x1e.laughter.v1.FaceEmotionSampleH\x00\x12)\n\x08progress\x18\x04 \x01(\x0b\x32\x15.laughter.v1.ProgressH\x00\x12%\n\x07warning\x18\x05 \x01(\x0b\x32\x12.google.rpc.StatusH\x00\x12/\n\x07summary\x18\x06 \x01(\x0b\x32\x1c.laughter.v1.AnalysisSummaryH\x00\x42\x08\n\x06update*i\n\rBacklogPolicy\x12\x1e\n\x1a\x42\x41\x43KLOG_POLICY_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x42\x41\x43KLOG_POLICY_DROP_OLDEST\x10\x01\x12\x18\n\x14\x42\x41\x43KLOG_POLICY_BLOCK\x10\x02*r\n\nEventPhase\x12\x1b\n\x17\x45VENT_PHASE_UNSPECIFIED\x10\x00\x12\x17\n\x13\x45VENT_PHASE_STARTED\x10\x01\x12\x17\n\x13\x45VENT_PHASE_ONGOING\x10\x02\x12\x15\n\x11\x45VENT_PHASE_ENDED\x10\x03*\xbc\x01\n\nDropReason\x12\x1b\n\x17\x44ROP_REASON_UNSPECIFIED\x10\x00\x12\x17\n\x13\x44ROP_REASON_BACKLOG\x10\x01\x12\x1b\n\x17\x44ROP_REASON_UNDECODABLE\x10\x02\x12\x1d\n\x19\x44ROP_REASON_NOT_MONOTONIC\x10\x03\x12\x19\n\x15\x44ROP_REASON_TOO_LARGE\x10\x04\x12!\n\x1d\x44ROP_REASON_MODEL_UNAVAILABLE\x10\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19laughter/v1/session.proto\x12\x0blaughter.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\x1a\x1alaughter/v1/analysis.proto\x1a\x17laughter/v1/media.proto\x1a\x17laughter/v1/model.proto\x1a\x19laughter/v1/summary.proto\"\xa1\x02\n\rSessionConfig\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\'\n\x05video\x18\x03 \x01(\x0b\x32\x18.laughter.v1.VideoFormat\x12\'\n\x05\x61udio\x18\x04 \x01(\x0b\x32\x18.laughter.v1.AudioFormat\x12-\n\x07options\x18\x05 \x01(\x0b\x32\x1c.laughter.v1.AnalysisOptions\x12\x34\n\x11progress_interval\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x32\n\x0e\x62\x61\x63klog_policy\x18\x07 \x01(\x0e\x32\x1a.laughter.v1.BacklogPolicy\"\xf9\x01\n\x0eSessionStarted\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x37\n\x11\x65\x66\x66\x65\x63tive_options\x18\x02 \x01(\x0b\x32\x1c.laughter.v1.AnalysisOptions\x12/\n\x0cidle_timeout\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12.\n\nstart_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x06models\x18\x05 \x03(\x0b\x32\x16.laughter.v1.ModelInfo\x12\x11\n\tresult_id\x18\x06 \x01(\t\"\x9d\x01\n\x13LaughterEventUpdate\x12&\n\x05phase\x18\x01 \x01(\x0e\x32\x17.laughter.v1.EventPhase\x12)\n\x05\x65vent\x18\x02 \x01(\x0b\x32\x1a.laughter.v1.LaughterEvent\x12\x33\n\x10processed_offset\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\"d\n\tDropCount\x12\'\n\x06reason\x18\x01 \x01(\x0e\x32\x17.laughter.v1.DropReason\x12\x13\n\x0b\x66rame_count\x18\x02 \x01(\x03\x12\x19\n\x11\x61udio_chunk_count\x18\x03 \x01(\x03\"\x92\x02\n\x08Progress\x12\x33\n\x10processed_offset\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x17\n\x0f\x66rames_received\x18\x02 \x01(\x03\x12\x17\n\x0f\x66rames_analyzed\x18\x03 \x01(\x03\x12\x16\n\x0e\x66rames_dropped\x18\x04 \x01(\x03\x12%\n\x05\x64rops\x18\x05 \x03(\x0b\x32\x16.laughter.v1.DropCount\x12\x1e\n\x16\x61udio_samples_received\x18\x06 \x01(\x03\x12*\n\x07\x62\x61\x63klog\x18\x07 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x14\n\x0c\x65vents_ended\x18\x08 \x01(\x05\"\xb6\x02\n\rSessionUpdate\x12.\n\x07started\x18\x01 \x01(\x0b\x32\x1b.laughter.v1.SessionStartedH\x00\x12\x31\n\x05\x65vent\x18\x02 \x01(\x0b\x32 .laughter.v1.LaughterEventUpdateH\x00\x12\x35\n\x0b\x66\x61\x63\x65_sample\x18\x03 \x01(\x0b\x32\x1e.laughter.v1.FaceEmotionSampleH\x00\x12)\n\x08progress\x18\x04 \x01(\x0b\x32\x15.laughter.v1.ProgressH\x00\x12%\n\x07warning\x18\x05 \x01(\x0b\x32\x12.google.rpc.StatusH\x00\x12/\n\x07summary\x18\x06 \x01(\x0b\x32\x1c.laughter.v1.AnalysisSummaryH\x00\x42\x08\n\x06update*i\n\rBacklogPolicy\x12\x1e\n\x1a\x42\x41\x43KLOG_POLICY_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x42\x41\x43KLOG_POLICY_DROP_OLDEST\x10\x01\x12\x18\n\x14\x42\x41\x43KLOG_POLICY_BLOCK\x10\x02*r\n\nEventPhase\x12\x1b\n\x17\x45VENT_PHASE_UNSPECIFIED\x10\x00\x12\x17\n\x13\x45VENT_PHASE_STARTED\x10\x01\x12\x17\n\x13\x45VENT_PHASE_ONGOING\x10\x02\x12\x15\n\x11\x45VENT_PHASE_ENDED\x10\x03*\xbc\x01\n\nDropReason\x12\x1b\n\x17\x44ROP_REASON_UNSPECIFIED\x10\x00\x12\x17\n\x13\x44ROP_REASON_BACKLOG\x10\x01\x12\x1b\n\x17\x44ROP_REASON_UNDECODABLE\x10\x02\x12\x1d\n\x19\x44ROP_REASON_NOT_MONOTONIC\x10\x03\x12\x19\n\x15\x44ROP_REASON_TOO_LARGE\x10\x04\x12!\n\x1d\x44ROP_REASON_MODEL_UNAVAILABLE\x10\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'laughter.v1.session_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_BACKLOGPOLICY']._serialized_start=1614
-  _globals['_BACKLOGPOLICY']._serialized_end=1719
-  _globals['_EVENTPHASE']._serialized_start=1721
-  _globals['_EVENTPHASE']._serialized_end=1835
-  _globals['_DROPREASON']._serialized_start=1838
-  _globals['_DROPREASON']._serialized_end=2026
+  _globals['_BACKLOGPOLICY']._serialized_start=1633
+  _globals['_BACKLOGPOLICY']._serialized_end=1738
+  _globals['_EVENTPHASE']._serialized_start=1740
+  _globals['_EVENTPHASE']._serialized_end=1854
+  _globals['_DROPREASON']._serialized_start=1857
+  _globals['_DROPREASON']._serialized_end=2045
   _globals['_SESSIONCONFIG']._serialized_start=238
   _globals['_SESSIONCONFIG']._serialized_end=527
   _globals['_SESSIONSTARTED']._serialized_start=530
-  _globals['_SESSIONSTARTED']._serialized_end=760
-  _globals['_LAUGHTEREVENTUPDATE']._serialized_start=763
-  _globals['_LAUGHTEREVENTUPDATE']._serialized_end=920
-  _globals['_DROPCOUNT']._serialized_start=922
-  _globals['_DROPCOUNT']._serialized_end=1022
-  _globals['_PROGRESS']._serialized_start=1025
-  _globals['_PROGRESS']._serialized_end=1299
-  _globals['_SESSIONUPDATE']._serialized_start=1302
-  _globals['_SESSIONUPDATE']._serialized_end=1612
+  _globals['_SESSIONSTARTED']._serialized_end=779
+  _globals['_LAUGHTEREVENTUPDATE']._serialized_start=782
+  _globals['_LAUGHTEREVENTUPDATE']._serialized_end=939
+  _globals['_DROPCOUNT']._serialized_start=941
+  _globals['_DROPCOUNT']._serialized_end=1041
+  _globals['_PROGRESS']._serialized_start=1044
+  _globals['_PROGRESS']._serialized_end=1318
+  _globals['_SESSIONUPDATE']._serialized_start=1321
+  _globals['_SESSIONUPDATE']._serialized_end=1631
 # @@protoc_insertion_point(module_scope)

@@ -70,18 +70,20 @@ class SessionConfig(_message.Message):
     def __init__(self, client_id: _Optional[str] = ..., session_id: _Optional[str] = ..., video: _Optional[_Union[_media_pb2.VideoFormat, _Mapping]] = ..., audio: _Optional[_Union[_media_pb2.AudioFormat, _Mapping]] = ..., options: _Optional[_Union[_analysis_pb2.AnalysisOptions, _Mapping]] = ..., progress_interval: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., backlog_policy: _Optional[_Union[BacklogPolicy, str]] = ...) -> None: ...
 
 class SessionStarted(_message.Message):
-    __slots__ = ("session_id", "effective_options", "idle_timeout", "start_time", "models")
+    __slots__ = ("session_id", "effective_options", "idle_timeout", "start_time", "models", "result_id")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     EFFECTIVE_OPTIONS_FIELD_NUMBER: _ClassVar[int]
     IDLE_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     START_TIME_FIELD_NUMBER: _ClassVar[int]
     MODELS_FIELD_NUMBER: _ClassVar[int]
+    RESULT_ID_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     effective_options: _analysis_pb2.AnalysisOptions
     idle_timeout: _duration_pb2.Duration
     start_time: _timestamp_pb2.Timestamp
     models: _containers.RepeatedCompositeFieldContainer[_model_pb2.ModelInfo]
-    def __init__(self, session_id: _Optional[str] = ..., effective_options: _Optional[_Union[_analysis_pb2.AnalysisOptions, _Mapping]] = ..., idle_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., models: _Optional[_Iterable[_Union[_model_pb2.ModelInfo, _Mapping]]] = ...) -> None: ...
+    result_id: str
+    def __init__(self, session_id: _Optional[str] = ..., effective_options: _Optional[_Union[_analysis_pb2.AnalysisOptions, _Mapping]] = ..., idle_timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., models: _Optional[_Iterable[_Union[_model_pb2.ModelInfo, _Mapping]]] = ..., result_id: _Optional[str] = ...) -> None: ...
 
 class LaughterEventUpdate(_message.Message):
     __slots__ = ("phase", "event", "processed_offset")

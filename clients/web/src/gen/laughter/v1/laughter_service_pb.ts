@@ -25,7 +25,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file laughter/v1/laughter_service.proto.
  */
 export const file_laughter_v1_laughter_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJsYXVnaHRlci92MS9sYXVnaHRlcl9zZXJ2aWNlLnByb3RvEgtsYXVnaHRlci52MSKJAQoTQW5hbHl6ZU1lZGlhUmVxdWVzdBIPCgdjb250ZW50GAEgASgMEhAKCGZpbGVuYW1lGAIgASgJEi0KB29wdGlvbnMYAyABKAsyHC5sYXVnaHRlci52MS5BbmFseXNpc09wdGlvbnMSEQoJY2xpZW50X2lkGAQgASgJEg0KBWZyZXNoGAUgASgIIkMKFEFuYWx5emVNZWRpYVJlc3BvbnNlEisKBnJlc3VsdBgBIAEoCzIbLmxhdWdodGVyLnYxLkFuYWx5c2lzUmVzdWx0IpEBChhBbmFseXplTWVkaWFVcGxvYWRIZWFkZXISEAoIZmlsZW5hbWUYASABKAkSEgoKc2l6ZV9ieXRlcxgCIAEoAxItCgdvcHRpb25zGAMgASgLMhwubGF1Z2h0ZXIudjEuQW5hbHlzaXNPcHRpb25zEhEKCWNsaWVudF9pZBgEIAEoCRINCgVmcmVzaBgFIAEoCCJ4ChlBbmFseXplTWVkaWFVcGxvYWRSZXF1ZXN0EjcKBmhlYWRlchgBIAEoCzIlLmxhdWdodGVyLnYxLkFuYWx5emVNZWRpYVVwbG9hZEhlYWRlckgAEhcKDWNvbnRlbnRfY2h1bmsYAiABKAxIAEIJCgdyZXF1ZXN0IkkKGkFuYWx5emVNZWRpYVVwbG9hZFJlc3BvbnNlEisKBnJlc3VsdBgBIAEoCzIbLmxhdWdodGVyLnYxLkFuYWx5c2lzUmVzdWx0InwKF1N0cmVhbWluZ0FuYWx5emVSZXF1ZXN0EiwKBmNvbmZpZxgBIAEoCzIaLmxhdWdodGVyLnYxLlNlc3Npb25Db25maWdIABIoCgVjaHVuaxgCIAEoCzIXLmxhdWdodGVyLnYxLk1lZGlhQ2h1bmtIAEIJCgdyZXF1ZXN0IkYKGFN0cmVhbWluZ0FuYWx5emVSZXNwb25zZRIqCgZ1cGRhdGUYASABKAsyGi5sYXVnaHRlci52MS5TZXNzaW9uVXBkYXRlIkIKFENyZWF0ZVNlc3Npb25SZXF1ZXN0EioKBmNvbmZpZxgBIAEoCzIaLmxhdWdodGVyLnYxLlNlc3Npb25Db25maWciWQoVQ3JlYXRlU2Vzc2lvblJlc3BvbnNlEhIKCnNlc3Npb25faWQYASABKAkSLAoHc3RhcnRlZBgCIAEoCzIbLmxhdWdodGVyLnYxLlNlc3Npb25TdGFydGVkIlgKGUFwcGVuZFNlc3Npb25NZWRpYVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRInCgZjaHVua3MYAiADKAsyFy5sYXVnaHRlci52MS5NZWRpYUNodW5rIkUKGkFwcGVuZFNlc3Npb25NZWRpYVJlc3BvbnNlEicKCHByb2dyZXNzGAEgASgLMhUubGF1Z2h0ZXIudjEuUHJvZ3Jlc3MiKQoTV2F0Y2hTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIkIKFFdhdGNoU2Vzc2lvblJlc3BvbnNlEioKBnVwZGF0ZRgBIAEoCzIaLmxhdWdodGVyLnYxLlNlc3Npb25VcGRhdGUiJwoRRW5kU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSJvChJFbmRTZXNzaW9uUmVzcG9uc2USLQoHc3VtbWFyeRgBIAEoCzIcLmxhdWdodGVyLnYxLkFuYWx5c2lzU3VtbWFyeRIqCgZldmVudHMYAiADKAsyGi5sYXVnaHRlci52MS5MYXVnaHRlckV2ZW50IhMKEUxpc3RNb2RlbHNSZXF1ZXN0IjwKEkxpc3RNb2RlbHNSZXNwb25zZRImCgZtb2RlbHMYASADKAsyFi5sYXVnaHRlci52MS5Nb2RlbEluZm8iOQoSUmVsb2FkTW9kZWxSZXF1ZXN0EhIKCm1vZGVsX25hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCSI8ChNSZWxvYWRNb2RlbFJlc3BvbnNlEiUKBW1vZGVsGAEgASgLMhYubGF1Z2h0ZXIudjEuTW9kZWxJbmZvMvcJChdMYXVnaHRlckFuYWx5c2lzU2VydmljZRJTCgxBbmFseXplTWVkaWESIC5sYXVnaHRlci52MS5BbmFseXplTWVkaWFSZXF1ZXN0GiEubGF1Z2h0ZXIudjEuQW5hbHl6ZU1lZGlhUmVzcG9uc2USZwoSQW5hbHl6ZU1lZGlhVXBsb2FkEiYubGF1Z2h0ZXIudjEuQW5hbHl6ZU1lZGlhVXBsb2FkUmVxdWVzdBonLmxhdWdodGVyLnYxLkFuYWx5emVNZWRpYVVwbG9hZFJlc3BvbnNlKAESYwoQU3RyZWFtaW5nQW5hbHl6ZRIkLmxhdWdodGVyLnYxLlN0cmVhbWluZ0FuYWx5emVSZXF1ZXN0GiUubGF1Z2h0ZXIudjEuU3RyZWFtaW5nQW5hbHl6ZVJlc3BvbnNlKAEwARJWCg1DcmVhdGVTZXNzaW9uEiEubGF1Z2h0ZXIudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QaIi5sYXVnaHRlci52MS5DcmVhdGVTZXNzaW9uUmVzcG9uc2USZQoSQXBwZW5kU2Vzc2lvbk1lZGlhEiYubGF1Z2h0ZXIudjEuQXBwZW5kU2Vzc2lvbk1lZGlhUmVxdWVzdBonLmxhdWdodGVyLnYxLkFwcGVuZFNlc3Npb25NZWRpYVJlc3BvbnNlElUKDFdhdGNoU2Vzc2lvbhIgLmxhdWdodGVyLnYxLldhdGNoU2Vzc2lvblJlcXVlc3QaIS5sYXVnaHRlci52MS5XYXRjaFNlc3Npb25SZXNwb25zZTABEk0KCkVuZFNlc3Npb24SHi5sYXVnaHRlci52MS5FbmRTZXNzaW9uUmVxdWVzdBofLmxhdWdodGVyLnYxLkVuZFNlc3Npb25SZXNwb25zZRJNCgpMaXN0TW9kZWxzEh4ubGF1Z2h0ZXIudjEuTGlzdE1vZGVsc1JlcXVlc3QaHy5sYXVnaHRlci52MS5MaXN0TW9kZWxzUmVzcG9uc2USUAoLUmVsb2FkTW9kZWwSHy5sYXVnaHRlci52MS5SZWxvYWRNb2RlbFJlcXVlc3QaIC5sYXVnaHRlci52MS5SZWxvYWRNb2RlbFJlc3BvbnNlEkoKCUdldFJlc3VsdBIdLmxhdWdodGVyLnYxLkdldFJlc3VsdFJlcXVlc3QaHi5sYXVnaHRlci52MS5HZXRSZXN1bHRSZXNwb25zZRJQCgtMaXN0UmVzdWx0cxIfLmxhdWdodGVyLnYxLkxpc3RSZXN1bHRzUmVxdWVzdBogLmxhdWdodGVyLnYxLkxpc3RSZXN1bHRzUmVzcG9uc2USVgoNRGVsZXRlUmVzdWx0cxIhLmxhdWdodGVyLnYxLkRlbGV0ZVJlc3VsdHNSZXF1ZXN0GiIubGF1Z2h0ZXIudjEuRGVsZXRlUmVzdWx0c1Jlc3BvbnNlElMKDEdldEFuYWx5dGljcxIgLmxhdWdodGVyLnYxLkdldEFuYWx5dGljc1JlcXVlc3QaIS5sYXVnaHRlci52MS5HZXRBbmFseXRpY3NSZXNwb25zZRJoChNHZXRQZXJmb3JtYW5jZVN0YXRzEicubGF1Z2h0ZXIudjEuR2V0UGVyZm9ybWFuY2VTdGF0c1JlcXVlc3QaKC5sYXVnaHRlci52MS5HZXRQZXJmb3JtYW5jZVN0YXRzUmVzcG9uc2ViBnByb3RvMw", [file_laughter_v1_analysis, file_laughter_v1_media, file_laughter_v1_model, file_laughter_v1_results, file_laughter_v1_session, file_laughter_v1_summary]);
+  fileDesc("CiJsYXVnaHRlci92MS9sYXVnaHRlcl9zZXJ2aWNlLnByb3RvEgtsYXVnaHRlci52MSKJAQoTQW5hbHl6ZU1lZGlhUmVxdWVzdBIPCgdjb250ZW50GAEgASgMEhAKCGZpbGVuYW1lGAIgASgJEi0KB29wdGlvbnMYAyABKAsyHC5sYXVnaHRlci52MS5BbmFseXNpc09wdGlvbnMSEQoJY2xpZW50X2lkGAQgASgJEg0KBWZyZXNoGAUgASgIIkMKFEFuYWx5emVNZWRpYVJlc3BvbnNlEisKBnJlc3VsdBgBIAEoCzIbLmxhdWdodGVyLnYxLkFuYWx5c2lzUmVzdWx0IpEBChhBbmFseXplTWVkaWFVcGxvYWRIZWFkZXISEAoIZmlsZW5hbWUYASABKAkSEgoKc2l6ZV9ieXRlcxgCIAEoAxItCgdvcHRpb25zGAMgASgLMhwubGF1Z2h0ZXIudjEuQW5hbHlzaXNPcHRpb25zEhEKCWNsaWVudF9pZBgEIAEoCRINCgVmcmVzaBgFIAEoCCJ4ChlBbmFseXplTWVkaWFVcGxvYWRSZXF1ZXN0EjcKBmhlYWRlchgBIAEoCzIlLmxhdWdodGVyLnYxLkFuYWx5emVNZWRpYVVwbG9hZEhlYWRlckgAEhcKDWNvbnRlbnRfY2h1bmsYAiABKAxIAEIJCgdyZXF1ZXN0IkkKGkFuYWx5emVNZWRpYVVwbG9hZFJlc3BvbnNlEisKBnJlc3VsdBgBIAEoCzIbLmxhdWdodGVyLnYxLkFuYWx5c2lzUmVzdWx0InwKF1N0cmVhbWluZ0FuYWx5emVSZXF1ZXN0EiwKBmNvbmZpZxgBIAEoCzIaLmxhdWdodGVyLnYxLlNlc3Npb25Db25maWdIABIoCgVjaHVuaxgCIAEoCzIXLmxhdWdodGVyLnYxLk1lZGlhQ2h1bmtIAEIJCgdyZXF1ZXN0IkYKGFN0cmVhbWluZ0FuYWx5emVSZXNwb25zZRIqCgZ1cGRhdGUYASABKAsyGi5sYXVnaHRlci52MS5TZXNzaW9uVXBkYXRlIkIKFENyZWF0ZVNlc3Npb25SZXF1ZXN0EioKBmNvbmZpZxgBIAEoCzIaLmxhdWdodGVyLnYxLlNlc3Npb25Db25maWciWQoVQ3JlYXRlU2Vzc2lvblJlc3BvbnNlEhIKCnNlc3Npb25faWQYASABKAkSLAoHc3RhcnRlZBgCIAEoCzIbLmxhdWdodGVyLnYxLlNlc3Npb25TdGFydGVkIlgKGUFwcGVuZFNlc3Npb25NZWRpYVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRInCgZjaHVua3MYAiADKAsyFy5sYXVnaHRlci52MS5NZWRpYUNodW5rIkUKGkFwcGVuZFNlc3Npb25NZWRpYVJlc3BvbnNlEicKCHByb2dyZXNzGAEgASgLMhUubGF1Z2h0ZXIudjEuUHJvZ3Jlc3MiKQoTV2F0Y2hTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIkIKFFdhdGNoU2Vzc2lvblJlc3BvbnNlEioKBnVwZGF0ZRgBIAEoCzIaLmxhdWdodGVyLnYxLlNlc3Npb25VcGRhdGUiJwoRRW5kU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSJvChJFbmRTZXNzaW9uUmVzcG9uc2USLQoHc3VtbWFyeRgBIAEoCzIcLmxhdWdodGVyLnYxLkFuYWx5c2lzU3VtbWFyeRIqCgZldmVudHMYAiADKAsyGi5sYXVnaHRlci52MS5MYXVnaHRlckV2ZW50IhMKEUxpc3RNb2RlbHNSZXF1ZXN0InUKEkxpc3RNb2RlbHNSZXNwb25zZRImCgZtb2RlbHMYASADKAsyFi5sYXVnaHRlci52MS5Nb2RlbEluZm8SNwoRYXVkaW9fbW9kZWxfc3BsaXQYAiADKAsyHC5sYXVnaHRlci52MS5BdWRpb01vZGVsU2hhcmUiUgoSUmVsb2FkTW9kZWxSZXF1ZXN0EhIKCm1vZGVsX25hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRIXCg9yZXBsYWNlX3ZlcnNpb24YAyABKAkidQoTUmVsb2FkTW9kZWxSZXNwb25zZRIlCgVtb2RlbBgBIAEoCzIWLmxhdWdodGVyLnYxLk1vZGVsSW5mbxI3ChFhdWRpb19tb2RlbF9zcGxpdBgCIAMoCzIcLmxhdWdodGVyLnYxLkF1ZGlvTW9kZWxTaGFyZSJJCg9BdWRpb01vZGVsU2hhcmUSJQoFbW9kZWwYASABKAsyFi5sYXVnaHRlci52MS5Nb2RlbEluZm8SDwoHcGVyY2VudBgCIAEoBSIqChlTZXRBdWRpb01vZGVsU3BsaXRSZXF1ZXN0Eg0KBXNwbGl0GAEgASgJIkoKGlNldEF1ZGlvTW9kZWxTcGxpdFJlc3BvbnNlEiwKBnNoYXJlcxgBIAMoCzIcLmxhdWdodGVyLnYxLkF1ZGlvTW9kZWxTaGFyZTLeCgoXTGF1Z2h0ZXJBbmFseXNpc1NlcnZpY2USUwoMQW5hbHl6ZU1lZGlhEiAubGF1Z2h0ZXIudjEuQW5hbHl6ZU1lZGlhUmVxdWVzdBohLmxhdWdodGVyLnYxLkFuYWx5emVNZWRpYVJlc3BvbnNlEmcKEkFuYWx5emVNZWRpYVVwbG9hZBImLmxhdWdodGVyLnYxLkFuYWx5emVNZWRpYVVwbG9hZFJlcXVlc3QaJy5sYXVnaHRlci52MS5BbmFseXplTWVkaWFVcGxvYWRSZXNwb25zZSgBEmMKEFN0cmVhbWluZ0FuYWx5emUSJC5sYXVnaHRlci52MS5TdHJlYW1pbmdBbmFseXplUmVxdWVzdBolLmxhdWdodGVyLnYxLlN0cmVhbWluZ0FuYWx5emVSZXNwb25zZSgBMAESVgoNQ3JlYXRlU2Vzc2lvbhIhLmxhdWdodGVyLnYxLkNyZWF0ZVNlc3Npb25SZXF1ZXN0GiIubGF1Z2h0ZXIudjEuQ3JlYXRlU2Vzc2lvblJlc3BvbnNlEmUKEkFwcGVuZFNlc3Npb25NZWRpYRImLmxhdWdodGVyLnYxLkFwcGVuZFNlc3Npb25NZWRpYVJlcXVlc3QaJy5sYXVnaHRlci52MS5BcHBlbmRTZXNzaW9uTWVkaWFSZXNwb25zZRJVCgxXYXRjaFNlc3Npb24SIC5sYXVnaHRlci52MS5XYXRjaFNlc3Npb25SZXF1ZXN0GiEubGF1Z2h0ZXIudjEuV2F0Y2hTZXNzaW9uUmVzcG9uc2UwARJNCgpFbmRTZXNzaW9uEh4ubGF1Z2h0ZXIudjEuRW5kU2Vzc2lvblJlcXVlc3QaHy5sYXVnaHRlci52MS5FbmRTZXNzaW9uUmVzcG9uc2USTQoKTGlzdE1vZGVscxIeLmxhdWdodGVyLnYxLkxpc3RNb2RlbHNSZXF1ZXN0Gh8ubGF1Z2h0ZXIudjEuTGlzdE1vZGVsc1Jlc3BvbnNlElAKC1JlbG9hZE1vZGVsEh8ubGF1Z2h0ZXIudjEuUmVsb2FkTW9kZWxSZXF1ZXN0GiAubGF1Z2h0ZXIudjEuUmVsb2FkTW9kZWxSZXNwb25zZRJlChJTZXRBdWRpb01vZGVsU3BsaXQSJi5sYXVnaHRlci52MS5TZXRBdWRpb01vZGVsU3BsaXRSZXF1ZXN0GicubGF1Z2h0ZXIudjEuU2V0QXVkaW9Nb2RlbFNwbGl0UmVzcG9uc2USSgoJR2V0UmVzdWx0Eh0ubGF1Z2h0ZXIudjEuR2V0UmVzdWx0UmVxdWVzdBoeLmxhdWdodGVyLnYxLkdldFJlc3VsdFJlc3BvbnNlElAKC0xpc3RSZXN1bHRzEh8ubGF1Z2h0ZXIudjEuTGlzdFJlc3VsdHNSZXF1ZXN0GiAubGF1Z2h0ZXIudjEuTGlzdFJlc3VsdHNSZXNwb25zZRJWCg1EZWxldGVSZXN1bHRzEiEubGF1Z2h0ZXIudjEuRGVsZXRlUmVzdWx0c1JlcXVlc3QaIi5sYXVnaHRlci52MS5EZWxldGVSZXN1bHRzUmVzcG9uc2USUwoMR2V0QW5hbHl0aWNzEiAubGF1Z2h0ZXIudjEuR2V0QW5hbHl0aWNzUmVxdWVzdBohLmxhdWdodGVyLnYxLkdldEFuYWx5dGljc1Jlc3BvbnNlEmgKE0dldFBlcmZvcm1hbmNlU3RhdHMSJy5sYXVnaHRlci52MS5HZXRQZXJmb3JtYW5jZVN0YXRzUmVxdWVzdBooLmxhdWdodGVyLnYxLkdldFBlcmZvcm1hbmNlU3RhdHNSZXNwb25zZWIGcHJvdG8z", [file_laughter_v1_analysis, file_laughter_v1_media, file_laughter_v1_model, file_laughter_v1_results, file_laughter_v1_session, file_laughter_v1_summary]);
 
 /**
  * Request for AnalyzeMedia.
@@ -488,11 +488,19 @@ export const ListModelsRequestSchema: GenMessage<ListModelsRequest> = /*@__PURE_
  */
 export type ListModelsResponse = Message<"laughter.v1.ListModelsResponse"> & {
   /**
-   * Every model the server uses, one per role.
+   * Every model the server uses, one per role (the audio model: the default
+   * one, which serves when no split is in force).
    *
    * @generated from field: repeated laughter.v1.ModelInfo models = 1;
    */
   models: ModelInfo[];
+
+  /**
+   * The audio model split in force; empty when there is none.
+   *
+   * @generated from field: repeated laughter.v1.AudioModelShare audio_model_split = 2;
+   */
+  audioModelSplit: AudioModelShare[];
 };
 
 /**
@@ -519,11 +527,23 @@ export type ReloadModelRequest = Message<"laughter.v1.ReloadModelRequest"> & {
 
   /**
    * Version to load. Empty means the newest audio version, or the default
-   * face emotion version.
+   * face emotion version. With an audio model split in force and
+   * `replace_version` empty, it must be one of the split's versions, which is
+   * loaded again from disk in place.
    *
    * @generated from field: string version = 2;
    */
   version: string;
+
+  /**
+   * With an audio model split in force: the split's version that `version`
+   * replaces, keeping its share (INVALID_ARGUMENT when no split is in force,
+   * when it is not in the split, or when `version` already is). Empty: see
+   * `version`.
+   *
+   * @generated from field: string replace_version = 3;
+   */
+  replaceVersion: string;
 };
 
 /**
@@ -540,11 +560,18 @@ export const ReloadModelRequestSchema: GenMessage<ReloadModelRequest> = /*@__PUR
  */
 export type ReloadModelResponse = Message<"laughter.v1.ReloadModelResponse"> & {
   /**
-   * The model as now serving.
+   * The model as now serving (the reloaded or new version of a split).
    *
    * @generated from field: laughter.v1.ModelInfo model = 1;
    */
   model?: ModelInfo | undefined;
+
+  /**
+   * The audio model split in force after the call; empty when there is none.
+   *
+   * @generated from field: repeated laughter.v1.AudioModelShare audio_model_split = 2;
+   */
+  audioModelSplit: AudioModelShare[];
 };
 
 /**
@@ -553,6 +580,79 @@ export type ReloadModelResponse = Message<"laughter.v1.ReloadModelResponse"> & {
  */
 export const ReloadModelResponseSchema: GenMessage<ReloadModelResponse> = /*@__PURE__*/
   messageDesc(file_laughter_v1_laughter_service, 18);
+
+/**
+ * One version of an audio model split and its share.
+ *
+ * @generated from message laughter.v1.AudioModelShare
+ */
+export type AudioModelShare = Message<"laughter.v1.AudioModelShare"> & {
+  /**
+   * The version's model.
+   *
+   * @generated from field: laughter.v1.ModelInfo model = 1;
+   */
+  model?: ModelInfo | undefined;
+
+  /**
+   * Percent of analyses and sessions assigned to it, 1 to 100 (the shares
+   * sum to 100).
+   *
+   * @generated from field: int32 percent = 2;
+   */
+  percent: number;
+};
+
+/**
+ * Describes the message laughter.v1.AudioModelShare.
+ * Use `create(AudioModelShareSchema)` to create a new message.
+ */
+export const AudioModelShareSchema: GenMessage<AudioModelShare> = /*@__PURE__*/
+  messageDesc(file_laughter_v1_laughter_service, 19);
+
+/**
+ * Request for SetAudioModelSplit.
+ *
+ * @generated from message laughter.v1.SetAudioModelSplitRequest
+ */
+export type SetAudioModelSplitRequest = Message<"laughter.v1.SetAudioModelSplitRequest"> & {
+  /**
+   * The split, as `--audio-model-split`: "1.4.0=90,1.1.0=10" (distinct
+   * versions, percents > 0 summing to 100). Empty clears it: the default
+   * audio model serves everything again.
+   *
+   * @generated from field: string split = 1;
+   */
+  split: string;
+};
+
+/**
+ * Describes the message laughter.v1.SetAudioModelSplitRequest.
+ * Use `create(SetAudioModelSplitRequestSchema)` to create a new message.
+ */
+export const SetAudioModelSplitRequestSchema: GenMessage<SetAudioModelSplitRequest> = /*@__PURE__*/
+  messageDesc(file_laughter_v1_laughter_service, 20);
+
+/**
+ * Response for SetAudioModelSplit.
+ *
+ * @generated from message laughter.v1.SetAudioModelSplitResponse
+ */
+export type SetAudioModelSplitResponse = Message<"laughter.v1.SetAudioModelSplitResponse"> & {
+  /**
+   * The split in force now; empty when it was cleared.
+   *
+   * @generated from field: repeated laughter.v1.AudioModelShare shares = 1;
+   */
+  shares: AudioModelShare[];
+};
+
+/**
+ * Describes the message laughter.v1.SetAudioModelSplitResponse.
+ * Use `create(SetAudioModelSplitResponseSchema)` to create a new message.
+ */
+export const SetAudioModelSplitResponseSchema: GenMessage<SetAudioModelSplitResponse> = /*@__PURE__*/
+  messageDesc(file_laughter_v1_laughter_service, 21);
 
 /**
  * Finds laughter in video and audio and classifies it, using face emotions
@@ -663,8 +763,10 @@ export const LaughterAnalysisService: GenService<{
   },
   /**
    * Loads another version of a model and switches to it without a restart;
-   * analyses already running finish on the version they started with. An
-   * administrative call: servers may restrict it.
+   * analyses already running finish on the version they started with. With
+   * an audio model split in force, it reloads or replaces one of the split's
+   * versions (see `ReloadModelRequest.replace_version`). An administrative
+   * call: servers may restrict it.
    *
    * @generated from rpc laughter.v1.LaughterAnalysisService.ReloadModel
    */
@@ -672,6 +774,20 @@ export const LaughterAnalysisService: GenService<{
     methodKind: "unary";
     input: typeof ReloadModelRequestSchema;
     output: typeof ReloadModelResponseSchema;
+  },
+  /**
+   * Sets, changes or clears the A/B split of audio model versions (as the
+   * server's `--audio-model-split`) without a restart: every version is
+   * loaded and checked first, then the new split applies to the analyses and
+   * sessions that start afterwards. An administrative call: servers may
+   * restrict it.
+   *
+   * @generated from rpc laughter.v1.LaughterAnalysisService.SetAudioModelSplit
+   */
+  setAudioModelSplit: {
+    methodKind: "unary";
+    input: typeof SetAudioModelSplitRequestSchema;
+    output: typeof SetAudioModelSplitResponseSchema;
   },
   /**
    * Returns one stored result of the caller. A result of another tenant (or
