@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from laughter_server.audio.detector import AudioLaughterDetector
-from laughter_server.audio.features import RecordingLevel
 from laughter_server.fusion.rules import DEFAULT_RULES, LaughterRules
 from laughter_server.fusion.types import LaughterEvent
 from laughter_server.inference.models import ModelDescription
@@ -71,27 +70,22 @@ class NoFaceModels:
 
 
 class CachedAudioStage(AudioStage):
-    """An ``AudioStage`` that scores each distinct block once (keyed by its samples, start and the level
-    reference it is weighed against) and answers repeats from memory, updating the level as scoring would."""
+    """An ``AudioStage`` that scores each distinct batch of blocks once (keyed by their samples and times) and
+    answers repeats from memory: trying many event settings re-runs the fusion, not the model."""
 
     def __init__(self, detector: AudioLaughterDetector) -> None:
         super().__init__(detector, Path(detector.name + "-" + detector.version))
-        self._cache: dict[str, tuple[AudioScoring, float]] = {}
+        self._cache: dict[str, AudioScoring] = {}
 
-    async def score(self, blocks: list[Block], level: RecordingLevel | None = None) -> AudioScoring:
+    async def score(self, blocks: list[Block]) -> AudioScoring:
         digest = hashlib.sha1(usedforsecurity=False)
-        digest.update(repr(None if level is None else level.loudest_dbfs).encode())
         for clip, first_s, last_s in blocks:
             digest.update(repr((clip.start_s, first_s, last_s)).encode())
             digest.update(clip.samples.tobytes())
         key = digest.hexdigest()
         if key not in self._cache:
-            scoring = await super().score(blocks, level)
-            self._cache[key] = (scoring, -np.inf if level is None else level.loudest_dbfs)
-        scoring, loudest = self._cache[key]
-        if level is not None:
-            level.loudest_dbfs = loudest
-        return scoring
+            self._cache[key] = await super().score(blocks)
+        return self._cache[key]
 
     def snapshot(self) -> AudioStage:
         return self

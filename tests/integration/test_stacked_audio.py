@@ -98,7 +98,7 @@ def fixture_triton_without_resnet(tmp_path: pathlib.Path) -> Iterator[TritonProc
     """A real Triton over a repository holding the face models but not laughter_resnet."""
     repository = tmp_path / "repository"
     repository.mkdir()
-    for model in ("face_detector", "face_emotion", "face_landmarks"):
+    for model in ("face_detector", "face_emotion", "face_expression", "face_landmarks"):
         (repository / model).symlink_to(REPO / "model_repository" / model, target_is_directory=True)
     process = TritonProcess(repository)
     process.start()

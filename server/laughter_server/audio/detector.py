@@ -23,7 +23,6 @@ import structlog
 
 from laughter_server.audio.features import (
     FeatureSettings,
-    RecordingLevel,
     WindowFeatures,
     compute_window_features,
     window_centers_s,
@@ -200,7 +199,7 @@ class AudioLaughterDetector:
         )
         return detector
 
-    def predict_windows(self, clip: AudioClip, level: RecordingLevel | None = None) -> WindowScores:
+    def predict_windows(self, clip: AudioClip) -> WindowScores:
         """Laughter score, RMS level and burst rate of every window of ``clip`` (media times).
 
         The score is the calibrated probability with the model's ``operating_threshold`` mapped to
@@ -210,11 +209,9 @@ class AudioLaughterDetector:
         Windows quieter than ``settings.silence_floor_dbfs`` get probability 0, and in models
         that record ``settings.quiet_full_weight_dbfs`` (1.4.0), windows between that floor and it a
         proportionally lower one (``features.window_level_weights``): the features are level-relative,
-        so faint background would otherwise be scored like any other sound. That ramp is relative to the
-        recording (``features.RecordingLevel``): ``level`` carries the level of the recording so far, when
-        ``clip`` continues one; without it the clip is a recording of its own.
+        so faint background would otherwise be scored like any other sound.
         """
-        scores = self._raw_blocks([clip], level)[0]
+        scores = self._raw_windows(clip)
         if self.operating_threshold != 0.5:
             scores = dataclasses.replace(
                 scores, probabilities=remap_operating_point(scores.probabilities, self.operating_threshold)
@@ -224,19 +221,15 @@ class AudioLaughterDetector:
     def score_clip(self, clip: AudioClip) -> float:
         """One laughter score for a whole clip: the calibrated window probabilities aggregated as chosen
         at training time, with the model's ``clip_threshold`` mapped to 0.5."""
-        raw = aggregate_clip_score(self._raw_blocks([clip])[0].probabilities, self.clip_aggregate)
+        raw = aggregate_clip_score(self._raw_windows(clip).probabilities, self.clip_aggregate)
         if self.clip_threshold == 0.5:
             return raw
         return float(remap_operating_point(np.array([raw]), self.clip_threshold)[0])
 
-    def predict_blocks(
-        self, clips: Sequence[AudioClip], level: RecordingLevel | None = None
-    ) -> list[WindowScores]:
+    def predict_blocks(self, clips: Sequence[AudioClip]) -> list[WindowScores]:
         """``predict_windows`` of several clips, with one classifier call for all their windows (the same
-        scores as one call per clip: windows are scored independently). With ``level`` the clips are
-        consecutive blocks of one recording, in time order, and share its level reference; without it
-        each clip is a recording of its own."""
-        raw = self._raw_blocks(clips, level)
+        scores as one call per clip: windows are scored independently)."""
+        raw = self._raw_blocks(clips)
         if self.operating_threshold == 0.5:
             return raw
         return [
@@ -263,17 +256,10 @@ class AudioLaughterDetector:
         rms = (10.0 * np.log10(np.maximum(power, 1e-12))).astype(np.float32)
         return WindowFeatures(centers, np.zeros((count, 0), np.float32), rms, np.zeros(count, np.float32))
 
-    def _raw_blocks(
-        self, clips: Sequence[AudioClip], level: RecordingLevel | None = None
-    ) -> list[WindowScores]:
-        return self.raw_blocks_with_weights(clips, level)[0]
+    def _raw_windows(self, clip: AudioClip) -> WindowScores:
+        return self._raw_blocks([clip])[0]
 
-    def raw_blocks_with_weights(
-        self, clips: Sequence[AudioClip], level: RecordingLevel | None = None
-    ) -> tuple[list[WindowScores], list[npt.NDArray[np.float32]]]:
-        """Calibrated window probabilities of each clip (level weights applied, no operating-point map),
-        and the level weight of each window (``features.window_level_weights`` against ``level``: what a
-        stacked model multiplies its combined score by, since ``level`` moves on once per window)."""
+    def _raw_blocks(self, clips: Sequence[AudioClip]) -> list[WindowScores]:
         for clip in clips:
             if clip.sample_rate_hertz != self.settings.sample_rate_hertz:
                 raise InvalidMediaError(
@@ -303,17 +289,12 @@ class AudioLaughterDetector:
             features = np.concatenate([w.features for w, n in zip(windows, rows, strict=True) if n])
             probabilities = self._model.predict_proba(features)[:, 1].astype(np.float32)
         results = []
-        all_weights: list[npt.NDArray[np.float32]] = []
         offset = 0
         for clip, w, count, peak in zip(clips, windows, rows, peaks, strict=True):
-            reference = (level or RecordingLevel()).follow(w.rms_dbfs)
             if count:
-                weights = window_level_weights(w.rms_dbfs, self.settings, reference)
-                p = probabilities[offset : offset + count] * weights
+                p = probabilities[offset : offset + count] * window_level_weights(w.rms_dbfs, self.settings)
             else:  # silent (or empty) clip: the level weights make every window 0 anyway
-                weights = np.zeros(w.centers_s.shape, np.float32)
                 p = np.zeros(w.centers_s.shape, np.float32)
-            all_weights.append(np.asarray(weights, np.float32))
             offset += count
             results.append(
                 WindowScores(
@@ -326,4 +307,4 @@ class AudioLaughterDetector:
                     peak_dbfs=peak,
                 )
             )
-        return results, all_weights
+        return results

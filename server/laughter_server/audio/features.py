@@ -491,65 +491,19 @@ def _modulation(
     return ratio, peak
 
 
-LEVEL_REFERENCE_DBFS = -20.0
-"""The recording level the absolute quiet-window ramp was set for: a recording whose loudest window so far
-reaches it gets the ramp unchanged (three in four dev clips' loudest windows are louder: median -16 dBFS)."""
-MAX_LEVEL_SHIFT_DB = 30.0
-"""How far a quiet recording moves the ramp down at most (a recording 30 dB below the reference level is
-weighed like one at it; below that, quieter windows lose weight again)."""
-
-
-class RecordingLevel:
-    """The level a recording's windows are weighed against: the loudest window RMS so far (causal).
-
-    ``follow`` takes the next windows in time order and returns, for each, the loudest level up to and
-    including it. Live and whole-file analysis feed it the same windows in the same order (the engine's
-    fixed audio blocks), so both weigh every window alike. A maximum does not change when a window is
-    seen twice, so the context windows a block repeats from the block before change nothing.
-    """
-
-    def __init__(self) -> None:
-        self.loudest_dbfs = -np.inf
-
-    def follow(self, rms_dbfs: FloatArray) -> FloatArray:
-        """The running loudest level at each of ``rms_dbfs`` (the next windows, in time order)."""
-        values = np.asarray(rms_dbfs, dtype=np.float32)
-        if values.size == 0:
-            return values
-        running: FloatArray = np.maximum.accumulate(np.maximum(values, np.float32(self.loudest_dbfs)))
-        self.loudest_dbfs = float(running[-1])
-        return running.astype(np.float32)
-
-
-def level_shift_db(reference_dbfs: FloatArray) -> FloatArray:
-    """How far the quiet-window ramp moves for windows whose recording level so far is ``reference_dbfs``:
-    down by as much as the recording stays under ``LEVEL_REFERENCE_DBFS`` (at most ``MAX_LEVEL_SHIFT_DB``);
-    never up, so a loud recording keeps the absolute ramp."""
-    reference = np.asarray(reference_dbfs, dtype=np.float32)
-    shift: FloatArray = np.clip(reference - np.float32(LEVEL_REFERENCE_DBFS), -MAX_LEVEL_SHIFT_DB, 0.0)
-    return shift.astype(np.float32)
-
-
-def window_level_weights(
-    rms_dbfs: FloatArray, settings: FeatureSettings, reference_dbfs: FloatArray | None = None
-) -> FloatArray:
+def window_level_weights(rms_dbfs: FloatArray, settings: FeatureSettings) -> FloatArray:
     """Weight of each window's laughter probability by its level.
 
     0 at or below ``silence_floor_dbfs``; when ``quiet_full_weight_dbfs`` is set, rising linearly to 1
     at that level, so faint background (room hiss after speech, say) cannot outvote louder sound: the
     features are level-relative and would otherwise score a -50 dBFS hiss like a loud sound. Without
     it (models 1.0.0 and 1.1.0) the weight steps from 0 to 1 at the floor.
-
-    With ``reference_dbfs`` (each window's recording level so far, ``RecordingLevel``) and a ramp, floor and
-    full level move down by ``level_shift_db``: a recording made 30 dB quieter is weighed as it was at its
-    original level, and hiss after louder sound is still discounted against that sound.
     """
     rms = np.asarray(rms_dbfs, dtype=np.float32)
     floor = np.float32(settings.silence_floor_dbfs)
     if settings.quiet_full_weight_dbfs is None:
         return (rms >= floor).astype(np.float32)
     span = np.float32(max(settings.quiet_full_weight_dbfs - settings.silence_floor_dbfs, 1e-6))
-    shifted_floor = floor + (np.float32(0.0) if reference_dbfs is None else level_shift_db(reference_dbfs))
-    weights: FloatArray = np.clip((rms - shifted_floor) / span, 0.0, 1.0).astype(np.float32)
-    weights[rms < shifted_floor] = 0.0
+    weights: FloatArray = np.clip((rms - floor) / span, 0.0, 1.0).astype(np.float32)
+    weights[rms < floor] = 0.0
     return weights

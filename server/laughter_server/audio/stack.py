@@ -25,7 +25,7 @@ import numpy.typing as npt
 import skops.io
 
 from laughter_server.audio.detector import TRUSTED_TYPES, AudioLaughterDetector, artifact_types
-from laughter_server.audio.features import RecordingLevel, window_level_weights
+from laughter_server.audio.features import window_level_weights
 from laughter_server.audio.scores import WindowScores, aggregate_clip_score, remap_operating_point
 from laughter_server.errors import ModelLoadError
 from laughter_server.media.types import AudioClip
@@ -153,36 +153,28 @@ class StackedAudioDetector:
             ) from error
 
     # cues-only scores (the fallback) ------------------------------------------------------------------
-    def predict_windows(self, clip: AudioClip, level: RecordingLevel | None = None) -> WindowScores:
+    def predict_windows(self, clip: AudioClip) -> WindowScores:
         """The cues model's window scores (what the analysis uses when the second model is not serving)."""
-        return self.base.predict_windows(clip, level)
+        return self.base.predict_windows(clip)
 
-    def predict_blocks(
-        self, clips: Sequence[AudioClip], level: RecordingLevel | None = None
-    ) -> list[WindowScores]:
+    def predict_blocks(self, clips: Sequence[AudioClip]) -> list[WindowScores]:
         """The cues model's window scores of several blocks."""
-        return self.base.predict_blocks(clips, level)
+        return self.base.predict_blocks(clips)
 
     # the stack ----------------------------------------------------------------------------------------
-    def cues_raw_blocks(
-        self, clips: Sequence[AudioClip], level: RecordingLevel | None = None
-    ) -> tuple[list[WindowScores], list[npt.NDArray[np.float32]]]:
-        """The cues model's calibrated window probabilities (level weights applied, no operating-point map)
-        and each window's level weight against ``level`` (the recording so far)."""
-        return self.base.raw_blocks_with_weights(clips, level)
+    def cues_raw_blocks(self, clips: Sequence[AudioClip]) -> list[WindowScores]:
+        """The cues model's calibrated window probabilities (level weights applied, no operating-point map)."""
+        return self.base._raw_blocks(clips)
 
     def finish(
         self,
         raw: WindowScores,
         second: npt.NDArray[np.float32],
         reached: npt.NDArray[np.bool_],
-        weights: npt.NDArray[np.float32] | None = None,
     ) -> WindowScores:
         """Window scores of the stack, with its operating threshold mapped to 0.5. ``second`` holds the second
-        model's probability of the ``reached`` windows (other entries are ignored); ``weights``: the windows'
-        level weights from ``cues_raw_blocks`` (default: against the absolute ramp)."""
-        if weights is None:
-            weights = window_level_weights(raw.rms_dbfs, self.settings)
+        model's probability of the ``reached`` windows (other entries are ignored)."""
+        weights = window_level_weights(raw.rms_dbfs, self.settings)
         stacked = stack_probabilities(self.combiner, raw.probabilities, second, reached, weights)
         mapped = remap_operating_point(np.clip(stacked, 0.0, 1.0), self.operating_threshold)
         return dataclasses.replace(raw, probabilities=mapped)

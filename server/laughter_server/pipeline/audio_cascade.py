@@ -14,7 +14,6 @@ import numpy as np
 import numpy.typing as npt
 
 from laughter_server.audio import resnet_frontend
-from laughter_server.audio.features import RecordingLevel
 from laughter_server.audio.scores import WindowScores, remap_operating_point
 from laughter_server.audio.stack import StackedAudioDetector, cascade_mask
 from laughter_server.media.types import AudioClip
@@ -29,8 +28,6 @@ class CascadeInput:
     second model, and their features, all blocks' rows together."""
 
     raw: list[WindowScores]
-    weights: list[npt.NDArray[np.float32]]
-    """Each window's level weight against the recording so far (what the combined score is scaled by)."""
     reached: list[npt.NDArray[np.bool_]]
     features: npt.NDArray[np.float32]
     new_windows: int
@@ -42,12 +39,9 @@ def _new_windows(scores: WindowScores, first_s: float, last_s: float) -> npt.NDA
     return (centers >= first_s - 1e-6) & (centers <= last_s + 1e-6)
 
 
-def prepare(
-    detector: StackedAudioDetector, blocks: Sequence[Block], level: RecordingLevel | None = None
-) -> CascadeInput:
-    """Cues scores of every block and the ResNet features of the new windows that pass the cascade;
-    ``level``: the blocks are the next ones of one recording (``features.RecordingLevel``)."""
-    raw, weights = detector.cues_raw_blocks([clip for clip, _, _ in blocks], level)
+def prepare(detector: StackedAudioDetector, blocks: Sequence[Block]) -> CascadeInput:
+    """Cues scores of every block and the ResNet features of the new windows that pass the cascade."""
+    raw = detector.cues_raw_blocks([clip for clip, _, _ in blocks])
     reached: list[npt.NDArray[np.bool_]] = []
     features: list[npt.NDArray[np.float32]] = []
     new_windows = 0
@@ -67,7 +61,7 @@ def prepare(
         if features
         else np.zeros((0, resnet_frontend.WINDOW_FRAMES, resnet_frontend.MEL_BANDS), np.float32)
     )
-    return CascadeInput(raw, weights, reached, stacked, new_windows)
+    return CascadeInput(raw, reached, stacked, new_windows)
 
 
 def finish(
@@ -76,12 +70,12 @@ def finish(
     """The stack's window scores, given the second model's probabilities of the reached windows in order."""
     out: list[WindowScores] = []
     offset = 0
-    for scores, weights, mask in zip(prepared.raw, prepared.weights, prepared.reached, strict=True):
+    for scores, mask in zip(prepared.raw, prepared.reached, strict=True):
         values = np.zeros(scores.count, np.float32)
         count = int(mask.sum())
         values[mask] = second[offset : offset + count]
         offset += count
-        out.append(detector.finish(scores, values, mask, weights))
+        out.append(detector.finish(scores, values, mask))
     return out
 
 

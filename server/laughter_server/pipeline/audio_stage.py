@@ -14,7 +14,6 @@ import numpy as np
 import structlog
 
 from laughter_server.audio.detector import AudioLaughterDetector
-from laughter_server.audio.features import RecordingLevel
 from laughter_server.audio.resnet_frontend import MEL_BANDS, WINDOW_FRAMES
 from laughter_server.audio.scores import SILENCE_BLOCK_S, SILENCE_DBFS, WindowScores, window_peak_dbfs
 from laughter_server.audio.stack import StackedAudioDetector, is_stacked
@@ -110,14 +109,14 @@ class AudioStage:
             return
         log.info("audio_model.second_warmed_up", seconds=round(time.perf_counter() - started, 3))
 
-    async def score(self, blocks: list[Block], level: RecordingLevel | None = None) -> AudioScoring:
+    async def score(self, blocks: list[Block]) -> AudioScoring:
         """Window scores of the blocks: the cues model, and for a stacked model the cascade through the second
         model. When the second model cannot serve, the cues model's scores with ``second_unavailable``."""
         detector = self._detector
         if not isinstance(detector, StackedAudioDetector):
-            scores = await asyncio.to_thread(detector.predict_blocks, [clip for clip, _, _ in blocks], level)
+            scores = await asyncio.to_thread(detector.predict_blocks, [clip for clip, _, _ in blocks])
             return AudioScoring(scores)
-        prepared = await asyncio.to_thread(audio_cascade.prepare, detector, blocks, level)
+        prepared = await asyncio.to_thread(audio_cascade.prepare, detector, blocks)
         reached = len(prepared.features)
         if self._second is None:
             return AudioScoring(audio_cascade.fallback(detector, prepared), True, prepared.new_windows)
@@ -146,10 +145,9 @@ class AudioStage:
         log.info("audio_model.warmed_up", seconds=round(elapsed, 3))
         return elapsed
 
-    def score_blocks(self, clips: list[AudioClip], level: RecordingLevel | None = None) -> list[WindowScores]:
-        """Window scores of each clip (one classifier call for all of them); ``level``: the clips are the
-        next blocks of one recording and are weighed against its level so far (``RecordingLevel``)."""
-        return self._detector.predict_blocks(clips, level)
+    def score_blocks(self, clips: list[AudioClip]) -> list[WindowScores]:
+        """Window scores of each clip (one classifier call for all of them)."""
+        return self._detector.predict_blocks(clips)
 
     def snapshot(self) -> AudioStage:
         """A stage fixed to the model in use now, unaffected by later reloads: one analysis scores and

@@ -24,7 +24,6 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from laughter_server.audio.features import RecordingLevel
 from laughter_server.audio.scores import SILENCE_DBFS
 from laughter_server.fusion.fuser import EventFuser, EventUpdate
 from laughter_server.fusion.summary import SummaryBuilder
@@ -90,9 +89,6 @@ class Engine:
         self.summary = SummaryBuilder()
         settings = audio.detector.settings
         self.accumulator = AudioAccumulator(settings.window_s, settings.hop_s)
-        # the recording's level so far: quiet windows are weighed against it (the same blocks in the same
-        # order in every kind of analysis, so live and whole-file weigh alike)
-        self.level = RecordingLevel()
         self.events: list[LaughterEvent] | None = [] if keep_events else None
         self._video_end_s = 0.0
         self._heard = False  # a window above the silence level was scored
@@ -197,7 +193,7 @@ class Engine:
             if not blocks:
                 return
             started = time.perf_counter()
-            scoring = await self.audio.score(blocks, self.level)
+            scoring = await self.audio.score(blocks)
             self.clock.add("audio", time.perf_counter() - started - scoring.second_s)
             if scoring.second_s:
                 self.clock.add("audio_second_model", scoring.second_s)

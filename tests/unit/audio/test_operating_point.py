@@ -109,41 +109,11 @@ class TestWindowLevelWeights:
         np.testing.assert_array_equal(window_level_weights(rms, old), [0.0, 1.0, 1.0])
         assert FeatureSettings.from_dict(FeatureSettings().to_dict()) == FeatureSettings()
 
-    def test_quiet_copy_of_a_laugh_scores_like_the_original(self, read_clip) -> None:  # type: ignore[no-untyped-def]
-        """The same laugh 30 dB quieter (a recording made quieter as a whole) scores as at its recorded
-        level: the quiet-window ramp is relative to the recording's loudest window so far."""
+    def test_quiet_copy_of_a_laugh_scores_lower(self, read_clip) -> None:  # type: ignore[no-untyped-def]
+        """The same laugh 35 dB quieter scores lower than at its recorded level, but above 0."""
         detector = AudioLaughterDetector.load(default_model_path())
         laugh = read_clip("audio/laughter/wesnoth-1.16-data__sounds_dwarf-laugh.wav")
         loud = detector.predict_windows(AudioClip(laugh)).probabilities
-        quiet = detector.predict_windows(AudioClip(laugh * np.float32(10 ** (-30 / 20)))).probabilities
-        assert loud.max() >= 0.5
-        assert quiet.max() >= 0.5
-        assert abs(float(quiet.max()) - float(loud.max())) < 0.1
-
-    def test_hiss_after_louder_sound_is_still_discounted(self) -> None:
-        """A -50 dBFS window after a -10 dBFS one keeps the absolute ramp's half weight; alone, it is the
-        recording's level and counts fully."""
-        from laughter_server.audio.features import FeatureSettings, RecordingLevel, window_level_weights
-
-        settings = FeatureSettings()
-        rms = np.array([-10.0, -50.0], np.float32)
-        after_loud = window_level_weights(rms, settings, RecordingLevel().follow(rms))
-        np.testing.assert_allclose(after_loud, [1.0, 0.5], atol=1e-6)
-        alone = np.array([-50.0], np.float32)
-        np.testing.assert_allclose(
-            window_level_weights(alone, settings, RecordingLevel().follow(alone)), [1.0]
-        )
-
-    def test_recording_level_is_causal_and_carried_across_blocks(self) -> None:
-        """The reference at a window is the loudest window up to it, also across calls (engine blocks);
-        repeating a window already seen (block context) changes nothing."""
-        from laughter_server.audio.features import MAX_LEVEL_SHIFT_DB, RecordingLevel, level_shift_db
-
-        level = RecordingLevel()
-        np.testing.assert_array_equal(
-            level.follow(np.array([-50.0, -40.0, -45.0], np.float32)), [-50, -40, -40]
-        )
-        np.testing.assert_array_equal(level.follow(np.array([-45.0, -30.0], np.float32)), [-40, -30])
-        assert level.loudest_dbfs == -30.0
-        shifts = level_shift_db(np.array([0.0, -20.0, -35.0, -80.0], np.float32))
-        np.testing.assert_allclose(shifts, [0.0, 0.0, -15.0, -MAX_LEVEL_SHIFT_DB])
+        quiet = detector.predict_windows(AudioClip(laugh * np.float32(10 ** (-35 / 20)))).probabilities
+        assert quiet.max() < loud.max()
+        assert quiet.max() > 0.0
