@@ -33,6 +33,7 @@ from laughter_server.media.types import AudioClip, MediaInfo
 from laughter_server.pipeline.audio_stage import AudioStage
 from laughter_server.pipeline.engine import Engine, Tracks
 from laughter_server.pipeline.options import AnalysisOptions
+from laughter_server.vision.emotion_versions import EmotionVersion
 
 from laughter_train.metrics import match_onsets, segment_metrics
 from laughter_train.scenes import Scene
@@ -48,7 +49,15 @@ class NoFaceModels:
     async def detect(self, images: npt.NDArray[np.uint8]) -> dict[str, npt.NDArray[np.float32]]:
         raise RuntimeError("audio-only analysis has no face models")
 
-    async def score_emotions(self, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+    async def score_emotions(
+        self, crops: npt.NDArray[np.uint8], version: EmotionVersion | None = None
+    ) -> npt.NDArray[np.float32]:
+        raise RuntimeError("audio-only analysis has no face models")
+
+    def current_emotion_version(self) -> EmotionVersion:
+        raise RuntimeError("audio-only analysis has no face models")
+
+    def set_emotion_version(self, version: EmotionVersion) -> ModelDescription:
         raise RuntimeError("audio-only analysis has no face models")
 
     async def locate_landmarks(self, crops: npt.NDArray[np.uint8]) -> dict[str, npt.NDArray[np.float32]]:
@@ -57,7 +66,7 @@ class NoFaceModels:
     async def is_ready(self) -> bool:
         return True
 
-    def describe(self) -> list[ModelDescription]:
+    def describe(self, emotion_version: EmotionVersion | None = None) -> list[ModelDescription]:
         return []
 
 
