@@ -20,6 +20,7 @@ import asyncio
 import collections
 import contextlib
 import dataclasses
+import math
 import os
 import pathlib
 import shutil
@@ -49,9 +50,20 @@ STOP_SLACK_S = 15.0
 """Beyond ``shutdown_grace_s``: a worker's Triton channel, store and web port close after the drain."""
 
 
-def available_cores() -> int:
-    """The cores this process may run on (its CPU affinity, which containers and taskset narrow)."""
-    return max(1, len(os.sched_getaffinity(0)))
+CGROUP_CPU_MAX = pathlib.Path("/sys/fs/cgroup/cpu.max")
+
+
+def available_cores(cpu_max: pathlib.Path = CGROUP_CPU_MAX) -> int:
+    """The cores this process may use: its CPU affinity (taskset, cpusets), capped by a cgroup v2 CPU quota
+    (a container's ``--cpus`` or a Kubernetes CPU limit), rounded up."""
+    cores = len(os.sched_getaffinity(0))
+    try:
+        quota, period = cpu_max.read_text().split()[:2]
+        if quota != "max":
+            cores = min(cores, math.ceil(int(quota) / int(period)))
+    except (OSError, ValueError):
+        pass
+    return max(1, cores)
 
 
 def reserve_port(listen: str) -> socket.socket:

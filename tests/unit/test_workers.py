@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 import socket
 
@@ -59,6 +60,15 @@ class TestSetting:
     def test_default_is_every_core(self) -> None:
         assert load_settings([], {}).workers == 0
         assert available_cores() >= 1
+
+    def test_cgroup_quota_caps_the_cores(self, tmp_path: pathlib.Path) -> None:
+        """A container limited to 1.5 CPUs gets 2 workers at most; no quota leaves the affinity."""
+        cpu_max = tmp_path / "cpu.max"
+        cpu_max.write_text("150000 100000\n")
+        assert available_cores(cpu_max) == min(2, len(os.sched_getaffinity(0)))
+        cpu_max.write_text("max 100000\n")
+        assert available_cores(cpu_max) == len(os.sched_getaffinity(0))
+        assert available_cores(tmp_path / "absent") == len(os.sched_getaffinity(0))
 
     @pytest.mark.parametrize("value", ["-1", "257"])
     def test_range(self, value: str) -> None:
