@@ -33,7 +33,7 @@ from laughter_server.media.types import AudioClip, MediaInfo
 from laughter_server.pipeline.audio_stage import AudioStage
 from laughter_server.pipeline.engine import Engine, Tracks
 from laughter_server.pipeline.options import AnalysisOptions
-from laughter_server.vision.emotion_versions import EmotionVersion
+from laughter_server.vision.emotion_versions import EmotionVersion, resolve_emotion_version
 
 from laughter_train.metrics import match_onsets, segment_metrics
 from laughter_train.scenes import Scene
@@ -55,7 +55,7 @@ class NoFaceModels:
         raise RuntimeError("audio-only analysis has no face models")
 
     def current_emotion_version(self) -> EmotionVersion:
-        raise RuntimeError("audio-only analysis has no face models")
+        return resolve_emotion_version(None, "")  # named in the result; never run without video
 
     def set_emotion_version(self, version: EmotionVersion) -> ModelDescription:
         raise RuntimeError("audio-only analysis has no face models")
