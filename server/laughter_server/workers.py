@@ -133,8 +133,12 @@ class WorkerPool:
 
     def start(self, index: int) -> Worker:
         env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir)}
-        process = subprocess.Popen(
-            self.command(index), env=env, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent
+        process = subprocess.Popen(  # own process group: a terminal's Ctrl-C reaches the parent, which drains
+            self.command(index),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
+            process_group=0,
         )
         worker = Worker(index, process)
         self.workers[index] = worker
