@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import grpc
@@ -99,7 +100,7 @@ def metric(text: str, name: str) -> float:
 def test_two_workers_share_one_port_and_one_triton(tmp_path: pathlib.Path) -> None:
     """Calls reach both workers, /metrics sums them, a live session works, a dead worker is replaced and
     SIGTERM stops the workers, then Triton, leaving no process behind."""
-    grpc_port, metrics_port = find_free_ports(2)
+    grpc_port, metrics_port, web_port = find_free_ports(3)
     address = f"127.0.0.1:{grpc_port}"
     log_path = tmp_path / "server.log"
     command = pathlib.Path(sys.executable).parent / "laughter-server"
@@ -116,6 +117,8 @@ def test_two_workers_share_one_port_and_one_triton(tmp_path: pathlib.Path) -> No
                 str(metrics_port),
                 "--data-dir",
                 str(tmp_path / "data"),
+                "--web-listen",
+                f"127.0.0.1:{web_port}",
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -128,6 +131,16 @@ def test_two_workers_share_one_port_and_one_triton(tmp_path: pathlib.Path) -> No
         assert sum(line["event"] == "worker.started" for line in lines) == 2  # one line per worker
         assert sum(line["event"] == "triton.ready" for line in lines) == 1  # one Triton for both
         assert set(workers.values()) <= descendants(process.pid)
+        web = [line for line in lines if line["event"] == "web.started"]
+        assert [(line["worker"], line["port"]) for line in web] == [(0, web_port)]  # worker 0 alone
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/", timeout=10) as response:
+                web_status = response.status
+        except (
+            urllib.error.HTTPError
+        ) as error:  # 503 when the page is not built (make web): served all the same
+            web_status = error.code
+        assert web_status in (200, 503)
 
         statuses = list_models_over_new_connections(address, CONNECTIONS)
         assert statuses == [health_pb2.HealthCheckResponse.SERVING] * CONNECTIONS
