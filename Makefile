@@ -153,6 +153,7 @@ bench: $(STAMP) web-deps redis ## benchmarks: audio detector speed; whole-file R
 	$(PY) bench/bench_frame_check.py
 	$(PY) bench/bench_whole_file.py
 	$(PY) bench/bench_streaming.py
+	$(PY) bench/bench_streaming.py --workers 1,2 --seconds 15
 	$(PY) bench/bench_batch.py --files 15
 	$(PY) bench/bench_celery.py
 	$(PY) bench/bench_unary_load.py --concurrency 4 --requests 20 --servers 1,2

@@ -12,6 +12,9 @@ prints the ratio; CPU per stream is the server's and Triton's CPU time over the 
 ``--audio-models 1.4.0,1.5.0`` instead compares audio model versions (cross-stream batching on): the same sweep
 with each version, and the ratio of sustained streams to the first (the stacked 1.5.0 adds the ResNet cascade,
 its windows micro-batched across the streams).
+
+``--workers 1,2`` instead runs ``laughter-server --workers N`` for each count over one Triton, one connection
+per stream (the kernel deals connections to the workers), and prints each count's ratio to the first.
 """
 
 from __future__ import annotations
@@ -20,7 +23,10 @@ import argparse
 import bisect
 import os
 import pathlib
+import signal
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -33,7 +39,7 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from laughter.v1 import laughter_service_pb2, laughter_service_pb2_grpc, session_pb2  # noqa: E402
-from laughter_server.inference.supervisor import TritonProcess  # noqa: E402
+from laughter_server.inference.supervisor import TritonProcess, find_free_ports  # noqa: E402
 
 from tests.conftest import ServerThread, make_settings, wait_serving  # noqa: E402
 from tests.integration.media_chunks import Chunk, media_chunk, session_config  # noqa: E402
@@ -150,16 +156,43 @@ def triton_pids(root: int) -> list[int]:
     return pids
 
 
-def run_level(address: str, chunks: list[Chunk], streams: int, triton: TritonProcess) -> dict[str, float]:
-    stub = laughter_service_pb2_grpc.LaughterAnalysisServiceStub(grpc.insecure_channel(address))
+def descendant_pids(root: int) -> list[int]:
+    """``root`` and every process below it."""
+    children: dict[int, list[int]] = {}
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    found, todo = [root], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def run_level(
+    address: str, chunks: list[Chunk], streams: int, triton: TritonProcess, servers: list[int] | None = None
+) -> dict[str, float]:
+    """One load level. ``servers``: the server processes to count CPU of, besides this one and Triton; each
+    stream then gets a connection of its own (with ``--workers``, the kernel deals connections to workers)."""
+
+    def stub_for() -> laughter_service_pb2_grpc.LaughterAnalysisServiceStub:
+        options = [("grpc.use_local_subchannel_pool", 1)] if servers else []
+        return laughter_service_pb2_grpc.LaughterAnalysisServiceStub(grpc.insecure_channel(address, options))
+
+    shared = stub_for()
     tpids = triton_pids(triton._proc.pid) if triton._proc else []
-    cpu0 = cpu_seconds([os.getpid(), *tpids])
-    threads = [CameraStream(stub, chunks, f"camera-{i}") for i in range(streams)]
+    pids = [os.getpid(), *tpids, *(servers or [])]
+    cpu0 = cpu_seconds(pids)
+    threads = [CameraStream(stub_for() if servers else shared, chunks, f"camera-{i}") for i in range(streams)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    cpu = cpu_seconds([os.getpid(), *tpids]) - cpu0
+    cpu = cpu_seconds(pids) - cpu0
     latencies = sorted(v for t in threads for v in t.latencies_ms)
     media_s = chunks[-1].offset_s * streams
 
@@ -178,12 +211,19 @@ def run_level(address: str, chunks: list[Chunk], streams: int, triton: TritonPro
     }
 
 
-def sweep(address: str, chunks: list[Chunk], levels: list[int], triton: TritonProcess, label: str) -> int:
+def sweep(
+    address: str,
+    chunks: list[Chunk],
+    levels: list[int],
+    triton: TritonProcess,
+    label: str,
+    servers: list[int] | None = None,
+) -> int:
     best = 0
     print(f"\n== {label}")
     print("  streams  dropped  events   p50 ms   p95 ms   p99 ms  CPU s per media s per stream")
     for n in levels:
-        r = run_level(address, chunks, n, triton)
+        r = run_level(address, chunks, n, triton, servers)
         ok = r["errors"] == 0 and r["dropped"] == 0 and (r["p95"] < LATENCY_LIMIT_MS or r["events"] == 0)
         print(
             f"  {n:7d}  {r['dropped']:7.0f}  {r['events']:6.0f}  {r['p50']:7.0f}  {r['p95']:7.0f}  {r['p99']:7.0f}"
@@ -195,12 +235,52 @@ def sweep(address: str, chunks: list[Chunk], levels: list[int], triton: TritonPr
     return best
 
 
+def compare_workers(chunks: list[Chunk], levels: list[int], counts: list[int], triton: TritonProcess) -> None:
+    """``laughter-server --workers N`` for each N over the same Triton; the ratio of each to the first."""
+    results: dict[int, int] = {}
+    for count in counts:
+        (port,) = find_free_ports(1)
+        address = f"127.0.0.1:{port}"
+        data_dir = pathlib.Path(tempfile.mkdtemp(prefix="bench-workers-"))
+        command = [
+            str(pathlib.Path(sys.executable).parent / "laughter-server"),
+            *("--workers", str(count), "--listen", address, "--triton-url", triton.grpc_url),
+            *("--metrics-port", "0", "--data-dir", str(data_dir)),
+        ]
+        log_path = data_dir / "server.log"
+        env = {**os.environ, "LAUGHTER_LOG_FORMAT": "json"}
+        with log_path.open("wb") as log:
+            server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        try:
+            wait_serving(address, timeout_s=180)
+            deadline = time.monotonic() + 180
+            while log_path.read_text(errors="replace").count('"server.started"') < count:  # every worker
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"not every worker started; see {log_path}")
+                time.sleep(0.5)
+            servers = descendant_pids(server.pid)
+            results[count] = sweep(address, chunks, levels, triton, f"--workers {count}", servers)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=120)
+    first = counts[0]
+    print("\nsustained camera streams by --workers (one Triton, a connection per stream):")
+    for count in counts:
+        ratio = results[count] / results[first] if results[first] else float("inf")
+        print(f"  --workers {count}: {results[count]} -> {ratio:.2f}x --workers {first}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=30.0, help="media per stream at each load level")
     parser.add_argument("--levels", default="1,2,3,4,6,8,10")
     parser.add_argument(
         "--audio-models", default="", help="compare these audio model versions, e.g. 1.4.0,1.5.0"
+    )
+    parser.add_argument(
+        "--workers",
+        default="",
+        help="e.g. 1,2: compare laughter-server --workers counts (processes over one Triton) instead",
     )
     args = parser.parse_args()
     if args.audio_models:
@@ -213,6 +293,9 @@ def main() -> None:
     results = {}
     try:
         triton.wait_ready(120)
+        if args.workers:
+            compare_workers(chunks, levels, [int(v) for v in args.workers.split(",")], triton)
+            return
         for batching in ("on", "off"):
             server = ServerThread(
                 make_settings(triton_url=triton.grpc_url, cross_stream_batching=batching)

@@ -49,6 +49,8 @@ class ServerProcess:
             str(self.metrics_port),
             "--data-dir",
             self.data_dir,
+            "--workers",
+            "1",
             *self.extra_args,
         ]
         env = {**os.environ, "LAUGHTER_LOG_FORMAT": "json"}

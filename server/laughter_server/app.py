@@ -293,8 +293,11 @@ def _auth_tokens(settings: Settings) -> tuple[TenantToken, ...]:
     return tokens
 
 
-async def start_server(services: Services, listen: str | None = None) -> RunningServer:
-    """Start gRPC on ``listen`` (``host:0`` picks a free port) with health and reflection."""
+async def start_server(
+    services: Services, listen: str | None = None, *, reuse_port: bool = False
+) -> RunningServer:
+    """Start gRPC on ``listen`` (``host:0`` picks a free port) with health and reflection; ``reuse_port``
+    shares the port with the other server processes of ``--workers`` (SO_REUSEPORT)."""
     settings = services.settings
     limit = settings.max_message_bytes + GRPC_SLACK_BYTES
     tokens = _auth_tokens(settings)
@@ -302,7 +305,7 @@ async def start_server(services: Services, listen: str | None = None) -> Running
         options=[
             ("grpc.max_receive_message_length", limit),
             ("grpc.max_send_message_length", limit),
-            ("grpc.so_reuseport", 0),
+            ("grpc.so_reuseport", 1 if reuse_port else 0),
             ("grpc.keepalive_permit_without_calls", 1),
             ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
         ],
@@ -340,14 +343,15 @@ async def start_server(services: Services, listen: str | None = None) -> Running
     return RunningServer(server, port, health_servicer, services, watcher, servicer)
 
 
-async def serve(settings: Settings) -> None:
-    """Run until SIGTERM/SIGINT, then drain within ``shutdown_grace_s``."""
+async def serve(settings: Settings, *, reuse_port: bool = False) -> None:
+    """Run until SIGTERM/SIGINT, then drain within ``shutdown_grace_s``; ``reuse_port`` for a worker of
+    ``--workers`` (``workers.py``)."""
     metrics = Metrics.create()
     if settings.metrics_port:
         host = settings.listen.rsplit(":", 1)[0].strip("[]") or "0.0.0.0"
         start_http_server(settings.metrics_port, addr=host, registry=metrics.registry)
     services = await build_services(settings, metrics)
-    running = await start_server(services)
+    running = await start_server(services, reuse_port=reuse_port)
     web = await start_web_for(running) if settings.web_listen else None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -32,6 +32,13 @@ class Settings:
     listen: str = dataclasses.field(
         default="127.0.0.1:50051", metadata={"help": "host:port the gRPC server listens on"}
     )
+    workers: int = dataclasses.field(
+        default=0,
+        metadata={
+            "help": "server processes sharing the listen port (SO_REUSEPORT) and one Triton; 0 uses the "
+            "number of cores, 1 runs a single process"
+        },
+    )
     triton_url: str = dataclasses.field(
         default="",
         metadata={"help": "gRPC host:port of an external Triton; empty starts the embedded local Triton"},
@@ -291,6 +298,8 @@ class Settings:
             )
         if ":" not in self.listen:
             raise InvalidOptionError("listen", "listen must be host:port, e.g. 127.0.0.1:50051")
+        if not 0 <= self.workers <= 256:
+            raise InvalidOptionError("workers", "workers must be in [0, 256] (0 uses the number of cores)")
         if self.web_listen and ":" not in self.web_listen:
             raise InvalidOptionError("web_listen", "web_listen must be host:port, e.g. 127.0.0.1:8080")
         return self

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Mapping
 
 import structlog
 
@@ -19,11 +20,15 @@ JSON_TRACEBACKS = structlog.processors.ExceptionRenderer(
 """Like ``structlog.processors.dict_tracebacks``, but frame locals stay out: they can hold request media."""
 
 
-def configure_logging(log_format: str = "auto", level: str = "info") -> None:
-    """Configure structlog and the stdlib root logger once, from ``cli.py``."""
+def configure_logging(
+    log_format: str = "auto", level: str = "info", fields: Mapping[str, object] | None = None
+) -> None:
+    """Configure structlog and the stdlib root logger once, from ``cli.py``; ``fields`` go on every line
+    (a server process's ``worker`` index and ``pid``)."""
     use_json = log_format == "json" or (log_format == "auto" and not sys.stderr.isatty())
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
+        *([_AddFields(fields)] if fields else []),
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -57,3 +62,17 @@ def configure_logging(log_format: str = "auto", level: str = "info") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric_level)
+
+
+class _AddFields:
+    """Adds fixed fields to every line (a line's own values win)."""
+
+    def __init__(self, fields: Mapping[str, object]) -> None:
+        self.fields = dict(fields)
+
+    def __call__(
+        self, _logger: object, _method: str, event_dict: structlog.types.EventDict
+    ) -> structlog.types.EventDict:
+        for key, value in self.fields.items():
+            event_dict.setdefault(key, value)
+        return event_dict

@@ -47,7 +47,7 @@ class WebServer:
         self.shutdown.set()
         with contextlib.suppress(asyncio.CancelledError):
             await self.task
-        self.sock.close()
+        self.sock.detach()  # hypercorn owned the descriptor (fd://) and has closed it
 
 
 def _bind(listen: str) -> socket.socket:

@@ -1,4 +1,8 @@
-"""Prometheus metrics, built once in ``app.py`` on their own registry and passed down."""
+"""Prometheus metrics, built once in ``app.py`` on their own registry and passed down.
+
+Under ``--workers N`` every server process writes its values to files in ``PROMETHEUS_MULTIPROC_DIR``
+(prometheus_client's multiprocess mode) and the parent serves their sum on ``--metrics-port``; gauges add
+up the live processes (``livesum``)."""
 
 from __future__ import annotations
 
@@ -77,9 +81,17 @@ class Metrics:
                 "Live face samples not sent because --session-max-queued-updates were waiting for the client",
                 registry=reg,
             ),
-            active_sessions=Gauge("laughter_active_sessions", "Open live sessions", registry=reg),
+            active_sessions=Gauge(
+                "laughter_active_sessions",
+                "Open live sessions",
+                registry=reg,
+                multiprocess_mode="livesum",
+            ),
             analyses_in_flight=Gauge(
-                "laughter_analyses_in_flight", "Whole-file analyses running", registry=reg
+                "laughter_analyses_in_flight",
+                "Whole-file analyses running",
+                registry=reg,
+                multiprocess_mode="livesum",
             ),
             results_cached=Counter(
                 "laughter_results_cached_total",
