@@ -136,12 +136,13 @@ class LaughterServicer(ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisSe
                 log.info("rpc.finished", duration_s=round(elapsed, 3), code=getattr(code, "name", "OK"))
 
     def _limited(self, options: AnalysisOptions) -> AnalysisOptions:
-        """The options with the server's bounds on them (the longest event)."""
+        """The options with the server's bounds and settings on them (the longest event, the detector
+        interval)."""
         rules = dataclasses.replace(
             options.rules,
             max_event_s=max(self.settings.max_event_duration_s, 2.0 * options.rules.min_event_s),
         )
-        return dataclasses.replace(options, rules=rules)
+        return dataclasses.replace(options, rules=rules, detect_every=self.settings.detect_every)
 
     # whole files -------------------------------------------------------------------------------------
     async def _whole_file(

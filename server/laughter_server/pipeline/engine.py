@@ -83,7 +83,10 @@ class Engine:
         self._emit = emit
         self.period_s = 1.0 / options.frame_rate_hertz
         self.faces = FaceStage(
-            face_models, detection_threshold=options.detection_threshold, max_faces=options.max_faces
+            face_models,
+            detection_threshold=options.detection_threshold,
+            max_faces=options.max_faces,
+            detect_every=options.detect_every,
         )
         self.fuser = EventFuser(
             options.rules, self.period_s, has_audio=self.use_audio, has_video=self.use_video, interim=interim
