@@ -115,7 +115,9 @@ async def run(paths: list[pathlib.Path], intervals: list[int], rate_hertz: float
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("files", nargs="+", type=pathlib.Path)
     parser.add_argument("--detect-every", nargs="+", type=int, default=[2, 3, 5])
     parser.add_argument("--rate", type=float, default=5.0, help="analysis frames per second")

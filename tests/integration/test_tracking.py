@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import importlib.util
-import pathlib
 import sys
 
 import pytest
@@ -22,17 +21,17 @@ pytestmark = pytest.mark.integration
 
 def load_tool() -> object:
     spec = importlib.util.spec_from_file_location("compare_tracking", REPO / "tools" / "compare_tracking.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
 
-async def analyse(url: str, path: pathlib.Path, intervals: tuple[int, ...]) -> list[AnalysisResult]:
+async def analyse(url: str, content: bytes, intervals: tuple[int, ...]) -> list[AnalysisResult]:
     services = await build_services(make_settings(triton_url=url))
     try:
-        content = path.read_bytes()
         return [
             await services.analyzer.analyze(content, dataclasses.replace(AnalysisOptions(), detect_every=n))
             for n in intervals
@@ -43,7 +42,7 @@ async def analyse(url: str, path: pathlib.Path, intervals: tuple[int, ...]) -> l
 
 def test_tracking_keeps_sample_events(triton: TritonProcess) -> None:
     tool = load_tool()
-    reference, tracked = asyncio.run(analyse(triton.grpc_url, SAMPLE, (1, 3)))
+    reference, tracked = asyncio.run(analyse(triton.grpc_url, SAMPLE.read_bytes(), (1, 3)))
     assert reference.events, "the sample has laughter events"
     deviation = tool.compare(reference, tracked)  # type: ignore[attr-defined]
     assert deviation.within(), deviation
@@ -54,12 +53,14 @@ def test_tracking_keeps_sample_events(triton: TritonProcess) -> None:
 
 def test_comparison_catches_a_missing_event(triton: TritonProcess) -> None:
     tool = load_tool()
-    (reference,) = asyncio.run(analyse(triton.grpc_url, SAMPLE, (1,)))
+    (reference,) = asyncio.run(analyse(triton.grpc_url, SAMPLE.read_bytes(), (1,)))
     fewer = dataclasses.replace(reference, events=reference.events[1:])
     assert not tool.compare(reference, fewer).within()  # type: ignore[attr-defined]
     moved = dataclasses.replace(
         reference,
-        events=(dataclasses.replace(reference.events[0], end_s=reference.events[0].end_s + 0.3),)
-        + reference.events[1:],
+        events=(
+            dataclasses.replace(reference.events[0], end_s=reference.events[0].end_s + 0.3),
+            *reference.events[1:],
+        ),
     )
     assert tool.compare(reference, moved).max_boundary_s == pytest.approx(0.3)  # type: ignore[attr-defined]

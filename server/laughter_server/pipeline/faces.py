@@ -66,12 +66,32 @@ class FaceStage:
         """Face observations (with track ids) for a batch of frames in time order."""
         if len(images) == 0:
             return []
+        return await self.describe(times_s, images, await self.locate(images, clock), clock)
+
+    async def locate(self, images: npt.NDArray[np.uint8], clock: StageClock) -> list[list[FaceBox]]:
+        """The face boxes of each frame (detected, or carried from the frame before). Calls must come in
+        time order, one after the other: the next may start once this one returned."""
+        if len(images) == 0:
+            return []
         started = time.perf_counter()
         if self.propagator.enabled:
             boxes = await self._detect_or_track(images)
         else:
             boxes = await self._detect(images)
         clock.add("face_detection", time.perf_counter() - started)
+        return boxes
+
+    async def describe(
+        self,
+        times_s: Sequence[float],
+        images: npt.NDArray[np.uint8],
+        boxes: list[list[FaceBox]],
+        clock: StageClock,
+    ) -> list[FaceObservation]:
+        """Emotions, mouth opening and track ids of located faces; calls in time order, one at a time (a
+        ``locate`` of later frames may run alongside)."""
+        if len(images) == 0:
+            return []
         started = time.perf_counter()
         version = self.emotion_version
         crops, index = await asyncio.to_thread(

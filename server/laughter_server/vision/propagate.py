@@ -36,11 +36,18 @@ MAX_SCALE_STEP = 0.15
 SCALE_DEAD_BAND = 0.03
 """Size changes below this are taken as noise."""
 
-_LK = {
-    "winSize": (15, 15),
-    "maxLevel": 3,
-    "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03),
-}
+LK_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03)
+"""Lucas-Kanade iterations: 20 steps or 0.03 px."""
+
+
+def _flow(
+    source: npt.NDArray[np.uint8], target: npt.NDArray[np.uint8], points: npt.NDArray[np.float32]
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.uint8]]:
+    """Pyramidal Lucas-Kanade: where ``points`` of ``source`` went in ``target``, and whether each was found."""
+    moved, status, _ = cv2.calcOpticalFlowPyrLK(
+        source, target, points, points.copy(), winSize=(15, 15), maxLevel=3, criteria=LK_CRITERIA
+    )
+    return np.asarray(moved, dtype=np.float32), np.asarray(status, dtype=np.uint8)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,7 +65,7 @@ def thumbnail(image: npt.NDArray[np.uint8]) -> Thumbnail:
     scale = max(1.0, width / FLOW_WIDTH_PX)
     size = (max(8, round(width / scale)), max(8, round(height / scale)))
     small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    gray = np.asarray(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
     tiny = cv2.resize(gray, (CUT_SIDE_PX, CUT_SIDE_PX), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
     return Thumbnail(gray=gray, tiny=tiny, scale=scale)
 
@@ -87,11 +94,14 @@ def move_box(previous: Thumbnail, current: Thumbnail, box: FaceBox) -> tuple[Fac
         return box, 0.0
     mask = np.zeros_like(previous.gray)
     mask[y1:y2, x1:x2] = 255
-    points = cv2.goodFeaturesToTrack(previous.gray, maxCorners=40, qualityLevel=0.01, minDistance=3, mask=mask)
-    if points is None or len(points) < MIN_POINTS:
+    corners = cv2.goodFeaturesToTrack(
+        previous.gray, maxCorners=40, qualityLevel=0.01, minDistance=3, mask=mask
+    )
+    if corners is None or len(corners) < MIN_POINTS:
         return box, 0.0
-    forward, status, _ = cv2.calcOpticalFlowPyrLK(previous.gray, current.gray, points, None, **_LK)
-    back, back_status, _ = cv2.calcOpticalFlowPyrLK(current.gray, previous.gray, forward, None, **_LK)
+    points = np.asarray(corners, dtype=np.float32)
+    forward, status = _flow(previous.gray, current.gray, points)
+    back, back_status = _flow(current.gray, previous.gray, forward)
     error = np.linalg.norm((points - back).reshape(-1, 2), axis=1)
     good = (status.reshape(-1) == 1) & (back_status.reshape(-1) == 1) & (error < MAX_BACK_ERROR_PX)
     confidence = float(good.mean())
@@ -117,7 +127,12 @@ def move_box(previous: Thumbnail, current: Thumbnail, box: FaceBox) -> tuple[Fac
         centre = np.array([cx, cy], dtype=np.float32)
         landmarks = ((box.landmarks - centre) * ratio + centre + shift).astype(np.float32)
     moved = FaceBox(
-        x1=ncx - half_w, y1=ncy - half_h, x2=ncx + half_w, y2=ncy + half_h, score=box.score, landmarks=landmarks
+        x1=ncx - half_w,
+        y1=ncy - half_h,
+        x2=ncx + half_w,
+        y2=ncy + half_h,
+        score=box.score,
+        landmarks=landmarks,
     )
     return moved, confidence
 

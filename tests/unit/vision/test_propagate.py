@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import cv2
 import numpy as np
 import numpy.typing as npt
@@ -40,7 +42,7 @@ def as_tuple(box: FaceBox, image: npt.NDArray[np.uint8]) -> tuple[float, float, 
 class TestCut:
     def test_consecutive_frames_are_not_a_cut(self, frames: list[npt.NDArray[np.uint8]]) -> None:
         thumbs = [thumbnail(image) for image in frames]
-        assert not any(is_cut(a, b) for a, b in zip(thumbs, thumbs[1:], strict=False))
+        assert not any(is_cut(a, b) for a, b in itertools.pairwise(thumbs))
 
     def test_another_scene_is_a_cut(self, frames: list[npt.NDArray[np.uint8]]) -> None:
         image = frames[0]
@@ -66,7 +68,9 @@ class TestPropagation:
         (face,) = detect(detector_session, [image])[0][:1]
         dx, dy = 9.0, -5.0
         shifted = cv2.warpAffine(
-            image, np.float32([[1, 0, dx], [0, 1, dy]]), (image.shape[1], image.shape[0]),
+            image,
+            np.float32([[1, 0, dx], [0, 1, dy]]),
+            (image.shape[1], image.shape[0]),
             borderMode=cv2.BORDER_REPLICATE,
         )
         moved, confidence = move_box(thumbnail(image), thumbnail(shifted), face)
@@ -74,7 +78,8 @@ class TestPropagation:
         assert moved.x1 - face.x1 == pytest.approx(dx, abs=1.5)
         assert moved.y1 - face.y1 == pytest.approx(dy, abs=1.5)
         assert moved.width == pytest.approx(face.width, rel=0.05)
-        assert moved.landmarks is not None and face.landmarks is not None
+        assert moved.landmarks is not None
+        assert face.landmarks is not None
         assert moved.landmarks[:, 0] - face.landmarks[:, 0] == pytest.approx(np.full(5, dx), abs=1.5)
 
     def test_carried_boxes_follow_the_detector(
@@ -86,7 +91,8 @@ class TestPropagation:
         propagator.accept(thumbnail(frames[0]), detected[0], detected=True)
         for image, reference in zip(frames[1:6], detected[1:6], strict=True):
             moved = propagator.propagate(thumbnail(image))
-            assert moved is not None and len(moved) == len(reference) == 1
+            assert moved is not None
+            assert len(moved) == len(reference) == 1
             assert iou(as_tuple(moved[0], image), as_tuple(reference[0], image)) >= 0.7
             propagator.accept(thumbnail(image), moved, detected=False)
         assert (propagator.detections, propagator.propagations) == (1, 5)
