@@ -171,9 +171,10 @@ class LaughterServicer(ResultsRpcs, laughter_service_pb2_grpc.LaughterAnalysisSe
         if self.results is not None and not options.include_face_samples:  # face samples are not stored
             digest = await asyncio.to_thread(lambda: hashlib.sha256(content).hexdigest())
             models = [(m.name, m.version, m.sha256) for m in (*self.face_models.describe(), audio.describe())]
-            key = cache_key(
-                digest, convert.options_to_proto(options).SerializeToString(deterministic=True), models
-            )
+            settings_bytes = convert.options_to_proto(options).SerializeToString(deterministic=True)
+            if options.detect_every != 1:  # a server setting, not in the request: results differ by it
+                settings_bytes += f"|detect_every={options.detect_every}".encode()
+            key = cache_key(digest, settings_bytes, models)
             # looked up also when fresh: a failed lookup tells that the store is down
             hit = await self.results.cached(owner, key)
             if hit is not None and not fresh:
