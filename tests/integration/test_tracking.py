@@ -7,14 +7,18 @@ import asyncio
 import dataclasses
 import importlib.util
 import sys
+import tempfile
 
+import grpc
 import pytest
+from laughter.v1 import laughter_service_pb2, laughter_service_pb2_grpc
 from laughter_server.app import build_services
 from laughter_server.inference.supervisor import TritonProcess
 from laughter_server.pipeline.options import AnalysisOptions
 from laughter_server.pipeline.result import AnalysisResult
 
-from tests.conftest import REPO, SAMPLE, make_settings
+from tests.conftest import REPO, SAMPLE, ServerThread, make_settings, wait_serving
+from tests.integration.test_results import wait_stored
 
 pytestmark = pytest.mark.integration
 
@@ -64,3 +68,24 @@ def test_comparison_catches_a_missing_event(triton: TritonProcess) -> None:
         ),
     )
     assert tool.compare(reference, moved).max_boundary_s == pytest.approx(0.3)  # type: ignore[attr-defined]
+
+
+def test_results_cache_tells_detector_intervals_apart(triton: TritonProcess) -> None:
+    """Two servers on one results store, one detecting on every frame and one every 3: a result stored by
+    the one is not the other's cache hit, while a repeat on the same server is."""
+    data_dir = tempfile.mkdtemp(prefix="laughter-tracking-")
+    request = laughter_service_pb2.AnalyzeMediaRequest(content=SAMPLE.read_bytes(), client_id="tracking")
+    for every, expect_cached in ((1, False), (3, False), (3, True)):
+        server = ServerThread(
+            make_settings(triton_url=triton.grpc_url, data_dir=data_dir, detect_every=every)
+        ).start()
+        try:
+            wait_serving(server.address)
+            stub = laughter_service_pb2_grpc.LaughterAnalysisServiceStub(
+                grpc.insecure_channel(server.address)
+            )
+            result = stub.AnalyzeMedia(request, timeout=300).result
+            assert result.cached is expect_cached, every
+            wait_stored(stub, result.summary.result_id, "tracking")
+        finally:
+            server.stop()
