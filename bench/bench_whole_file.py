@@ -4,7 +4,9 @@ For the bundled sample and a generated 60 s 720p clip, through the real gRPC ser
 real-time factor (media seconds per wall second), time per stage, faces per second and peak memory. Every
 figure is printed next to a reference measured in the same run, as a ratio, because the machine is shared:
 * decode-only: PyAV decoding + frame sampling + audio resampling of the same file (the physical floor);
-* one bare Triton call: a single detector request of one batch, and the same frames one per request.
+* one bare Triton call: a single detector request of one batch, and the same frames one per request;
+* detection on every analysed frame (the default) against a server running ``--detect-every N``, on the
+  60 s clip at each of ``--rates``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import numpy as np
 REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from laughter.v1 import laughter_service_pb2, laughter_service_pb2_grpc  # noqa: E402
+from laughter.v1 import analysis_pb2, laughter_service_pb2, laughter_service_pb2_grpc  # noqa: E402
 from laughter_server.inference.supervisor import TritonProcess  # noqa: E402
 from laughter_server.inference.triton import TritonFaceModels  # noqa: E402
 from laughter_server.media.decode import decode_audio, iter_video_frames  # noqa: E402
@@ -56,9 +58,9 @@ def process_tree_hwm_mb(pid: int) -> float:
     return total
 
 
-def decode_only_s(content: bytes) -> float:
+def decode_only_s(content: bytes, rate_hertz: float = FRAME_RATE_HERTZ) -> float:
     started = time.perf_counter()
-    for _ in iter_video_frames(content, FRAME_RATE_HERTZ):
+    for _ in iter_video_frames(content, rate_hertz):
         pass
     decode_audio(content)
     return time.perf_counter() - started
@@ -96,7 +98,9 @@ def run_case(
     walls, results = [], []
     for _ in range(repeats):
         started = time.perf_counter()
-        reply = stub.AnalyzeMedia(laughter_service_pb2.AnalyzeMediaRequest(content=content), timeout=900)
+        reply = stub.AnalyzeMedia(
+            laughter_service_pb2.AnalyzeMediaRequest(content=content, fresh=True), timeout=900
+        )
         walls.append(time.perf_counter() - started)
         results.append(reply.result)
     wall = statistics.median(walls)
@@ -129,10 +133,58 @@ def run_case(
     )
 
 
+def wall_s(
+    stub: laughter_service_pb2_grpc.LaughterAnalysisServiceStub,
+    content: bytes,
+    rate_hertz: float,
+    repeats: int,
+) -> tuple[float, laughter_service_pb2.AnalyzeMediaResponse]:
+    request = laughter_service_pb2.AnalyzeMediaRequest(
+        content=content,
+        options=analysis_pb2.AnalysisOptions(analysis_frame_rate_hertz=rate_hertz),
+        fresh=True,  # analysed, never answered from the results store
+    )
+    walls = []
+    reply = None
+    for _ in range(repeats):
+        started = time.perf_counter()
+        reply = stub.AnalyzeMedia(request, timeout=900)
+        walls.append(time.perf_counter() - started)
+    assert reply is not None
+    return statistics.median(walls), reply
+
+
+def run_tracking(
+    path: pathlib.Path,
+    every_frame: laughter_service_pb2_grpc.LaughterAnalysisServiceStub,
+    tracked: laughter_service_pb2_grpc.LaughterAnalysisServiceStub,
+    detect_every: int,
+    rates: list[float],
+    repeats: int,
+) -> None:
+    """Detect-then-track against detection on every frame and against decode-only, at each rate."""
+    content = path.read_bytes()
+    print(f"\n== detect every {detect_every} frames vs every frame: {path.name}")
+    for rate in rates:
+        decode_s = decode_only_s(content, rate)
+        base_s, base = wall_s(every_frame, content, rate, repeats)
+        track_s, reply = wall_s(tracked, content, rate, repeats)
+        media_s = reply.result.summary.media.media_duration.ToNanoseconds() / 1e9
+        print(
+            f"  {rate:4g} frames/s: tracked RTF {media_s / track_s:6.2f} x, every-frame RTF {media_s / base_s:6.2f} x, "
+            f"decode-only RTF {media_s / decode_s:6.2f} x -> tracked/every-frame {base_s / track_s:.2f}x, "
+            f"tracked/decode-only {decode_s / track_s:.2f}, every-frame/decode-only {decode_s / base_s:.2f} "
+            f"(events {len(reply.result.events)} vs {len(base.result.events)})"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--clip-seconds", type=float, default=60.0)
+    parser.add_argument("--detect-every", type=int, default=3, help="detector interval of the tracked run")
+    parser.add_argument("--rates", type=float, nargs="+", default=[10.0, 5.0])
+    parser.add_argument("--tracking-only", action="store_true", help="only the tracked vs every-frame runs")
     args = parser.parse_args()
     out = REPO / "bench" / "out"
     out.mkdir(exist_ok=True)
@@ -164,8 +216,22 @@ def main() -> None:
                 server.address, options=[("grpc.max_send_message_length", 256 << 20)]
             )
             stub = laughter_service_pb2_grpc.LaughterAnalysisServiceStub(channel)
-            run_case("sample", REPO / "samples" / "sample.mp4", stub, triton.grpc_url, args.repeats)
-            run_case("60 s 720p clip", clip, stub, triton.grpc_url, args.repeats)
+            if not args.tracking_only:
+                run_case("sample", REPO / "samples" / "sample.mp4", stub, triton.grpc_url, args.repeats)
+                run_case("60 s 720p clip", clip, stub, triton.grpc_url, args.repeats)
+            tracked_server = ServerThread(
+                make_settings(triton_url=triton.grpc_url, detect_every=args.detect_every)
+            ).start()
+            try:
+                wait_serving(tracked_server.address)
+                tracked = laughter_service_pb2_grpc.LaughterAnalysisServiceStub(
+                    grpc.insecure_channel(
+                        tracked_server.address, options=[("grpc.max_send_message_length", 256 << 20)]
+                    )
+                )
+                run_tracking(clip, stub, tracked, args.detect_every, args.rates, args.repeats)
+            finally:
+                tracked_server.stop()
             print(
                 f"\npeak memory: server process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "
                 f"(includes this benchmark's client), Triton {process_tree_hwm_mb(triton._proc.pid) if triton._proc else float('nan'):.0f} MB "

@@ -125,6 +125,13 @@ class Settings:
     detector_batch_size: int = dataclasses.field(
         default=16, metadata={"help": "frames per face-detection request to Triton"}
     )
+    detect_every: int = dataclasses.field(
+        default=1,
+        metadata={
+            "help": "run the face detector on every Nth analysed frame (and on scene cuts and lost tracks), "
+            "carrying face boxes by optical flow in between; 1 detects on every frame"
+        },
+    )
     emotion_batch_size: int = dataclasses.field(
         default=64, metadata={"help": "face crops per emotion request to Triton"}
     )
@@ -238,6 +245,7 @@ class Settings:
             "max_frame_rate_hertz",
             "max_concurrent_analyses",
             "detector_batch_size",
+            "detect_every",
             "emotion_batch_size",
             "max_sessions",
             "session_idle_timeout_s",

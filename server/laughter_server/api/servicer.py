@@ -138,12 +138,13 @@ class LaughterServicer(ModelRpcs, ResultsRpcs, laughter_service_pb2_grpc.Laughte
                 log.info("rpc.finished", duration_s=round(elapsed, 3), code=getattr(code, "name", "OK"))
 
     def _limited(self, options: AnalysisOptions) -> AnalysisOptions:
-        """The options with the server's bounds on them (the longest event)."""
+        """The options with the server's bounds and settings on them (the longest event, the detector
+        interval)."""
         rules = dataclasses.replace(
             options.rules,
             max_event_s=max(self.settings.max_event_duration_s, 2.0 * options.rules.min_event_s),
         )
-        return dataclasses.replace(options, rules=rules)
+        return dataclasses.replace(options, rules=rules, detect_every=self.settings.detect_every)
 
     # whole files -------------------------------------------------------------------------------------
     async def _whole_file(
@@ -173,9 +174,10 @@ class LaughterServicer(ModelRpcs, ResultsRpcs, laughter_service_pb2_grpc.Laughte
             digest = await asyncio.to_thread(lambda: hashlib.sha256(content).hexdigest())
             models = [(m.name, m.version, m.sha256) for m in self.face_models.describe()]
             models += self._audio_key_models(audio)
-            key = cache_key(
-                digest, convert.options_to_proto(options).SerializeToString(deterministic=True), models
-            )
+            settings_bytes = convert.options_to_proto(options).SerializeToString(deterministic=True)
+            if options.detect_every != 1:  # a server setting, not in the request: results differ by it
+                settings_bytes += f"|detect_every={options.detect_every}".encode()
+            key = cache_key(digest, settings_bytes, models)
             # looked up also when fresh: a failed lookup tells that the store is down
             hit = await self.results.cached(owner, key)
             if hit is not None and not fresh:

@@ -35,6 +35,7 @@ from laughter_server.pipeline.audio_stage import AudioStage
 from laughter_server.pipeline.faces import FaceStage, StageClock
 from laughter_server.pipeline.options import AnalysisOptions
 from laughter_server.pipeline.result import AnalysisResult
+from laughter_server.vision.detection import FaceBox
 
 MAX_BLOCKS_PER_CALL = 40
 """Audio blocks (0.5 s of new audio each) scored per call of the audio model: 20 s of audio at most, so
@@ -81,7 +82,10 @@ class Engine:
         self._emit = emit
         self.period_s = 1.0 / options.frame_rate_hertz
         self.faces = FaceStage(
-            face_models, detection_threshold=options.detection_threshold, max_faces=options.max_faces
+            face_models,
+            detection_threshold=options.detection_threshold,
+            max_faces=options.max_faces,
+            detect_every=options.detect_every,
         )
         self.fuser = EventFuser(
             options.rules, self.period_s, has_audio=self.use_audio, has_video=self.use_video, interim=interim
@@ -102,10 +106,23 @@ class Engine:
         (ModelUnavailableError) when the face models cannot serve; the frames are then not analysed."""
         if not self.use_video or len(times_s) == 0:
             return
+        await self.push_located(times_s, images, await self.locate_frames(images))
+
+    async def locate_frames(self, images: npt.NDArray[np.uint8]) -> list[list[FaceBox]]:
+        """First half of ``push_frames``: the faces' boxes. Call in time order, each after the previous
+        returned; it may run while ``push_located`` handles the frames before."""
+        return await self.faces.locate(images, self.clock) if self.use_video else [[] for _ in images]
+
+    async def push_located(
+        self, times_s: Sequence[float], images: npt.NDArray[np.uint8], boxes: list[list[FaceBox]]
+    ) -> None:
+        """Second half of ``push_frames``: emotions, tracks and fusion of frames ``locate_frames`` saw."""
+        if not self.use_video or len(times_s) == 0:
+            return
         # to the microsecond: the same frame has the same time whether it came from a container's
         # timestamps or through a Duration (nanoseconds), so ties between frames break the same way
         times_s = [round(float(t), TIME_DECIMALS) for t in times_s]
-        observations = await self.faces.process(times_s, images, self.clock)
+        observations = await self.faces.describe(times_s, images, boxes, self.clock)
         started = time.perf_counter()
         self.fuser.add_frames(times_s, observations)
         by_time = {t: list(group) for t, group in itertools.groupby(observations, key=lambda o: o.time_s)}

@@ -1,5 +1,6 @@
-"""The face stage shared by whole-file and live analysis: letterbox → detect (Triton) → crop → emotions and
-face mesh (Triton, concurrently) → mouth opening → track. Frames of one call must share a size."""
+"""The face stage shared by whole-file and live analysis: letterbox → detect (Triton; with ``detect_every``
+> 1 only on some frames, boxes carried by optical flow in between) → crop → emotions and face mesh (Triton,
+concurrently) → mouth opening → track. Frames of one call must share a size."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ import numpy.typing as npt
 from laughter_server.fusion.types import BoundingBox, FaceObservation
 from laughter_server.inference.models import FaceModels
 from laughter_server.vision.crops import MIRROR_AVERAGE, average_mirrors, crop_faces, with_mirrors
-from laughter_server.vision.detection import DEFAULT_DETECTOR_INPUT_HW, decode_centerface, letterbox
+from laughter_server.vision.detection import DEFAULT_DETECTOR_INPUT_HW, FaceBox, decode_centerface, letterbox
 from laughter_server.vision.landmarks import landmark_crops, mouth_open_scores
+from laughter_server.vision.propagate import BoxPropagator, is_cut, thumbnail
 from laughter_server.vision.tracker import FaceTracker
 
 
@@ -41,6 +43,7 @@ class FaceStage:
         max_faces: int = 8,
         tracker: FaceTracker | None = None,
         mirror_average: bool = MIRROR_AVERAGE,
+        detect_every: int = 1,
     ) -> None:
         self.models = models
         self.detector_input_hw = detector_input_hw
@@ -48,6 +51,9 @@ class FaceStage:
         self.max_faces = max_faces
         self.tracker = tracker or FaceTracker()
         self.mirror_average = mirror_average
+        self.propagator = BoxPropagator(detect_every)
+        """Carries boxes between detector runs when ``detect_every`` > 1."""
+        self._frame_index = 0
         self.emotion_version = models.current_emotion_version()
         """The face emotion version of this analysis, kept when ReloadModel switches the server's."""
         self.frames_analyzed = 0
@@ -60,19 +66,32 @@ class FaceStage:
         """Face observations (with track ids) for a batch of frames in time order."""
         if len(images) == 0:
             return []
+        return await self.describe(times_s, images, await self.locate(images, clock), clock)
+
+    async def locate(self, images: npt.NDArray[np.uint8], clock: StageClock) -> list[list[FaceBox]]:
+        """The face boxes of each frame (detected, or carried from the frame before). Calls must come in
+        time order, one after the other: the next may start once this one returned."""
+        if len(images) == 0:
+            return []
         started = time.perf_counter()
-        batch, transform = await asyncio.to_thread(letterbox, images, self.detector_input_hw)
-        outputs = await self.models.detect(batch)
-        boxes = decode_centerface(
-            outputs["heatmap"],
-            outputs["scale"],
-            outputs["offset"],
-            outputs["landmarks"],
-            transform,
-            score_threshold=self.detection_threshold,
-            max_faces=self.max_faces,
-        )
+        if self.propagator.enabled:
+            boxes = await self._detect_or_track(images)
+        else:
+            boxes = await self._detect(images)
         clock.add("face_detection", time.perf_counter() - started)
+        return boxes
+
+    async def describe(
+        self,
+        times_s: Sequence[float],
+        images: npt.NDArray[np.uint8],
+        boxes: list[list[FaceBox]],
+        clock: StageClock,
+    ) -> list[FaceObservation]:
+        """Emotions, mouth opening and track ids of located faces; calls in time order, one at a time (a
+        ``locate`` of later frames may run alongside)."""
+        if len(images) == 0:
+            return []
         started = time.perf_counter()
         version = self.emotion_version
         crops, index = await asyncio.to_thread(
@@ -117,6 +136,52 @@ class FaceStage:
                 )
                 flat += 1
         return observations
+
+    async def _detect(self, images: npt.NDArray[np.uint8]) -> list[list[FaceBox]]:
+        batch, transform = await asyncio.to_thread(letterbox, images, self.detector_input_hw)
+        outputs = await self.models.detect(batch)
+        return decode_centerface(
+            outputs["heatmap"],
+            outputs["scale"],
+            outputs["offset"],
+            outputs["landmarks"],
+            transform,
+            score_threshold=self.detection_threshold,
+            max_faces=self.max_faces,
+        )
+
+    async def _detect_or_track(self, images: npt.NDArray[np.uint8]) -> list[list[FaceBox]]:
+        """Detector on the frames the schedule (every ``detect_every`` analysed frames, cuts) asks for, in one
+        call; the other frames carry the boxes by optical flow, or get their own detector call when a box
+        is lost."""
+        propagator = self.propagator
+        thumbs = await asyncio.to_thread(lambda: [thumbnail(image) for image in images])
+        scheduled = []
+        previous = propagator.last
+        for offset, thumb in enumerate(thumbs):
+            index = self._frame_index + offset
+            scheduled.append(
+                previous is None or index % propagator.detect_every == 0 or is_cut(previous, thumb)
+            )
+            previous = thumb
+        self._frame_index += len(images)
+        chosen = [i for i, flag in enumerate(scheduled) if flag]
+        detected = dict(zip(chosen, await self._detect(images[chosen]), strict=True)) if chosen else {}
+        boxes: list[list[FaceBox]] = []
+        for i, thumb in enumerate(thumbs):
+            if i in detected:
+                frame_boxes = detected[i]
+                propagator.accept(thumb, frame_boxes, detected=True)
+            else:
+                moved = await asyncio.to_thread(propagator.propagate, thumb)
+                if moved is None:
+                    frame_boxes = (await self._detect(images[i : i + 1]))[0]
+                    propagator.accept(thumb, frame_boxes, detected=True)
+                else:
+                    frame_boxes = moved
+                    propagator.accept(thumb, frame_boxes, detected=False)
+            boxes.append(frame_boxes)
+        return boxes
 
     async def _score_emotions(self, crops: npt.NDArray[np.uint8], mirror: bool) -> npt.NDArray[np.float32]:
         version = self.emotion_version

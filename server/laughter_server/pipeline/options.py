@@ -20,6 +20,8 @@ class AnalysisOptions:
     max_faces: int = 8
     include_face_samples: bool = False
     detection_threshold: float = 0.5
+    detect_every: int = 1
+    """Run the face detector on every Nth analysed frame (and on cuts and lost tracks); 1: every frame."""
     rules: LaughterRules = DEFAULT_RULES
 
 

@@ -1,7 +1,9 @@
 """Whole-file analysis: the decoder feeds the engine as fast as it accepts.
 
-Video is decoded in a worker thread one chunk ahead of inference, so decoding overlaps the Triton round
-trips; audio is decoded in pieces and scored concurrently. Memory stays bounded by one chunk of frames and
+Video is decoded in a worker thread up to two chunks ahead of inference, so decoding overlaps the Triton round
+trips; the faces of the next chunk are located (detector, or boxes carried) while those of the chunk before
+are scored (emotions, face mesh) and fused; audio is decoded in pieces and scored concurrently. Only the
+sampled frames are converted to RGB (``iter_video_frames``). Memory stays bounded by three chunks of frames and
 one piece of audio, whatever the file's length.
 """
 
@@ -122,9 +124,26 @@ class WholeFileAnalyzer:
         frames = iter_video_frames(content, options.frame_rate_hertz)
         pending = asyncio.create_task(asyncio.to_thread(_take_chunk, frames, clock))
         try:
-            while (chunk := await pending) is not None:
+            chunk = await pending
+            pending = asyncio.create_task(asyncio.to_thread(_take_chunk, frames, clock))
+            if chunk is not None:
+                boxes = await engine.locate_frames(chunk[1])
+            while chunk is not None:
+                following = await pending
+                # decoding the chunk after next, locating the next chunk's faces (detector, or boxes carried)
+                # and scoring this chunk's faces (emotions, face mesh) run at once
                 pending = asyncio.create_task(asyncio.to_thread(_take_chunk, frames, clock))
-                await engine.push_frames(*chunk)
+                locating = (
+                    asyncio.create_task(engine.locate_frames(following[1])) if following is not None else None
+                )
+                try:
+                    await engine.push_located(*chunk, boxes)
+                    if locating is not None:
+                        boxes = await locating
+                finally:
+                    if locating is not None and not locating.done():
+                        locating.cancel()
+                chunk = following
         finally:
             pending.cancel()
         engine.end_video()
