@@ -27,13 +27,22 @@ from tests.integration.test_security import upload
 pytestmark = pytest.mark.integration
 
 
-def test_server_command_end_to_end() -> None:
-    """Starts, serves an analysis, exposes metrics, logs JSON lines and stops cleanly on SIGTERM."""
+def test_server_command_end_to_end(tmp_path: pathlib.Path) -> None:
+    """Starts, serves an analysis, exposes metrics, logs JSON lines and stops cleanly on SIGTERM (its own
+    data directory, so the analysis is not answered from an earlier run's results cache)."""
     grpc_port, metrics_port = find_free_ports(2)
     command = pathlib.Path(sys.executable).parent / "laughter-server"
     env = {**os.environ, "LAUGHTER_LOG_FORMAT": "json"}
     process = subprocess.Popen(
-        [str(command), "--listen", f"127.0.0.1:{grpc_port}", "--metrics-port", str(metrics_port)],
+        [
+            str(command),
+            "--listen",
+            f"127.0.0.1:{grpc_port}",
+            "--metrics-port",
+            str(metrics_port),
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env=env,

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
+from laughter._argtypes import non_negative_int, positive_float, positive_int
 from laughter._cli_batch import run_analyze
 from laughter._cli_results import add_results_commands, run_results, run_stats
 from laughter._cli_stream import add_stream_commands, run_live, run_stream
@@ -79,36 +80,6 @@ exit codes: 0 ok, 1 server fault, 2 usage, local file or camera error, 3 request
 """
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text}")
-    return value
-
-
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
-    return value
-
-
-def _retries(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {text}")
-    return value
-
-
 def _add_connection_flags(common: argparse.ArgumentParser) -> None:
     group = common.add_argument_group("connection")
     group.add_argument("--tls", action="store_true", help="connect with TLS (system roots unless --ca)")
@@ -122,7 +93,7 @@ def _add_connection_flags(common: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--retries",
-        type=_retries,
+        type=non_negative_int,
         default=None,
         metavar="N",
         help="retries of a call on UNAVAILABLE (default 3)",
@@ -142,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"the healthy ones (default: $LAUGHTER_ADDRESS or {DEFAULT_ADDRESS})",
     )
     common.add_argument(
-        "--timeout", type=_positive_float, default=None, metavar="S", help="deadline of the call in seconds"
+        "--timeout", type=positive_float, default=None, metavar="S", help="deadline of the call in seconds"
     )
     common.add_argument("--json", action="store_true", help="print JSON instead of tables")
     common.add_argument("--plain", action="store_true", help="plain text tables even when rich is installed")
@@ -166,7 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
         "files", nargs="+", metavar="FILE", help="video or audio files (any format FFmpeg reads)"
     )
     analyze.add_argument(
-        "--jobs", type=_jobs, default=8, metavar="N", help="files analysed at the same time (default 8)"
+        "--jobs",
+        type=positive_int,
+        default=8,
+        metavar="N",
+        help="files analysed at the same time (default 8)",
     )
     analyze.add_argument(
         "--out", default=None, metavar="FILE", help="write one JSON line per file (result or error) here"
@@ -176,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     formats.add_argument("--csv", action="store_true", help="print one CSV row per file")
     analyze.add_argument(
         "--fps",
-        type=_positive_float,
+        type=positive_float,
         default=None,
         metavar="F",
         help="video frames analysed per second (default 5)",

@@ -14,6 +14,7 @@ import sys
 import time
 from typing import Any, TextIO
 
+from laughter._argtypes import fraction, positive_float
 from laughter._config import ClientOptions
 from laughter._exceptions import MissingDependencyError
 from laughter.batch.app import DEFAULT_QUEUE, INSTALL_HINT, TASK_NAME, broker_url, make_app
@@ -26,26 +27,6 @@ EXIT_FAILED_FILES = 3
 EXIT_UNAVAILABLE = 4
 BAR_WIDTH = 30
 WATCH_INTERVAL_S = 2.0
-
-
-def _threshold(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1): {text}")
-    return value
-
-
-def _fps(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text}")
-    return value
 
 
 def add_batch_commands(
@@ -70,12 +51,12 @@ def add_batch_commands(
     )
     submit.add_argument("--queue", default=DEFAULT_QUEUE, help=f"Celery queue (default {DEFAULT_QUEUE})")
     submit.add_argument(
-        "--fps", type=_fps, default=None, metavar="F", help="video frames analysed per second"
+        "--fps", type=positive_float, default=None, metavar="F", help="video frames analysed per second"
     )
     submit.add_argument("--no-video", action="store_true", help="analyse the audio only")
     submit.add_argument("--no-audio", action="store_true", help="analyse the faces only")
     submit.add_argument(
-        "--threshold", type=_threshold, default=None, metavar="T", help="laughter score, [0, 1)"
+        "--threshold", type=fraction, default=None, metavar="T", help="laughter score, [0, 1)"
     )
 
     status = actions.add_parser(

@@ -16,6 +16,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from laughter._argtypes import positive_float, positive_int
 from laughter._config import ClientOptions
 from laughter._exceptions import LaughterError
 from laughter.batch import tasks
@@ -27,26 +28,6 @@ SERVER_ENV = "LAUGHTER_SERVER"
 DEFAULT_SERVER = "127.0.0.1:50051"
 DEFAULT_FILE_TIMEOUT_S = 1800.0
 EXIT_USAGE = 2
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--token-file", default=None, metavar="FILE", help="file holding the bearer token")
     parser.add_argument(
-        "--concurrency", type=_positive_int, default=2, metavar="N", help="files at a time (default 2)"
+        "--concurrency", type=positive_int, default=2, metavar="N", help="files at a time (default 2)"
     )
     parser.add_argument(
         "--queue", default=DEFAULT_QUEUE, help=f"queue to take files from (default {DEFAULT_QUEUE})"
@@ -78,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--visibility-timeout",
-        type=_positive_float,
+        type=positive_float,
         default=DEFAULT_VISIBILITY_TIMEOUT_S,
         metavar="S",
         help="seconds after which a file a lost worker held is delivered again; must exceed the longest file"
@@ -88,10 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-retries", type=int, default=8, metavar="N", help="retries after UNAVAILABLE etc. (default 8)"
     )
     parser.add_argument(
-        "--retry-backoff", type=_positive_float, default=2.0, metavar="S", help="first retry delay bound"
+        "--retry-backoff", type=positive_float, default=2.0, metavar="S", help="first retry delay bound"
     )
     parser.add_argument(
-        "--retry-backoff-max", type=_positive_float, default=120.0, metavar="S", help="retry delay cap"
+        "--retry-backoff-max", type=positive_float, default=120.0, metavar="S", help="retry delay cap"
     )
     parser.add_argument("--loglevel", default="INFO", help="Celery log level (default INFO)")
     return parser
