@@ -189,13 +189,14 @@ class TritonProcess:
             stdin=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,
         )
-        self._reader = threading.Thread(target=self._read_output, name="triton-log", daemon=True)
+        self._reader = threading.Thread(
+            target=self._read_output, args=(self._proc,), name="triton-log", daemon=True
+        )
         self._reader.start()
 
-    def _read_output(self) -> None:
-        assert self._proc is not None
-        assert self._proc.stdout is not None
-        for raw in self._proc.stdout:
+    def _read_output(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
             line = raw.decode("utf-8", "replace").rstrip()
             self._lines.append(line)
             if self.log_verbose:
@@ -242,7 +243,13 @@ class TritonProcess:
                 proc.wait(timeout=timeout_s)
             log.info("triton.stopped", exit_code=proc.returncode)
         if proc is not None and proc.stdout is not None:
-            proc.stdout.close()
+            # the reader ends at the pipe's end of file once the child has gone; closing the pipe under a
+            # read that is still going would fail it, so a pipe some grandchild still holds is left open
+            reader, self._reader = self._reader, None
+            if reader is not None:
+                reader.join(timeout=2.0)
+            if reader is None or not reader.is_alive():
+                proc.stdout.close()
         if self._workdir is not None:
             with contextlib.suppress(OSError):
                 self._workdir.cleanup()
