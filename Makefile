@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 SAMPLE ?= samples/sample.mp4
 PYTEST_ARGS ?=
 
-.PHONY: help setup postgres redis deploy-tools docker-check proto protoset lint models models-resnet models-check train-audio eval run demo web web-deps test test-unit test-integration fuzz bench clean
+.PHONY: help setup postgres redis deploy-tools docker-check proto protoset lint models models-resnet models-check train-audio eval run demo web web-deps test test-unit test-integration fuzz bench bench-gpu clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -88,6 +88,7 @@ protoset: $(STAMP) ## write build/laughter.protoset (FileDescriptorSet with impo
 lint: $(STAMP) node_modules/.bin/buf $(WEB)/node_modules/.bin/esbuild docker-check ## ruff, mypy, buf lint, the docker/ checks and a check that the stubs are up to date
 	$(VENV)/bin/ruff format --check server tests tools bench docker clients/python/src/laughter --exclude clients/python/src/laughter/v1
 	$(VENV)/bin/ruff check server tests tools bench docker clients/python/src
+	$(VENV)/bin/shellcheck .ci/run bench/*.sh tools/*.sh
 	$(VENV)/bin/mypy server/laughter_server server/laughter_train
 	$(VENV)/bin/mypy --strict clients/python/src/laughter --exclude 'clients/python/src/laughter/v1/'
 	cd protos && ../node_modules/.bin/buf lint
@@ -151,6 +152,7 @@ fuzz: $(STAMP) ## long fuzzing outside CI: the Hypothesis suite with many exampl
 bench: $(STAMP) web-deps redis ## benchmarks: audio detector speed; whole-file RTF/stages/faces/memory; live streams; batch; Celery batch jobs; unary load (1 and 2 servers); page vs SDK live latency; 4 h live session; soak
 	$(PY) bench/bench_audio.py
 	$(PY) bench/bench_frame_check.py
+	$(PY) bench/bench_triton.py --seconds 2
 	$(PY) bench/bench_whole_file.py
 	$(PY) bench/bench_streaming.py
 	$(PY) bench/bench_streaming.py --workers 1,2 --seconds 15
@@ -160,6 +162,9 @@ bench: $(STAMP) web-deps redis ## benchmarks: audio detector speed; whole-file R
 	$(PY) bench/bench_web.py
 	$(PY) bench/bench_long_session.py --hours 4
 	$(PY) bench/bench_soak.py --duration-s 120
+
+bench-gpu: $(STAMP) ## Triton throughput on an NVIDIA GPU (configs/gpu.pbtxt): batch sizes 1-64, executed batch, queue delays
+	bash bench/gpu.sh
 
 clean: ## remove caches and build output (keeps .venv)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist bench/out $(WEB)/dist
