@@ -157,6 +157,16 @@ def triton_pids(root: int) -> list[int]:
     return pids
 
 
+def ratio_text(count: int, reference: int) -> str:
+    """``count / reference`` as ``1.33x``; with no stream sustained by the reference, the lowest level tried
+    was already too many for it, and the ratio is unknown."""
+    return (
+        f"{count / reference:.2f}x"
+        if reference
+        else "unknown (the reference sustained none of the levels tried)"
+    )
+
+
 def descendant_pids(root: int) -> list[int]:
     """``root`` and every process below it."""
     children: dict[int, list[int]] = {}
@@ -267,8 +277,9 @@ def compare_workers(chunks: list[Chunk], levels: list[int], counts: list[int], t
     first = counts[0]
     print("\nsustained camera streams by --workers (one Triton, a connection per stream):")
     for count in counts:
-        ratio = results[count] / results[first] if results[first] else float("inf")
-        print(f"  --workers {count}: {results[count]} -> {ratio:.2f}x --workers {first}")
+        print(
+            f"  --workers {count}: {results[count]} -> {ratio_text(results[count], results[first])} --workers {first}"
+        )
 
 
 def main() -> None:
@@ -323,7 +334,7 @@ def main() -> None:
     (first, on), (second, off) = results.items()
     print(
         f"\nsustained camera streams (640x480 JPEG 15 fps + audio, p95 < {LATENCY_LIMIT_MS:.0f} ms, no drops): "
-        f"{on} {first}, {off} {second} -> {on / off if off else float('inf'):.2f}x"
+        f"{on} {first}, {off} {second} -> {ratio_text(on, off)}"
     )
     print(
         f"(latency excludes the {LOOKAHEAD_S:.1f} s of audio lookahead every decision needs; levels tried: {levels})"
@@ -356,8 +367,7 @@ def compare_audio_models(args: argparse.Namespace) -> None:
     first = results[versions[0]]
     print("\nsustained camera streams by audio model: " + ", ".join(f"{v} {n}" for v, n in results.items()))
     for version in versions[1:]:
-        ratio = results[version] / first if first else float("inf")
-        print(f"  {version} / {versions[0]}: {ratio:.2f}x (levels tried: {levels})")
+        print(f"  {version} / {versions[0]}: {ratio_text(results[version], first)} (levels tried: {levels})")
 
 
 if __name__ == "__main__":
