@@ -78,6 +78,10 @@ class WebServer:
                 "json",
                 "--data-dir",
                 str(self.data_dir),
+                # one process: the web port runs on the first worker only, and the tests hold the gRPC and
+                # web calls to one admission and one set of sessions (`--workers` has its own tests)
+                "--workers",
+                "1",
                 *extra,
             ],
             stdout=subprocess.PIPE,
