@@ -99,10 +99,11 @@ class Bench:
         with urllib.request.urlopen(self.metrics_url, timeout=10) as response:
             return inference_counts(response.read().decode(), model)
 
-    def inputs(self, model: str, batch: int) -> list[grpcclient.InferInput]:
+    def inputs(self, model: str, config: dict[str, Any], batch: int) -> list[grpcclient.InferInput]:
+        """A request of ``batch`` random items for ``model`` (its configuration's inputs)."""
         rng = np.random.default_rng(0)
         made = []
-        for spec in self.config(model)["input"]:
+        for spec in config["input"]:
             dims = [int(d) for d in spec["dims"]]
             if model == "face_detector":
                 dims = [*DEFAULT_DETECTOR_INPUT_HW, 3]  # letterboxed frames, as the server sends them
@@ -116,8 +117,15 @@ class Bench:
             made.append(tensor)
         return made
 
-    def measure(self, model: str, batch: int, concurrency: int, seconds: float, delay_us: int) -> Row:
-        inputs = self.inputs(model, batch)
+    def measure(
+        self,
+        model: str,
+        inputs: list[grpcclient.InferInput],
+        concurrency: int,
+        seconds: float,
+        delay_us: int,
+    ) -> Row:
+        batch = int(inputs[0].shape()[0])
         self.client().infer(model, inputs)  # warm
         before = self.counts(model)
         stop = time.monotonic() + seconds
@@ -177,15 +185,17 @@ def run(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
     rows: list[Row] = []
     sweeps: dict[str, dict[str, Any]] = {}
     for model in args.models:
-        max_batch = int(bench.config(model).get("max_batch_size", 1))
-        configured = int(
-            bench.config(model).get("dynamic_batching", {}).get("max_queue_delay_microseconds", 0)
-        )
-        bare = bench.measure(model, 1, 1, args.seconds, configured)
+        config = bench.config(model)
+        max_batch = int(config.get("max_batch_size", 1))
+        configured = int(config.get("dynamic_batching", {}).get("max_queue_delay_microseconds", 0))
+        single = bench.inputs(model, config, 1)
+        bare = bench.measure(model, single, 1, args.seconds, configured)
         bare.ratio_to_bare_call = 1.0
         rows.append(bare)
         for batch in [b for b in args.batch_sizes if b <= max_batch]:
-            row = bench.measure(model, batch, args.concurrency, args.seconds, configured)
+            row = bench.measure(
+                model, bench.inputs(model, config, batch), args.concurrency, args.seconds, configured
+            )
             row.ratio_to_bare_call = row.items_per_s / bare.items_per_s
             rows.append(row)
         if args.delays:
@@ -193,7 +203,7 @@ def run(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
             try:
                 for delay in args.delays:
                     bench.set_delay(model, delay)
-                    swept[delay] = bench.measure(model, 1, args.concurrency, args.seconds, delay)
+                    swept[delay] = bench.measure(model, single, args.concurrency, args.seconds, delay)
                     swept[delay].ratio_to_bare_call = swept[delay].items_per_s / bare.items_per_s
             finally:
                 bench.set_delay(model, configured)
