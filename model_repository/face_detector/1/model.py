@@ -1,9 +1,17 @@
 """Triton Python-backend model: run this version's model.onnx with onnxruntime, tensor in, tensor out.
 
 All requests of a dynamic batch whose inputs share their non-batch shape are concatenated along the batch
-axis, run in one onnxruntime call, and split back per request. Input and output names, and the number of
-intra-op threads (parameter ``intra_op_num_threads``), come from the model configuration; the execution
-provider follows the instance kind (CUDA for ``KIND_GPU``, CPU otherwise).
+axis, run through onnxruntime and split back per request. Input and output names come from the model
+configuration, and so do three parameters:
+
+* ``intra_op_num_threads``: onnxruntime's intra-op threads (default 1);
+* ``run_batch_size``: at most this many items per onnxruntime run (0, the default: the whole batch in one
+  run). On a CPU a convolution over a large batch costs more per item than over a small one (its
+  activations leave the caches), so the CPU configurations run small pieces of each dynamic batch;
+* ``allow_spinning``: whether idle intra-op threads spin-wait for work ("1") or sleep ("0", the default on
+  CPU instances: on a host whose cores are shared with the server, spinning threads take CPU time from it).
+
+The execution provider follows the instance kind (CUDA for ``KIND_GPU``, CPU otherwise).
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
 
 ONNX_FILE_NAME = "model.onnx"
 DEFAULT_INTRA_OP_THREADS = 1
+WHOLE_BATCH = 0
 ORT_ERRORS = (
     ort_state.Fail,
     ort_state.InvalidArgument,
@@ -51,13 +60,19 @@ class TritonPythonModel:
         }
         self._output_names = [tensor["name"] for tensor in config["output"]]
         parameters = config.get("parameters", {})
-        threads = int(
-            parameters.get("intra_op_num_threads", {}).get("string_value", DEFAULT_INTRA_OP_THREADS)
-        )
+
+        def parameter(key: str, default: object) -> str:
+            return str(parameters.get(key, {}).get("string_value", default))
+
+        threads = int(parameter("intra_op_num_threads", DEFAULT_INTRA_OP_THREADS))
+        self._run_batch_size = int(parameter("run_batch_size", WHOLE_BATCH))
+        on_gpu = args["model_instance_kind"] == "GPU"
+        spinning = parameter("allow_spinning", "1" if on_gpu else "0")
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-        if args["model_instance_kind"] == "GPU":
+        options.add_session_config_entry("session.intra_op.allow_spinning", spinning)
+        if on_gpu:
             device_id = int(args["model_instance_device_id"])
             providers: list[Any] = [
                 ("CUDAExecutionProvider", {"device_id": device_id}),
@@ -74,6 +89,8 @@ class TritonPythonModel:
                 name=self._model_name,
                 providers=",".join(self._session.get_providers()),
                 intra_op_threads=threads,
+                run_batch_size=self._run_batch_size,
+                allow_spinning=spinning,
             )
         )
 
@@ -118,7 +135,7 @@ class TritonPythonModel:
             for name in self._input_names
         }
         try:
-            outputs = self._session.run(self._output_names, feeds)
+            outputs = self._run(feeds, sum(sizes))
         except ORT_ERRORS as error:
             shapes = {name: list(array.shape) for name, array in feeds.items()}
             self._logger.log_error(
@@ -136,6 +153,19 @@ class TritonPythonModel:
                 for name, output in zip(self._output_names, outputs, strict=True)
             ]
             responses[index] = pb_utils.InferenceResponse(output_tensors=tensors)
+
+    def _run(self, feeds: dict[str, npt.NDArray[Any]], total: int) -> list[npt.NDArray[Any]]:
+        """Run ``feeds`` in pieces of at most ``run_batch_size`` items; the outputs joined along the batch axis."""
+        step = self._run_batch_size
+        if step <= 0 or total <= step:
+            return list(self._session.run(self._output_names, feeds))
+        pieces = [
+            self._session.run(
+                self._output_names, {name: array[start : start + step] for name, array in feeds.items()}
+            )
+            for start in range(0, total, step)
+        ]
+        return [np.concatenate(parts, axis=0) for parts in zip(*pieces, strict=True)]
 
     def finalize(self) -> None:
         """Release the onnxruntime session."""

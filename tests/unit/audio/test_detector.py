@@ -15,6 +15,8 @@ from laughter_server.errors import InvalidMediaError, ModelLoadError
 from laughter_server.fusion.fuser import fuse_events
 from laughter_server.fusion.rules import DEFAULT_RULES
 from laughter_server.media.types import AudioClip
+from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+from threadpoolctl import threadpool_info
 
 LAUGHTER = [
     "audio/laughter/btanks-data__sounds_laugh01.wav",
@@ -195,3 +197,23 @@ class TestModelIntegrity:
         model.with_suffix(".json").write_text(json.dumps(metadata))
         with pytest.raises(ModelLoadError, match="cannot be loaded"):
             AudioLaughterDetector.load(model)
+
+
+class TestThreads:
+    def test_scoring_thread_runs_one_openmp_and_one_blas_thread(
+        self, detector: AudioLaughterDetector
+    ) -> None:
+        """A thread that scored audio scores on one OpenMP thread from then on, and BLAS runs one thread."""
+        seen: dict[str, int] = {}
+
+        def score() -> None:
+            detector.predict_windows(AudioClip(samples=np.zeros(16000, np.float32), sample_rate_hertz=16000))
+            seen["openmp_after"] = _openmp_effective_n_threads()
+
+        worker = threading.Thread(target=score)
+        worker.start()
+        worker.join()
+        assert seen["openmp_after"] == 1
+        blas = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+        assert blas
+        assert set(blas) == {1}

@@ -1,0 +1,68 @@
+"""Every model of model_repository/ served by the real Triton: a request larger than the model's CPU
+``run_batch_size`` (run in pieces by model.py) is answered with what onnxruntime gives for the whole batch in
+one run, in the order of the items."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import tritonclient.grpc as triton_grpc
+from laughter_server.inference.supervisor import TritonProcess
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.integration
+
+MODELS = ("face_detector", "face_emotion", "face_expression", "face_landmarks", "laughter_resnet")
+BATCH = 7  # not a multiple of any configured piece size
+DETECTOR_INPUT = (160, 224, 3)  # the detector takes any frame size; a small one keeps the test quick
+
+
+def run_batch_size(model: str) -> int:
+    config = (REPO / "model_repository" / model / "config.pbtxt").read_text()
+    found = re.search(r'key: "run_batch_size"\s*value: \{ string_value: "(\d+)" \}', config)
+    assert found, f"{model}: the CPU configuration sets no run_batch_size"
+    return int(found.group(1))
+
+
+def random_inputs(session: ort.InferenceSession, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    feeds = {}
+    for tensor in session.get_inputs():
+        shape = [BATCH, *(d if isinstance(d, int) else 0 for d in tensor.shape[1:])]
+        if 0 in shape[1:]:
+            shape = [BATCH, *DETECTOR_INPUT]
+        if tensor.type == "tensor(uint8)":
+            feeds[tensor.name] = rng.integers(0, 256, shape, dtype=np.uint8)
+        else:
+            feeds[tensor.name] = rng.standard_normal(shape).astype(np.float32)
+    return feeds
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_pieces_answer_as_one_run(triton: TritonProcess, model: str) -> None:
+    assert 1 <= run_batch_size(model) < BATCH
+    session = ort.InferenceSession(str(REPO / "model_repository" / model / "1" / "model.onnx"))
+    feeds = random_inputs(session, np.random.default_rng(7))
+    names = [output.name for output in session.get_outputs()]
+    expected = session.run(names, feeds)
+    client = triton_grpc.InferenceServerClient(triton.grpc_url)
+    try:
+        inputs = []
+        for name, array in feeds.items():
+            infer_input = triton_grpc.InferInput(
+                name, list(array.shape), "UINT8" if array.dtype == np.uint8 else "FP32"
+            )
+            infer_input.set_data_from_numpy(array)
+            inputs.append(infer_input)
+        reply = client.infer(model, inputs, outputs=[triton_grpc.InferRequestedOutput(n) for n in names])
+    finally:
+        client.close()
+    for name, want in zip(names, expected, strict=True):
+        got = reply.as_numpy(name)
+        assert got.shape == want.shape, name
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4, err_msg=f"{model} {name}")
+    # the items differ, so a piece answered out of order would show
+    assert not np.allclose(expected[0][0], expected[0][1])
