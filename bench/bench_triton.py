@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO))
 
 import tritonclient.grpc as grpcclient  # noqa: E402
 from laughter_server.inference.supervisor import TritonProcess  # noqa: E402
-from laughter_server.vision.detection import DEFAULT_DETECTOR_INPUT_HW  # noqa: E402
+from laughter_server.vision.detection import DEFAULT_DETECTOR_INPUT_HW, fitted_input_hw  # noqa: E402
 
 MODELS = ("face_detector", "face_expression", "face_emotion", "face_landmarks", "laughter_resnet")
 BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64)
@@ -106,7 +106,8 @@ class Bench:
         for spec in config["input"]:
             dims = [int(d) for d in spec["dims"]]
             if model == "face_detector":
-                dims = [*DEFAULT_DETECTOR_INPUT_HW, 3]  # letterboxed frames, as the server sends them
+                # 16:9 frames fitted to the detector's bound, as the server sends them (320x192)
+                dims = [*fitted_input_hw((720, 1280), DEFAULT_DETECTOR_INPUT_HW), 3]
             dtype = DTYPES[spec["data_type"]]
             shape = [batch, *dims]
             data = (rng.integers(0, 256, shape) if dtype == np.uint8 else rng.standard_normal(shape)).astype(

@@ -3,7 +3,9 @@
 The model takes uint8 RGB images ``[B, H, W, 3]`` (H and W multiples of 32) and returns four maps at a
 quarter of the input resolution: ``heatmap [B, 1, h, w]``, ``scale [B, 2, h, w]`` (log height, log width),
 ``offset [B, 2, h, w]`` (y, x sub-cell offsets) and ``landmarks [B, 10, h, w]`` (y, x pairs relative to the
-box). Frames are letterboxed to one fixed size so that frames of any source batch together.
+box). Frames are scaled to fit one bounding size (``DEFAULT_DETECTOR_INPUT_HW``) and padded only up to the next
+multiple of 32 (``fitted_input_hw``): the detector's work grows with its input's area, and padding costs as much as
+picture. Frames of one shape (one video, or live sessions whose cameras share an aspect ratio) batch together.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 DEFAULT_DETECTOR_INPUT_HW: tuple[int, int] = (320, 320)
-"""Letterbox size sent to the detector (height, width); chosen on the dev images and videos."""
+"""The size frames are scaled to fit for the detector (height, width); chosen on the dev images and videos."""
 
 DETECTOR_STRIDE_PX = 4
 """Output cells per input pixel of the CenterFace maps."""
@@ -98,16 +100,28 @@ def plan_letterbox(source_hw: tuple[int, int], input_hw: tuple[int, int]) -> Let
     )
 
 
+def fitted_input_hw(source_hw: tuple[int, int], bound_hw: tuple[int, int]) -> tuple[int, int]:
+    """The smallest detector input (multiples of 32, within ``bound_hw``) that holds ``source_hw`` scaled to fit
+    ``bound_hw``: a 1280x720 frame goes in as 320x192 rather than 320x320, at the same scale."""
+    plan = plan_letterbox(source_hw, bound_hw)
+    return (
+        min(bound_hw[0], -(-plan.resized_hw[0] // INPUT_MULTIPLE_PX) * INPUT_MULTIPLE_PX),
+        min(bound_hw[1], -(-plan.resized_hw[1] // INPUT_MULTIPLE_PX) * INPUT_MULTIPLE_PX),
+    )
+
+
 def letterbox(
     images: npt.NDArray[np.uint8], input_hw: tuple[int, int] = DEFAULT_DETECTOR_INPUT_HW
 ) -> tuple[npt.NDArray[np.uint8], LetterboxTransform]:
-    """Resize (N, H, W, 3) uint8 frames keeping aspect ratio and zero-pad them to ``input_hw``.
+    """Resize (N, H, W, 3) uint8 frames keeping aspect ratio to fit ``input_hw`` and zero-pad them to the next
+    multiples of 32 (``fitted_input_hw``).
 
-    Returns the (N, input_h, input_w, 3) uint8 batch and the transform that maps detections back.
+    Returns the (N, fitted_h, fitted_w, 3) uint8 batch and the transform that maps detections back.
     """
     if images.ndim != 4 or images.shape[3] != 3 or images.dtype != np.uint8:
         raise ValueError(f"images must be uint8 (N, H, W, 3), got {images.dtype} {images.shape}")
-    transform = plan_letterbox((int(images.shape[1]), int(images.shape[2])), input_hw)
+    source_hw = (int(images.shape[1]), int(images.shape[2]))
+    transform = plan_letterbox(source_hw, fitted_input_hw(source_hw, input_hw))
     resized_h, resized_w = transform.resized_hw
     batch = np.zeros((images.shape[0], *transform.input_hw, 3), dtype=np.uint8)
     is_same_size = transform.resized_hw == transform.source_hw

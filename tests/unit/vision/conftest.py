@@ -67,17 +67,15 @@ def fixture_detector_session() -> ort.InferenceSession:
 def fixture_dev_faces(
     dev_images: dict[str, npt.NDArray[np.uint8]], detector_session: ort.InferenceSession
 ) -> dict[str, list[FaceBox]]:
-    """Faces in every dev image at the default input size, as one batch of differently sized sources."""
-    batches, transforms = [], []
-    for image in dev_images.values():
+    """Faces in every dev image at the default input size, each image at its own fitted input size."""
+    faces = {}
+    for name, image in dev_images.items():
         batch, transform = letterbox(image[None], DEFAULT_DETECTOR_INPUT_HW)
-        batches.append(batch)
-        transforms.append(transform)
-    heatmap, scale, offset, landmarks = detector_session.run(
-        ["heatmap", "scale", "offset", "landmarks"], {"images": np.concatenate(batches)}
-    )
-    faces = decode_centerface(heatmap, scale, offset, landmarks, transforms)
-    return dict(zip(dev_images, faces, strict=True))
+        heatmap, scale, offset, landmarks = detector_session.run(
+            ["heatmap", "scale", "offset", "landmarks"], {"images": batch}
+        )
+        faces[name] = decode_centerface(heatmap, scale, offset, landmarks, transform)[0]
+    return faces
 
 
 @pytest.fixture(name="emotion_session", scope="session")

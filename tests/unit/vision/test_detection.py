@@ -10,6 +10,7 @@ from laughter_server.vision.detection import (
     FaceBox,
     LetterboxTransform,
     decode_centerface,
+    fitted_input_hw,
     letterbox,
     plan_letterbox,
     suppress_non_maxima,
@@ -39,16 +40,34 @@ def make_maps(grid_hw: tuple[int, int], peaks: list[tuple[int, int, float, float
 class TestLetterbox:
     """letterbox() and its transform."""
 
-    def test_fixed_output_size_keeps_aspect(self) -> None:
-        """A 480x640 frame fills the width of 320x320 and is zero-padded below."""
+    def test_fits_the_bound_and_pads_to_the_next_multiple_of_32(self) -> None:
+        """A 480x640 frame fills the width of a 320x320 bound and is zero-padded below to 256 rows, not 320."""
         images = np.full((2, 480, 640, 3), 200, dtype=np.uint8)
         batch, transform = letterbox(images, (320, 320))
-        assert batch.shape == (2, 320, 320, 3)
+        assert batch.shape == (2, 256, 320, 3)
         assert batch.dtype == np.uint8
         assert transform.resized_hw == (240, 320)
+        assert transform.input_hw == (256, 320)
         assert transform.scale == pytest.approx(0.5)
         assert np.all(batch[:, :240] == 200)
         assert np.all(batch[:, 240:] == 0)
+
+    @pytest.mark.parametrize(
+        ("source_hw", "fitted"),
+        [
+            ((720, 1280), (192, 320)),  # 16:9: 320x180 of picture
+            ((1280, 720), (320, 192)),  # portrait
+            ((288, 360), (256, 320)),  # the sample: 256x320 exactly
+            ((480, 480), (320, 320)),
+            ((100, 80), (320, 256)),  # small frames are scaled up to the bound, as before
+            ((2, 1000), (32, 320)),
+        ],
+    )
+    def test_fitted_input_hw(self, source_hw: tuple[int, int], fitted: tuple[int, int]) -> None:
+        """The input holds the frame at the scale of the bound, in multiples of 32, within the bound."""
+        assert fitted_input_hw(source_hw, (320, 320)) == fitted
+        bound_scale = plan_letterbox(source_hw, (320, 320)).scale
+        assert plan_letterbox(source_hw, fitted).scale == pytest.approx(bound_scale, rel=0.01)
 
     def test_round_trip(self) -> None:
         """Points mapped to the input and back land where they started."""
