@@ -90,12 +90,23 @@ class MicroBatcher(Generic[Result]):
                 self._wakeup.set()
 
     def _take(self) -> tuple[list[_Pending[Result]], int]:
+        """The oldest request and the requests after it whose rows have its shape and type, in order, up to
+        ``max_items`` rows; the others wait for the next call (frames of two shapes cannot be one tensor: live
+        sessions whose cameras differ in aspect ratio send differently fitted detector inputs)."""
+        first = self._queue[0].items
         batch: list[_Pending[Result]] = []
+        rest: list[_Pending[Result]] = []
         size = 0
-        while self._queue and (not batch or size + len(self._queue[0].items) <= self.max_items):
-            pending = self._queue.pop(0)
-            batch.append(pending)
-            size += len(pending.items)
+        for index, pending in enumerate(self._queue):
+            if pending.items.shape[1:] != first.shape[1:] or pending.items.dtype != first.dtype:
+                rest.append(pending)
+            elif batch and size + len(pending.items) > self.max_items:
+                rest.extend(self._queue[index:])
+                break
+            else:
+                batch.append(pending)
+                size += len(pending.items)
+        self._queue = rest
         self._queued_items -= size
         return batch, size
 
