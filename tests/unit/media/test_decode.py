@@ -20,6 +20,7 @@ from laughter_server.errors import (
     StillImageError,
     UndecodableMediaError,
 )
+from laughter_server.media import decode as decode_module
 from laughter_server.media.decode import (
     MAX_ANALYSIS_SIDE_PX,
     MediaLimits,
@@ -181,6 +182,27 @@ class TestIterVideoFrames:
         assert image.shape == (720, 1280, 3)
         assert image[360, 100].mean() > 150  # left half stays light
         assert image[360, 1200].mean() < 50  # right half stays dark
+
+    @pytest.mark.parametrize("rate", [2.0, 5.0, 10.0, 15.0])
+    def test_skipping_unreferenced_frames_takes_the_same_frames(
+        self, sample_bytes: bytes, rate: float, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The sample has B-frames that no frame refers to; not decoding those away from the sampling instants
+        yields the very frames (times and pixels) that decoding every frame yields (slack 0 decodes all)."""
+        skipping = list(iter_video_frames(sample_bytes, rate))
+        monkeypatch.setattr(decode_module, "SAMPLE_SLACK_FRAMES", 0.0)
+        every = list(iter_video_frames(sample_bytes, rate))
+        assert [t for t, _ in skipping] == [t for t, _ in every]
+        assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(skipping, every, strict=True))
+
+    def test_frames_near_a_sampling_instant_are_decoded(self) -> None:
+        """At 25 frames/s sampled at 5 Hz, the frame at each instant and the one after it are decoded in
+        full, the three between are left to the decoder's skipping."""
+        near = [
+            decode_module._near_sampling_instant(i / 25, 0.2, decode_module.SAMPLE_SLACK_FRAMES / 25)
+            for i in range(10)
+        ]
+        assert near == [True, True, False, False, False] * 2
 
     def test_audio_only_yields_nothing(self) -> None:
         """Media without a video stream yields no frames."""
