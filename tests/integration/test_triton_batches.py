@@ -4,13 +4,12 @@ one run, in the order of the items."""
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import onnxruntime as ort
 import pytest
 import tritonclient.grpc as triton_grpc
 from laughter_server.inference.supervisor import TritonProcess
+from tritonclient.utils import np_to_triton_dtype
 
 from tests.conftest import REPO
 
@@ -21,19 +20,18 @@ BATCH = 7  # not a multiple of any configured piece size
 DETECTOR_INPUT = (160, 224, 3)  # the detector takes any frame size; a small one keeps the test quick
 
 
-def run_batch_size(model: str) -> int:
-    config = (REPO / "model_repository" / model / "config.pbtxt").read_text()
-    found = re.search(r'key: "run_batch_size"\s*value: \{ string_value: "(\d+)" \}', config)
-    assert found, f"{model}: the CPU configuration sets no run_batch_size"
-    return int(found.group(1))
+def run_batch_size(client: triton_grpc.InferenceServerClient, model: str) -> int:
+    """The piece size of the configuration Triton loaded for ``model``."""
+    parameters = client.get_model_config(model, as_json=True)["config"].get("parameters", {})
+    assert "run_batch_size" in parameters, f"{model}: the CPU configuration sets no run_batch_size"
+    return int(parameters["run_batch_size"]["string_value"])
 
 
 def random_inputs(session: ort.InferenceSession, rng: np.random.Generator) -> dict[str, np.ndarray]:
     feeds = {}
     for tensor in session.get_inputs():
-        shape = [BATCH, *(d if isinstance(d, int) else 0 for d in tensor.shape[1:])]
-        if 0 in shape[1:]:
-            shape = [BATCH, *DETECTOR_INPUT]
+        dims = tensor.shape[1:]
+        shape = [BATCH, *(dims if all(isinstance(d, int) for d in dims) else DETECTOR_INPUT)]
         if tensor.type == "tensor(uint8)":
             feeds[tensor.name] = rng.integers(0, 256, shape, dtype=np.uint8)
         else:
@@ -43,18 +41,16 @@ def random_inputs(session: ort.InferenceSession, rng: np.random.Generator) -> di
 
 @pytest.mark.parametrize("model", MODELS)
 def test_pieces_answer_as_one_run(triton: TritonProcess, model: str) -> None:
-    assert 1 <= run_batch_size(model) < BATCH
     session = ort.InferenceSession(str(REPO / "model_repository" / model / "1" / "model.onnx"))
     feeds = random_inputs(session, np.random.default_rng(7))
     names = [output.name for output in session.get_outputs()]
     expected = session.run(names, feeds)
     client = triton_grpc.InferenceServerClient(triton.grpc_url)
     try:
+        assert 1 <= run_batch_size(client, model) < BATCH
         inputs = []
         for name, array in feeds.items():
-            infer_input = triton_grpc.InferInput(
-                name, list(array.shape), "UINT8" if array.dtype == np.uint8 else "FP32"
-            )
+            infer_input = triton_grpc.InferInput(name, list(array.shape), np_to_triton_dtype(array.dtype))
             infer_input.set_data_from_numpy(array)
             inputs.append(infer_input)
         reply = client.infer(model, inputs, outputs=[triton_grpc.InferRequestedOutput(n) for n in names])
