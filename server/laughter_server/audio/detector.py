@@ -23,6 +23,7 @@ import skops.io
 import structlog
 from threadpoolctl import threadpool_limits
 
+from laughter_server.audio.compiled import PositiveFunction, compile_classifier
 from laughter_server.audio.features import (
     FeatureSettings,
     WindowFeatures,
@@ -144,6 +145,11 @@ class AudioLaughterDetector:
 
     def __init__(self, model: Any, metadata: dict[str, Any], sha256: str) -> None:
         self._model = model
+        compiled = compile_classifier(model)
+        self.compiled_scoring = compiled is not None
+        """Whether windows are scored by ``compile_classifier``'s form of the model (the same probabilities as
+        its ``predict_proba``, without a per-tree cost on every call)."""
+        self._positive: PositiveFunction = compiled or (lambda rows: model.predict_proba(rows)[:, 1])
         self.metadata = metadata
         self.name: str = str(metadata["name"])
         self.version: str = str(metadata["version"])
@@ -214,6 +220,7 @@ class AudioLaughterDetector:
             sha256=sha256,
             estimator=metadata.get("chosen_estimator"),
             feature_set=detector.settings.feature_set,
+            compiled_scoring=detector.compiled_scoring,
         )
         return detector
 
@@ -306,7 +313,7 @@ class AudioLaughterDetector:
         probabilities = np.zeros(0, np.float32)
         if sum(rows):
             features = np.concatenate([w.features for w, n in zip(windows, rows, strict=True) if n])
-            probabilities = self._model.predict_proba(features)[:, 1].astype(np.float32)
+            probabilities = self._positive(features).astype(np.float32)
         results = []
         offset = 0
         for clip, w, count, peak in zip(clips, windows, rows, peaks, strict=True):
