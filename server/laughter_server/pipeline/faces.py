@@ -15,9 +15,18 @@ import numpy.typing as npt
 from laughter_server.fusion.types import BoundingBox, FaceObservation
 from laughter_server.inference.models import FaceModels
 from laughter_server.vision.crops import MIRROR_AVERAGE, average_mirrors, crop_faces, with_mirrors
-from laughter_server.vision.detection import DEFAULT_DETECTOR_INPUT_HW, FaceBox, decode_centerface, letterbox
+from laughter_server.vision.detection import (
+    DEFAULT_DETECTOR_INPUT_HW,
+    FaceBox,
+    LetterboxTransform,
+    decode_centerface,
+    letterbox,
+    pad_to_input,
+    plan_frames,
+    shrink,
+)
 from laughter_server.vision.landmarks import landmark_crops, mouth_open_scores
-from laughter_server.vision.propagate import BoxPropagator, is_cut, thumbnail
+from laughter_server.vision.propagate import BoxPropagator, Thumbnail, is_cut, thumbnail
 from laughter_server.vision.tracker import FaceTracker
 
 
@@ -139,6 +148,11 @@ class FaceStage:
 
     async def _detect(self, images: npt.NDArray[np.uint8]) -> list[list[FaceBox]]:
         batch, transform = await asyncio.to_thread(letterbox, images, self.detector_input_hw)
+        return await self._detect_batch(batch, transform)
+
+    async def _detect_batch(
+        self, batch: npt.NDArray[np.uint8], transform: LetterboxTransform
+    ) -> list[list[FaceBox]]:
         outputs = await self.models.detect(batch)
         return decode_centerface(
             outputs["heatmap"],
@@ -150,12 +164,44 @@ class FaceStage:
             max_faces=self.max_faces,
         )
 
+    def _prepare_tracking(
+        self, images: npt.NDArray[np.uint8]
+    ) -> tuple[LetterboxTransform, list[npt.NDArray[np.uint8]], list[Thumbnail]]:
+        """Each frame scaled once for the detector's letterbox, and its tracking thumbnail (from the same
+        scaled frame when the sizes agree)."""
+        transform = plan_frames(images, self.detector_input_hw)
+        shrunk = [shrink(image, transform) for image in images]
+        return (
+            transform,
+            shrunk,
+            [thumbnail(image, small) for image, small in zip(images, shrunk, strict=True)],
+        )
+
+    def _carry(
+        self, thumbs: list[Thumbnail], detected: dict[int, list[FaceBox]], boxes: list[list[FaceBox]]
+    ) -> bool:
+        """Extend ``boxes`` frame by frame with the detected boxes or those carried by the flow; stop before the
+        first frame whose boxes are lost (False then), or at the end (True)."""
+        propagator = self.propagator
+        while len(boxes) < len(thumbs):
+            i = len(boxes)
+            if i in detected:
+                propagator.accept(thumbs[i], detected[i], detected=True)
+                boxes.append(detected[i])
+                continue
+            moved = propagator.propagate(thumbs[i])
+            if moved is None:
+                return False
+            propagator.accept(thumbs[i], moved, detected=False)
+            boxes.append(moved)
+        return True
+
     async def _detect_or_track(self, images: npt.NDArray[np.uint8]) -> list[list[FaceBox]]:
         """Detector on the frames the schedule (every ``detect_every`` analysed frames, cuts) asks for, in one
         call; the other frames carry the boxes by optical flow, or get their own detector call when a box
-        is lost."""
+        is lost. Each frame is scaled down once, for the detector and the flow alike."""
         propagator = self.propagator
-        thumbs = await asyncio.to_thread(lambda: [thumbnail(image) for image in images])
+        transform, shrunk, thumbs = await asyncio.to_thread(self._prepare_tracking, images)
         scheduled = []
         previous = propagator.last
         for offset, thumb in enumerate(thumbs):
@@ -166,21 +212,14 @@ class FaceStage:
             previous = thumb
         self._frame_index += len(images)
         chosen = [i for i, flag in enumerate(scheduled) if flag]
-        detected = dict(zip(chosen, await self._detect(images[chosen]), strict=True)) if chosen else {}
+        detected: dict[int, list[FaceBox]] = {}
+        if chosen:
+            batch = pad_to_input([shrunk[i] for i in chosen], transform)
+            detected = dict(zip(chosen, await self._detect_batch(batch, transform), strict=True))
         boxes: list[list[FaceBox]] = []
-        for i, thumb in enumerate(thumbs):
-            if i in detected:
-                frame_boxes = detected[i]
-                propagator.accept(thumb, frame_boxes, detected=True)
-            else:
-                moved = await asyncio.to_thread(propagator.propagate, thumb)
-                if moved is None:
-                    frame_boxes = (await self._detect(images[i : i + 1]))[0]
-                    propagator.accept(thumb, frame_boxes, detected=True)
-                else:
-                    frame_boxes = moved
-                    propagator.accept(thumb, frame_boxes, detected=False)
-            boxes.append(frame_boxes)
+        while not await asyncio.to_thread(self._carry, thumbs, detected, boxes):
+            lost = len(boxes)  # the boxes could not be followed into this frame: detect on it
+            detected[lost] = (await self._detect_batch(pad_to_input([shrunk[lost]], transform), transform))[0]
         return boxes
 
     async def _score_emotions(self, crops: npt.NDArray[np.uint8], mirror: bool) -> npt.NDArray[np.float32]:

@@ -26,6 +26,9 @@ DETECTOR_STRIDE_PX = 4
 INPUT_MULTIPLE_PX = 32
 """The detector's input height and width must be multiples of this."""
 
+SHRINK_INTERPOLATION = cv2.INTER_AREA
+"""How frames are scaled down, for the detector and for the tracker's thumbnails (which then share one resize)."""
+
 DEFAULT_SCORE_THRESHOLD = 0.5
 DEFAULT_NMS_IOU = 0.3
 DEFAULT_MAX_FACES = 32
@@ -111,27 +114,55 @@ def fitted_input_hw(source_hw: tuple[int, int], bound_hw: tuple[int, int]) -> tu
 
 
 def letterbox(
-    images: npt.NDArray[np.uint8], input_hw: tuple[int, int] = DEFAULT_DETECTOR_INPUT_HW
+    images: npt.NDArray[np.uint8] | Sequence[npt.NDArray[np.uint8]],
+    input_hw: tuple[int, int] = DEFAULT_DETECTOR_INPUT_HW,
 ) -> tuple[npt.NDArray[np.uint8], LetterboxTransform]:
     """Resize (N, H, W, 3) uint8 frames keeping aspect ratio to fit ``input_hw`` and zero-pad them to the next
     multiples of 32 (``fitted_input_hw``).
 
     Returns the (N, fitted_h, fitted_w, 3) uint8 batch and the transform that maps detections back.
     """
-    if images.ndim != 4 or images.shape[3] != 3 or images.dtype != np.uint8:
-        raise ValueError(f"images must be uint8 (N, H, W, 3), got {images.dtype} {images.shape}")
-    source_hw = (int(images.shape[1]), int(images.shape[2]))
-    transform = plan_letterbox(source_hw, fitted_input_hw(source_hw, input_hw))
+    transform = plan_frames(images, input_hw)
+    return pad_to_input([shrink(image, transform) for image in images], transform), transform
+
+
+def plan_frames(
+    images: npt.NDArray[np.uint8] | Sequence[npt.NDArray[np.uint8]],
+    input_hw: tuple[int, int] = DEFAULT_DETECTOR_INPUT_HW,
+) -> LetterboxTransform:
+    """The letterbox of frames of one size: (N, H, W, 3) uint8, as an array or a sequence of (H, W, 3)."""
+    if len(images) == 0:
+        raise ValueError("no frames to letterbox")
+    first = images[0]
+    for image in images:
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8 or image.shape != first.shape:
+            raise ValueError(
+                f"images must be uint8 (N, H, W, 3) of one size, got {image.dtype} {image.shape} "
+                f"beside {first.shape}"
+            )
+    source_hw = (int(first.shape[0]), int(first.shape[1]))
+    return plan_letterbox(source_hw, fitted_input_hw(source_hw, input_hw))
+
+
+def shrink(image: npt.NDArray[np.uint8], transform: LetterboxTransform) -> npt.NDArray[np.uint8]:
+    """One (H, W, 3) frame scaled to ``transform.resized_hw``: area averaging when it shrinks, bilinear when it
+    grows, the frame itself when the size is right."""
+    if transform.resized_hw == transform.source_hw:
+        return image
     resized_h, resized_w = transform.resized_hw
-    batch = np.zeros((images.shape[0], *transform.input_hw, 3), dtype=np.uint8)
-    is_same_size = transform.resized_hw == transform.source_hw
-    interpolation = cv2.INTER_AREA if transform.scale < 1.0 else cv2.INTER_LINEAR
-    for index, image in enumerate(images):
-        resized = (
-            image if is_same_size else cv2.resize(image, (resized_w, resized_h), interpolation=interpolation)
-        )
-        batch[index, :resized_h, :resized_w] = resized
-    return batch, transform
+    interpolation = SHRINK_INTERPOLATION if transform.scale < 1.0 else cv2.INTER_LINEAR
+    return np.asarray(cv2.resize(image, (resized_w, resized_h), interpolation=interpolation), dtype=np.uint8)
+
+
+def pad_to_input(
+    resized: Sequence[npt.NDArray[np.uint8]], transform: LetterboxTransform
+) -> npt.NDArray[np.uint8]:
+    """The detector batch (N, input_h, input_w, 3) of frames already ``shrink``-ed, zero-padded bottom and right."""
+    resized_h, resized_w = transform.resized_hw
+    batch = np.zeros((len(resized), *transform.input_hw, 3), dtype=np.uint8)
+    for index, image in enumerate(resized):
+        batch[index, :resized_h, :resized_w] = image
+    return batch
 
 
 def suppress_non_maxima(

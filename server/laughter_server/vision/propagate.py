@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from laughter_server.vision.detection import FaceBox
+from laughter_server.vision.detection import SHRINK_INTERPOLATION, FaceBox
 
 FLOW_WIDTH_PX = 320
 """Width of the gray frame optical flow runs on (height follows the aspect ratio)."""
@@ -59,12 +59,26 @@ class Thumbnail:
     scale: float  # frame pixels per flow pixel
 
 
-def thumbnail(image: npt.NDArray[np.uint8]) -> Thumbnail:
-    """The small gray copies of one RGB (H, W, 3) frame."""
+def thumbnail_size(image_hw: tuple[int, int]) -> tuple[int, int]:
+    """The (height, width) of the gray flow image of a frame of ``image_hw``."""
+    height, width = image_hw
+    scale = max(1.0, width / FLOW_WIDTH_PX)
+    return max(8, round(height / scale)), max(8, round(width / scale))
+
+
+def thumbnail(image: npt.NDArray[np.uint8], shrunk: npt.NDArray[np.uint8] | None = None) -> Thumbnail:
+    """The small gray copies of one RGB (H, W, 3) frame. ``shrunk``, when given, is the same frame already
+    area-scaled (``SHRINK_INTERPOLATION``), as the detector's letterbox makes it: used when its size is the
+    thumbnail's, so the frame is scaled once for both."""
     height, width = image.shape[:2]
     scale = max(1.0, width / FLOW_WIDTH_PX)
-    size = (max(8, round(width / scale)), max(8, round(height / scale)))
-    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    size_hw = thumbnail_size((height, width))
+    if shrunk is not None and shrunk.shape[:2] == size_hw:
+        small = shrunk
+    else:
+        small = np.asarray(
+            cv2.resize(image, (size_hw[1], size_hw[0]), interpolation=SHRINK_INTERPOLATION), dtype=np.uint8
+        )
     gray = np.asarray(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
     tiny = cv2.resize(gray, (CUT_SIDE_PX, CUT_SIDE_PX), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
     return Thumbnail(gray=gray, tiny=tiny, scale=scale)

@@ -12,7 +12,10 @@ from laughter_server.vision.detection import (
     decode_centerface,
     fitted_input_hw,
     letterbox,
+    pad_to_input,
+    plan_frames,
     plan_letterbox,
+    shrink,
     suppress_non_maxima,
 )
 
@@ -82,6 +85,22 @@ class TestLetterbox:
         batch, transform = letterbox(image, (320, 320))
         x, y = transform.to_input(np.array([310.0, 110.0], dtype=np.float32))
         assert batch[0, round(y), round(x)].min() > 200
+
+    def test_frames_as_a_sequence_and_in_two_steps(self) -> None:
+        """A list of frames letterboxes like the stacked array, and shrink + pad_to_input like letterbox."""
+        rng = np.random.default_rng(0)
+        frames = [rng.integers(0, 255, (720, 1280, 3), dtype=np.uint8) for _ in range(3)]
+        batch, transform = letterbox(np.stack(frames), (320, 320))
+        listed, listed_transform = letterbox(frames, (320, 320))
+        np.testing.assert_array_equal(listed, batch)
+        assert listed_transform == transform
+        plan = plan_frames(frames, (320, 320))
+        np.testing.assert_array_equal(pad_to_input([shrink(f, plan) for f in frames], plan), batch)
+
+    def test_refuses_frames_of_different_sizes(self) -> None:
+        frames = [np.zeros((240, 320, 3), np.uint8), np.zeros((240, 330, 3), np.uint8)]
+        with pytest.raises(ValueError, match="one size"):
+            letterbox(frames, (320, 320))
 
     def test_rejects_sizes_the_model_cannot_take(self) -> None:
         """Input sizes that are not multiples of 32 are refused."""

@@ -11,7 +11,14 @@ import numpy.typing as npt
 import onnxruntime as ort
 import pytest
 from laughter_server.media.decode import iter_video_frames
-from laughter_server.vision.detection import DEFAULT_DETECTOR_INPUT_HW, FaceBox, decode_centerface, letterbox
+from laughter_server.vision.detection import (
+    DEFAULT_DETECTOR_INPUT_HW,
+    FaceBox,
+    decode_centerface,
+    letterbox,
+    plan_frames,
+    shrink,
+)
 from laughter_server.vision.propagate import BoxPropagator, is_cut, move_box, thumbnail
 from laughter_server.vision.tracker import iou
 
@@ -37,6 +44,29 @@ def detect(session: ort.InferenceSession, images: list[npt.NDArray[np.uint8]]) -
 def as_tuple(box: FaceBox, image: npt.NDArray[np.uint8]) -> tuple[float, float, float, float]:
     height, width = image.shape[:2]
     return box.x1 / width, box.y1 / height, box.x2 / width, box.y2 / height
+
+
+class TestThumbnail:
+    @pytest.mark.parametrize("size_hw", [(720, 1280), (288, 360), (1280, 720), (240, 320), (100, 80)])
+    def test_shared_letterbox_frame_gives_the_same_thumbnail(self, size_hw: tuple[int, int]) -> None:
+        """Handed the detector's scaled frame, the thumbnail equals the one made from the frame alone, for
+        frames where the sizes agree (landscape frames) and where they do not (portrait, small)."""
+        rng = np.random.default_rng(1)
+        image = rng.integers(0, 255, (*size_hw, 3), dtype=np.uint8)
+        image = cv2.GaussianBlur(image, (9, 9), 3)  # some structure for the area averaging
+        shrunk = shrink(image, plan_frames([image], DEFAULT_DETECTOR_INPUT_HW))
+        alone, shared = thumbnail(image), thumbnail(image, shrunk)
+        np.testing.assert_array_equal(shared.gray, alone.gray)
+        np.testing.assert_array_equal(shared.tiny, alone.tiny)
+        assert shared.scale == alone.scale
+        if size_hw[1] >= size_hw[0] and size_hw[1] > 320:
+            assert shrunk.shape[:2] == alone.gray.shape  # the resize was shared
+
+    def test_a_different_frame_of_the_right_size_is_used(self) -> None:
+        """The shared frame is taken as given (the caller's promise): a black one gives a black thumbnail."""
+        image = np.full((720, 1280, 3), 200, np.uint8)
+        assert thumbnail(image, np.zeros((180, 320, 3), np.uint8)).gray.max() == 0
+        assert thumbnail(image, np.zeros((100, 100, 3), np.uint8)).gray.min() == 200  # wrong size: not used
 
 
 class TestCut:
