@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import contextlib
 import os
 import pathlib
 import signal
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 
 import av
 import cv2
@@ -42,7 +44,7 @@ sys.path.insert(0, str(REPO))
 from laughter.v1 import laughter_service_pb2, laughter_service_pb2_grpc, session_pb2  # noqa: E402
 from laughter_server.inference.supervisor import TritonProcess, find_free_ports  # noqa: E402
 
-from tests.conftest import ServerThread, make_settings, wait_serving  # noqa: E402
+from tests.conftest import wait_serving  # noqa: E402
 from tests.integration.media_chunks import Chunk, media_chunk, session_config  # noqa: E402
 
 FPS = 15
@@ -185,20 +187,28 @@ def descendant_pids(root: int) -> list[int]:
 
 
 def run_level(
-    address: str, chunks: list[Chunk], streams: int, triton: TritonProcess, servers: list[int] | None = None
+    address: str,
+    chunks: list[Chunk],
+    streams: int,
+    triton: TritonProcess,
+    servers: list[int],
+    own_connections: bool = False,
 ) -> dict[str, float]:
-    """One load level. ``servers``: the server processes to count CPU of, besides this one and Triton; each
-    stream then gets a connection of its own (with ``--workers``, the kernel deals connections to workers)."""
+    """One load level. ``servers``: the server processes whose CPU counts, with Triton's (the camera clients in
+    this process do not count). ``own_connections``: each stream gets a connection of its own (with
+    ``--workers``, the kernel deals connections to workers); otherwise they share one."""
 
     def stub_for() -> laughter_service_pb2_grpc.LaughterAnalysisServiceStub:
-        options = [("grpc.use_local_subchannel_pool", 1)] if servers else []
+        options = [("grpc.use_local_subchannel_pool", 1)] if own_connections else []
         return laughter_service_pb2_grpc.LaughterAnalysisServiceStub(grpc.insecure_channel(address, options))
 
     shared = stub_for()
     tpids = triton_pids(triton._proc.pid) if triton._proc else []
-    pids = [os.getpid(), *tpids, *(servers or [])]
+    pids = [*tpids, *servers]
     cpu0 = cpu_seconds(pids)
-    threads = [CameraStream(stub_for() if servers else shared, chunks, f"camera-{i}") for i in range(streams)]
+    threads = [
+        CameraStream(stub_for() if own_connections else shared, chunks, f"camera-{i}") for i in range(streams)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -228,13 +238,14 @@ def sweep(
     levels: list[int],
     triton: TritonProcess,
     label: str,
-    servers: list[int] | None = None,
+    servers: list[int],
+    own_connections: bool = False,
 ) -> int:
     best = 0
     print(f"\n== {label}")
     print("  streams  dropped  events   p50 ms   p95 ms   p99 ms  CPU s per media s per stream")
     for n in levels:
-        r = run_level(address, chunks, n, triton, servers)
+        r = run_level(address, chunks, n, triton, servers, own_connections)
         ok = r["errors"] == 0 and r["dropped"] == 0 and (r["p95"] < LATENCY_LIMIT_MS or r["events"] == 0)
         print(
             f"  {n:7d}  {r['dropped']:7.0f}  {r['events']:6.0f}  {r['p50']:7.0f}  {r['p95']:7.0f}  {r['p99']:7.0f}"
@@ -246,34 +257,45 @@ def sweep(
     return best
 
 
+@contextlib.contextmanager
+def server_process(triton: TritonProcess, *flags: str, workers: int = 1) -> Iterator[tuple[str, list[int]]]:
+    """``laughter-server --workers N`` with ``flags`` over ``triton``, as processes of their own, so the CPU
+    counted for the server is the server's and never the benchmark's camera clients'. Yields the address and
+    the server's process ids once every worker has started."""
+    (port,) = find_free_ports(1)
+    address = f"127.0.0.1:{port}"
+    data_dir = pathlib.Path(tempfile.mkdtemp(prefix="bench-streaming-"))
+    command = [
+        str(pathlib.Path(sys.executable).parent / "laughter-server"),
+        *("--workers", str(workers), "--listen", address, "--triton-url", triton.grpc_url),
+        *("--metrics-port", "0", "--data-dir", str(data_dir)),
+        *flags,
+    ]
+    log_path = data_dir / "server.log"
+    env = {**os.environ, "LAUGHTER_LOG_FORMAT": "json"}
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        wait_serving(address, timeout_s=180)
+        deadline = time.monotonic() + 180
+        while log_path.read_text(errors="replace").count('"server.started"') < workers:  # every worker
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not every worker started; see {log_path}")
+            time.sleep(0.5)
+        yield address, descendant_pids(server.pid)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=120)
+
+
 def compare_workers(chunks: list[Chunk], levels: list[int], counts: list[int], triton: TritonProcess) -> None:
     """``laughter-server --workers N`` for each N over the same Triton; the ratio of each to the first."""
     results: dict[int, int] = {}
     for count in counts:
-        (port,) = find_free_ports(1)
-        address = f"127.0.0.1:{port}"
-        data_dir = pathlib.Path(tempfile.mkdtemp(prefix="bench-workers-"))
-        command = [
-            str(pathlib.Path(sys.executable).parent / "laughter-server"),
-            *("--workers", str(count), "--listen", address, "--triton-url", triton.grpc_url),
-            *("--metrics-port", "0", "--data-dir", str(data_dir)),
-        ]
-        log_path = data_dir / "server.log"
-        env = {**os.environ, "LAUGHTER_LOG_FORMAT": "json"}
-        with log_path.open("wb") as log:
-            server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-        try:
-            wait_serving(address, timeout_s=180)
-            deadline = time.monotonic() + 180
-            while log_path.read_text(errors="replace").count('"server.started"') < count:  # every worker
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"not every worker started; see {log_path}")
-                time.sleep(0.5)
-            servers = descendant_pids(server.pid)
-            results[count] = sweep(address, chunks, levels, triton, f"--workers {count}", servers)
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=120)
+        with server_process(triton, workers=count) as (address, servers):
+            results[count] = sweep(
+                address, chunks, levels, triton, f"--workers {count}", servers, own_connections=True
+            )
     first = counts[0]
     print("\nsustained camera streams by --workers (one Triton, a connection per stream):")
     for count in counts:
@@ -315,20 +337,17 @@ def main() -> None:
         if args.workers:
             compare_workers(chunks, levels, [int(v) for v in args.workers.split(",")], triton)
             return
+        runs: dict[str, tuple[str, ...]]
         if args.detect_every > 1:
             runs = {
-                f"detect every {args.detect_every}": {"detect_every": args.detect_every},
-                "detect every frame": {"detect_every": 1},
+                f"detect every {args.detect_every}": ("--detect-every", str(args.detect_every)),
+                "detect every frame": ("--detect-every", "1"),
             }
         else:
-            runs = {"with cross-stream batching": {}, "without": {"cross_stream_batching": "off"}}
-        for label, overrides in runs.items():
-            server = ServerThread(make_settings(triton_url=triton.grpc_url, **overrides)).start()
-            try:
-                wait_serving(server.address)
-                results[label] = sweep(server.address, chunks, levels, triton, label)
-            finally:
-                server.stop()
+            runs = {"with cross-stream batching": (), "without": ("--cross-stream-batching", "off")}
+        for label, flags in runs.items():
+            with server_process(triton, *flags) as (address, servers):
+                results[label] = sweep(address, chunks, levels, triton, label, servers)
     finally:
         triton.stop()
     (first, on), (second, off) = results.items()
@@ -353,15 +372,9 @@ def compare_audio_models(args: argparse.Namespace) -> None:
     try:
         triton.wait_ready(120)
         for version in versions:
-            settings = make_settings(
-                triton_url=triton.grpc_url, audio_model=str(models / f"laughter-audio-{version}.skops")
-            )
-            server = ServerThread(settings).start()
-            try:
-                wait_serving(server.address)
-                results[version] = sweep(server.address, chunks, levels, triton, f"audio model {version}")
-            finally:
-                server.stop()
+            model = str(models / f"laughter-audio-{version}.skops")
+            with server_process(triton, "--audio-model", model) as (address, servers):
+                results[version] = sweep(address, chunks, levels, triton, f"audio model {version}", servers)
     finally:
         triton.stop()
     first = results[versions[0]]
