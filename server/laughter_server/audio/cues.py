@@ -131,20 +131,32 @@ def _centred(values: FloatArray, length: int) -> FloatArray:
 def _lag_correlations(
     values: FloatArray, lags: npt.NDArray[np.int64], starts: npt.NDArray[np.int64], length: int
 ) -> FloatArray:
-    """Normalised correlation of frames ``lag`` apart inside each window: ``(W, len(lags))``."""
+    """Normalised correlation of frames ``lag`` apart inside each window: ``(W, len(lags))``.
+
+    ``lags`` is a run of consecutive lags; the frame products of every lag come from one strided view of
+    the frames (no copy per lag), each lag's running sums from one cumulative sum along its row.
+    """
+    if lags.size == 0:
+        return np.empty((starts.size, 0))
+    first, last = int(lags[0]), int(lags[-1])
+    if last - first + 1 != lags.size:
+        raise ValueError("lags must be consecutive")
     floor = _VARIANCE_FLOOR * values.shape[1]
+    frames = values.shape[0]
     energy = np.einsum("tk,tk->t", values, values)
     energy_sums = np.concatenate([[0.0], np.cumsum(energy)])
-    out = np.empty((starts.size, lags.size))
-    for column, lag in enumerate(lags):
-        products = np.einsum("tk,tk->t", values[:-lag], values[lag:])
-        product_sums = np.concatenate([[0.0], np.cumsum(products)])
-        span = length - lag
-        numerator = product_sums[starts + span] - product_sums[starts]
-        head = energy_sums[starts + span] - energy_sums[starts]
-        tail = energy_sums[starts + length] - energy_sums[starts + lag]
-        out[:, column] = numerator / (np.sqrt((head + floor * span) * (tail + floor * span)) + _EPS)
-    return out
+    # shifted[j, :, t] is frame t + lags[j] (zero past the end, where no window reaches)
+    padded = np.concatenate([values, np.zeros((last, values.shape[1]))])
+    shifted = np.lib.stride_tricks.sliding_window_view(padded, frames, axis=0)[first : last + 1]
+    products = np.einsum("tk,lkt->lt", values, shifted)
+    product_sums = np.concatenate([np.zeros((lags.size, 1)), np.cumsum(products, axis=1)], axis=1)
+    span = length - lags
+    ends = starts[:, None] + span[None, :]
+    numerator = product_sums[np.arange(lags.size)[None, :], ends] - product_sums[:, starts].T
+    head = energy_sums[ends] - energy_sums[starts][:, None]
+    tail = energy_sums[starts[:, None] + length] - energy_sums[starts[:, None] + lags[None, :]]
+    correlations: FloatArray = numerator / (np.sqrt((head + floor * span) * (tail + floor * span)) + _EPS)
+    return correlations
 
 
 def _periodicity(

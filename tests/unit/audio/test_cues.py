@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from laughter_server.audio.cues import CUE_NAMES
+from laughter_server.audio.cues import _EPS, _VARIANCE_FLOOR, CUE_NAMES, _lag_correlations
 from laughter_server.audio.features import FeatureSettings, compute_window_features, feature_names
 
 RATE = 16_000
@@ -77,3 +77,43 @@ class TestLaughterCues:
             features = compute_window_features(read_clip(relative), FeatureSettings()).features
             assert np.isfinite(features).all()
             assert features.shape[1] == len(feature_names())
+
+
+def lag_correlation_by_window(values: np.ndarray, lag: int, start: int, length: int) -> float:
+    """The normalised lag correlation of one window, written out directly."""
+    window = values[start : start + length]
+    head, tail = window[:-lag], window[lag:]
+    span = length - lag
+    floor = _VARIANCE_FLOOR * values.shape[1] * span
+    energy = np.sqrt(((head * head).sum() + floor) * ((tail * tail).sum() + floor))
+    return float((head * tail).sum() / (energy + _EPS))
+
+
+class TestLagCorrelations:
+    """The strided all-lags computation against each window and lag written out."""
+
+    @pytest.mark.parametrize("columns", [1, 12])
+    def test_matches_each_window_and_lag(self, columns: int) -> None:
+        rng = np.random.default_rng(columns)
+        values = rng.normal(0.0, 4.0, (260, columns))
+        lags = np.arange(3, 41)
+        starts = np.arange(7) * 25
+        correlations = _lag_correlations(values, lags, starts, 98)
+        assert correlations.shape == (starts.size, lags.size)
+        expected = [[lag_correlation_by_window(values, int(lag), int(s), 98) for lag in lags] for s in starts]
+        np.testing.assert_allclose(correlations, expected, rtol=1e-10, atol=1e-12)
+
+    def test_periodic_frames_peak_at_their_period(self) -> None:
+        period = 17
+        values = np.sin(2 * np.pi * np.arange(300) / period)[:, None] * 10.0
+        correlations = _lag_correlations(values, np.arange(3, 41), np.array([0, 100]), 150)
+        at_period = correlations[:, period - 3]
+        at_half_period = correlations[:, period // 2 - 3]
+        assert (at_period > 0.9).all()
+        assert (at_half_period < -0.9).all()
+
+    def test_no_lags_and_gaps_in_lags(self) -> None:
+        values = np.ones((50, 2))
+        assert _lag_correlations(values, np.arange(0), np.array([0, 5]), 20).shape == (2, 0)
+        with pytest.raises(ValueError, match="consecutive"):
+            _lag_correlations(values, np.array([3, 5]), np.array([0]), 20)
