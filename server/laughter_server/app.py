@@ -15,6 +15,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from laughter.v1 import laughter_service_pb2, laughter_service_pb2_grpc
 from prometheus_client import start_http_server
 
+from laughter_server.aio import wait_set
 from laughter_server.api.interceptors import TokenAuthInterceptor
 from laughter_server.api.reflection import enable_reflection
 from laughter_server.api.servicer import LaughterServicer
@@ -231,8 +232,7 @@ async def _watch_health(services: Services, state: HealthState) -> None:
         ready = await services.face_models.is_ready()
         if not state.model_failed.is_set():  # a call that failed meanwhile knows better than this poll
             await state.set(ready)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(state.model_failed.wait(), HEALTH_POLL_S)
+        await wait_set(state.model_failed, HEALTH_POLL_S)
 
 
 async def _set_health(health_servicer: health.aio.HealthServicer, serving: bool) -> None:

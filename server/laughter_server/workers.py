@@ -35,6 +35,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import structlog
 
+from laughter_server.aio import wait_set
 from laughter_server.config import Settings, load_settings
 from laughter_server.errors import InvalidOptionError, LaughterError
 from laughter_server.inference.supervisor import TritonProcess, _die_with_parent
@@ -229,8 +230,7 @@ async def _supervise(pool: WorkerPool, triton: TritonProcess | None, settings: S
             with contextlib.suppress(LaughterError):
                 triton.restart()  # same ports: the workers' channels reconnect
                 await asyncio.to_thread(triton.wait_ready, settings.triton_startup_timeout_s)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), POLL_S)
+        await wait_set(stop, POLL_S)
     log.info("server.stopping", grace_s=settings.shutdown_grace_s, workers=len(pool.workers))
     clean = await asyncio.to_thread(pool.stop, signal.SIGTERM, settings.shutdown_grace_s + STOP_SLACK_S)
     return 0 if healthy and clean else 1

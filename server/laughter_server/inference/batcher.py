@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import structlog
 
+from laughter_server.aio import wait_set
 from laughter_server.inference.models import FaceModels, ModelDescription
 from laughter_server.observability.metrics import Metrics
 from laughter_server.vision.emotion_versions import EmotionVersion
@@ -77,9 +78,7 @@ class MicroBatcher(Generic[Result]):
                 continue
             deadline = loop.time() + self.max_delay_s
             while self._queued_items < self.max_items and (remaining := deadline - loop.time()) > 0:
-                try:
-                    await asyncio.wait_for(self._wakeup.wait(), remaining)
-                except TimeoutError:
+                if not await wait_set(self._wakeup, remaining):
                     break
                 self._wakeup.clear()
             batch, size = self._take()

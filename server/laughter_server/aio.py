@@ -1,0 +1,21 @@
+"""asyncio helpers the server's background loops share."""
+
+from __future__ import annotations
+
+import asyncio
+
+
+async def wait_set(event: asyncio.Event, timeout_s: float) -> bool:
+    """Wait up to ``timeout_s`` for ``event``; True when it is set.
+
+    A loop that is stopped by cancelling its task waits with this rather than ``asyncio.wait_for``: on Python
+    3.11, ``wait_for`` returns normally when the event is set in the same loop step as the cancellation
+    arrives, so the cancellation is lost and the loop runs on (a server whose Triton failed as it was told to
+    stop then never finished stopping). ``asyncio.timeout`` waits in the task itself and lets it through.
+    """
+    try:
+        async with asyncio.timeout(timeout_s):
+            await event.wait()
+    except TimeoutError:
+        return event.is_set()
+    return True
