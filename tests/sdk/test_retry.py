@@ -14,7 +14,8 @@ import grpc
 import laughter
 import pytest
 from google.protobuf import duration_pb2
-from google.rpc import code_pb2, error_details_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
 from laughter import AsyncLaughterClient, ClientOptions, LaughterClient, RetryPolicy
 from laughter._retry import IDEMPOTENT_METHODS, RetryState, is_retryable
 from laughter.sources import wav_source
@@ -74,6 +75,10 @@ class TestRetryPolicy:
         assert not is_retryable(laughter.InvalidMediaError("bad", code="INVALID_ARGUMENT"))
         assert not is_retryable(laughter.UnauthenticatedError("no", code="UNAUTHENTICATED"))
         assert not is_retryable(laughter.DeadlineExceededError("late", code="DEADLINE_EXCEEDED"))
+        assert is_retryable(laughter.CancelledError("CANCELLED", code="CANCELLED"))
+        assert not is_retryable(
+            laughter.CancelledError("Locally cancelled by application!", code="CANCELLED")
+        )
 
     def test_streams_are_not_idempotent(self) -> None:
         """Only the read-only unary calls and the upload are repeated; the live stream never is."""
@@ -154,6 +159,18 @@ class TestClientsRetry:
         """Two UNAVAILABLE answers, then a result: three calls, no error."""
         address, servicer = flaky
         servicer.failures = [rich_status(code_pb2.UNAVAILABLE, "down", "MODEL_UNAVAILABLE")] * 2
+        with LaughterClient(options=_fast(address)) as client:
+            result = client.analyze_bytes(MP4_HEADER)
+        assert len(result.events) == 2
+        assert servicer.calls["AnalyzeMedia"] == 3
+
+    def test_sync_recovers_from_a_cancel_by_the_server(self, flaky: tuple[str, FlakyServicer]) -> None:
+        """A call the server's side cancels (a stopping server does so with calls it had not started) is
+        repeated: two CANCELLED answers, then a result."""
+        address, servicer = flaky
+        servicer.failures = [
+            rpc_status.to_status(status_pb2.Status(code=code_pb2.CANCELLED, message="CANCELLED"))
+        ] * 2
         with LaughterClient(options=_fast(address)) as client:
             result = client.analyze_bytes(MP4_HEADER)
         assert len(result.events) == 2

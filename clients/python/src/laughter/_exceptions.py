@@ -226,8 +226,23 @@ class UnauthenticatedError(PermissionDeniedError):
     """UNAUTHENTICATED: the call carried no auth token, or a wrong one (see ``ClientOptions.auth_token``)."""
 
 
+LOCAL_CANCELLATION_DETAILS = frozenset(
+    {"Locally cancelled by application!", "Channel closed!", "Cancelled upon garbage collection!"}
+)
+"""grpc's details for a call this process ended itself: cancelled, its channel closed, or collected."""
+
+
 class CancelledError(ApiError):
-    """CANCELLED: the call was cancelled before it finished."""
+    """CANCELLED: the call was cancelled before it finished.
+
+    A call this client cancelled is final; one the server or the connection ended (a stopping server cancels
+    the calls it had received but not started) may succeed when repeated, so it is retryable.
+    """
+
+    @property
+    def is_retryable(self) -> bool:
+        """True unless this process cancelled the call itself."""
+        return self.message not in LOCAL_CANCELLATION_DETAILS
 
 
 class ServerError(ApiError):

@@ -14,6 +14,7 @@ import random
 import time
 
 from laughter._exceptions import (
+    CancelledError,
     LaughterError,
     MediaTooLargeError,
     ResourceExhaustedError,
@@ -111,9 +112,12 @@ _RANDOM = random.Random()
 
 
 def is_retryable(error: LaughterError) -> bool:
-    """True for UNAVAILABLE, and for RESOURCE_EXHAUSTED with a RetryInfo delay (not for media too large)."""
+    """True for UNAVAILABLE, for CANCELLED by the server's side (a stopping server), and for
+    RESOURCE_EXHAUSTED with a RetryInfo delay (not for media too large)."""
     if isinstance(error, ServiceUnavailableError):
         return True
+    if isinstance(error, CancelledError):
+        return error.is_retryable
     return (
         isinstance(error, ResourceExhaustedError)
         and not isinstance(error, MediaTooLargeError)
