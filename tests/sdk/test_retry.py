@@ -79,6 +79,10 @@ class TestRetryPolicy:
         assert not is_retryable(
             laughter.CancelledError("Locally cancelled by application!", code="CANCELLED")
         )
+        assert not is_retryable(laughter.CancelledError("Channel closed!", code="CANCELLED"))
+        assert not is_retryable(
+            laughter.CancelledError("Cancelled upon garbage collection!", code="CANCELLED")
+        )
 
     def test_streams_are_not_idempotent(self) -> None:
         """Only the read-only unary calls and the upload are repeated; the live stream never is."""

@@ -25,12 +25,10 @@ async def test_cancel_as_the_event_is_set_is_not_lost() -> None:
     """The event is set and the waiting task cancelled in the same loop step: the task ends cancelled."""
     event = asyncio.Event()
 
-    async def loop_until_cancelled() -> int:
-        rounds = 0
+    async def loop_until_cancelled() -> None:
         while True:
             await wait_set(event, 10.0)
             event.clear()
-            rounds += 1
 
     task = asyncio.create_task(loop_until_cancelled())
     await asyncio.sleep(0.01)  # waiting inside wait_set
