@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml clients/python/pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]" -e "clients/python[cli,batch]"
 	touch $(STAMP)
 
-setup: $(STAMP) postgres redis deploy-tools ## create .venv and install the server, the SDK and the dev tools
+setup: $(STAMP) node_modules/.bin/buf postgres redis deploy-tools ## create .venv and install the server, the SDK and the dev tools
 
 postgres: ## install Debian's PostgreSQL server (the store tests start their own) unless initdb is there
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
@@ -136,7 +136,7 @@ demo: $(STAMP) web ## start local Triton + server (page on WEB_LISTEN), analyse 
 test: $(STAMP) node_modules/.bin/buf web-deps postgres redis deploy-tools ## unit and integration tests (real Triton, real server on loopback, PostgreSQL, Redis, Chromium for the page)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-unit: $(STAMP) ## unit tests only
+test-unit: $(STAMP) node_modules/.bin/buf ## unit tests only
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 test-integration: $(STAMP) redis ## integration tests only

@@ -32,10 +32,14 @@ SERVER_START_TIMEOUT_S = 120.0
 
 @pytest.fixture(scope="session")
 def dev_data() -> pathlib.Path:
-    """The shared development recordings (LAUGHTER_DEV_DATA, default ../shared/data/dev)."""
+    """The shared development recordings (LAUGHTER_DEV_DATA, default <repo>/../shared/data/dev): every test
+    that reads them fails, naming the folder, when they are absent."""
     path = pathlib.Path(os.environ.get("LAUGHTER_DEV_DATA", REPO.parent / "shared" / "data" / "dev"))
     if not (path / "manifest.csv").is_file():
-        pytest.skip(f"development data not found at {path}")
+        pytest.fail(
+            f"development data not found at {path}: check out the shared data beside the repository "
+            "or set LAUGHTER_DEV_DATA to the folder holding manifest.csv"
+        )
     return path
 
 

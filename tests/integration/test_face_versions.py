@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import pathlib
 from collections.abc import Iterator
 
@@ -61,15 +60,6 @@ def face_server(
     finally:
         channel.close()
         server.stop()
-
-
-@pytest.fixture(name="dev_data", scope="module")
-def fixture_dev_data() -> pathlib.Path:
-    """The shared dev data set (LAUGHTER_DEV_DATA, else <repo>/../shared/data/dev)."""
-    path = pathlib.Path(os.environ.get("LAUGHTER_DEV_DATA", REPO.parent / "shared" / "data" / "dev"))
-    if not (path / "manifest.csv").is_file():
-        pytest.fail(f"dev data not found at {path} (set LAUGHTER_DEV_DATA)")
-    return path
 
 
 def emotion_model(models: object) -> model_pb2.ModelInfo:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import pathlib
 from collections.abc import Callable
 
@@ -11,16 +10,13 @@ import numpy.typing as npt
 import pytest
 import soundfile
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="session", name="audio_dev_dir")
-def fixture_audio_dev_dir() -> pathlib.Path:
-    """The dev set root (LAUGHTER_DEV_DATA, default <repo>/../shared/data/dev)."""
-    path = pathlib.Path(os.environ.get("LAUGHTER_DEV_DATA", REPO.parent / "shared" / "data" / "dev"))
-    if not (path / "audio" / "laughter").is_dir():
-        pytest.skip("development audio not found at " + str(path))
-    return path
+def fixture_audio_dev_dir(dev_data: pathlib.Path) -> pathlib.Path:
+    """The dev set root (the ``dev_data`` fixture), which must hold the laughter recordings."""
+    if not (dev_data / "audio" / "laughter").is_dir():
+        pytest.fail(f"development audio not found at {dev_data / 'audio' / 'laughter'}")
+    return dev_data
 
 
 @pytest.fixture(scope="session", name="read_clip")

@@ -254,7 +254,9 @@ class TestGeneratedStubsAreCurrent:
     def test_gen_protos_check_passes(self) -> None:
         """tools/gen_protos.sh --check exits 0."""
         if importlib.util.find_spec("grpc_tools") is None:
-            pytest.skip("grpc_tools is not importable: install grpcio-tools to compare the stubs")
+            pytest.fail(
+                "grpc_tools is not importable: run `make setup` (it installs grpcio-tools from the dev extras)"
+            )
         result = subprocess.run(
             ["bash", str(GEN_SCRIPT), "--check"],
             cwd=REPO_ROOT,
@@ -273,7 +275,7 @@ class TestBufLint:
     def test_buf_lint_is_clean(self) -> None:
         """npx-installed buf finds no STANDARD or COMMENTS violations."""
         if not BUF.exists() or shutil.which("node") is None:
-            pytest.skip("buf is not installed: run `npm ci` in the repository root")
+            pytest.fail("buf or node is missing: run `make setup` (it runs `npm ci` in the repository root)")
         result = subprocess.run(
             [str(BUF), "lint", "protos"], cwd=REPO_ROOT, capture_output=True, text=True, check=False
         )

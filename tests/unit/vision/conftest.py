@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import cv2
@@ -32,15 +31,6 @@ def open_session(model_name: str, threads: int = 1) -> ort.InferenceSession:
     options.inter_op_num_threads = 1
     path = MODEL_REPOSITORY / model_name / "1" / "model.onnx"
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
-@pytest.fixture(name="dev_data", scope="session")
-def fixture_dev_data() -> Path:
-    """The shared dev data set (LAUGHTER_DEV_DATA, else <repo>/../shared/data/dev)."""
-    path = Path(os.environ.get("LAUGHTER_DEV_DATA", REPO_ROOT.parent / "shared" / "data" / "dev"))
-    if not (path / "manifest.csv").is_file():
-        pytest.fail(f"dev data not found at {path} (set LAUGHTER_DEV_DATA)")
-    return path
 
 
 @pytest.fixture(name="face_labels", scope="session")
