@@ -8,7 +8,8 @@ Event latency is measured per STARTED event update: from the moment the client s
 needed (every track up to the update's ``processed_offset``, plus the half analysis window of audio beyond
 it) to the moment the update arrived. The same run repeats with cross-stream batching switched off (or, with
 ``--detect-every N``, with the face detector on every frame against every Nth), and prints the ratio; CPU per
-stream is the server's and Triton's CPU time over the streams' media time.
+stream is the server's and Triton's CPU time over the streams' media time, also split by process (the server,
+tritonserver, and each model's Python-backend process).
 
 ``--audio-models 1.4.0,1.5.0`` instead compares audio model versions (cross-stream batching on): the same sweep
 with each version, and the ratio of sustained streams to the first (the stacked 1.5.0 adds the ResNet cascade,
@@ -32,6 +33,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import av
 import cv2
@@ -138,14 +140,33 @@ class CameraStream(threading.Thread):
             self.error = error
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU seconds of processes and their children (from /proc)."""
+def cpu_by_process(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds of each process and its waited-for children (from /proc)."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    found = {}
     for pid in pids:
         fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += sum(int(v) for v in fields[11:15]) / ticks
-    return total
+        found[pid] = sum(int(v) for v in fields[11:15]) / ticks
+    return found
+
+
+def process_role(pid: int, servers: list[int]) -> str:
+    """What a counted process is: ``server``, ``tritonserver`` or the Triton model whose Python-backend stub
+    it is (the stub's command line names its instance, e.g. ``face_detector_0_0``)."""
+    if pid in servers:
+        return "server"
+    args = pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    stub = [a.decode() for a in args if a.endswith(b"/1/model.py")]
+    return pathlib.Path(stub[0]).parent.parent.name if stub else "tritonserver"
+
+
+def split_text(before: dict[int, float], after: dict[int, float], servers: list[int], media_s: float) -> str:
+    """Each role's CPU seconds per media second per stream, largest first."""
+    roles: dict[str, float] = {}
+    for pid, seconds in after.items():
+        role = process_role(pid, servers)
+        roles[role] = roles.get(role, 0.0) + (seconds - before.get(pid, 0.0)) / media_s
+    return ", ".join(f"{role} {value:.3f}" for role, value in sorted(roles.items(), key=lambda kv: -kv[1]))
 
 
 def triton_pids(root: int) -> list[int]:
@@ -193,7 +214,7 @@ def run_level(
     triton: TritonProcess,
     servers: list[int],
     own_connections: bool = False,
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """One load level. ``servers``: the server processes whose CPU counts, with Triton's (the camera clients in
     this process do not count). ``own_connections``: each stream gets a connection of its own (with
     ``--workers``, the kernel deals connections to workers); otherwise they share one."""
@@ -205,7 +226,7 @@ def run_level(
     shared = stub_for()
     tpids = triton_pids(triton._proc.pid) if triton._proc else []
     pids = [*tpids, *servers]
-    cpu0 = cpu_seconds(pids)
+    cpu0 = cpu_by_process(pids)
     threads = [
         CameraStream(stub_for() if own_connections else shared, chunks, f"camera-{i}") for i in range(streams)
     ]
@@ -213,7 +234,8 @@ def run_level(
         t.start()
     for t in threads:
         t.join()
-    cpu = cpu_seconds(pids) - cpu0
+    cpu1 = cpu_by_process(pids)
+    cpu = sum(cpu1.values()) - sum(cpu0.values())
     latencies = sorted(v for t in threads for v in t.latencies_ms)
     media_s = chunks[-1].offset_s * streams
 
@@ -229,6 +251,7 @@ def run_level(
         "p95": pct(95),
         "p99": pct(99),
         "cpu_per_stream": cpu / media_s,
+        "split": split_text(cpu0, cpu1, servers, media_s),
     }
 
 
@@ -251,6 +274,7 @@ def sweep(
             f"  {n:7d}  {r['dropped']:7.0f}  {r['events']:6.0f}  {r['p50']:7.0f}  {r['p95']:7.0f}  {r['p99']:7.0f}"
             f"  {r['cpu_per_stream']:.3f}{'' if ok else '   <- not sustained'}"
         )
+        print(f"           CPU per stream by process: {r['split']}")
         if not ok:
             break
         best = n
