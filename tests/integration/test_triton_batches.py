@@ -1,6 +1,6 @@
 """Every model of model_repository/ served by the real Triton: a request larger than the model's CPU
-``run_batch_size`` (run in pieces by model.py) is answered with what onnxruntime gives for the whole batch in
-one run, in the order of the items."""
+``run_batch_size`` (run in pieces by model.py, several at once where the configuration sets ``parallel_runs``)
+is answered with what onnxruntime gives for the whole batch in one run, in the order of the items."""
 
 from __future__ import annotations
 
@@ -20,18 +20,20 @@ BATCH = 7  # not a multiple of any configured piece size
 DETECTOR_INPUT = (160, 224, 3)  # the detector takes any frame size; a small one keeps the test quick
 
 
-def run_batch_size(client: triton_grpc.InferenceServerClient, model: str) -> int:
-    """The piece size of the configuration Triton loaded for ``model``."""
+def parameters_of(client: triton_grpc.InferenceServerClient, model: str) -> dict[str, int]:
+    """The integer parameters of the configuration Triton loaded for ``model``."""
     parameters = client.get_model_config(model, as_json=True)["config"].get("parameters", {})
     assert "run_batch_size" in parameters, f"{model}: the CPU configuration sets no run_batch_size"
-    return int(parameters["run_batch_size"]["string_value"])
+    return {key: int(value["string_value"]) for key, value in parameters.items()}
 
 
-def random_inputs(session: ort.InferenceSession, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def random_inputs(
+    session: ort.InferenceSession, rng: np.random.Generator, batch: int
+) -> dict[str, np.ndarray]:
     feeds = {}
     for tensor in session.get_inputs():
         dims = tensor.shape[1:]
-        shape = [BATCH, *(dims if all(isinstance(d, int) for d in dims) else DETECTOR_INPUT)]
+        shape = [batch, *(dims if all(isinstance(d, int) for d in dims) else DETECTOR_INPUT)]
         if tensor.type == "tensor(uint8)":
             feeds[tensor.name] = rng.integers(0, 256, shape, dtype=np.uint8)
         else:
@@ -41,13 +43,16 @@ def random_inputs(session: ort.InferenceSession, rng: np.random.Generator) -> di
 
 @pytest.mark.parametrize("model", MODELS)
 def test_pieces_answer_as_one_run(triton: TritonProcess, model: str) -> None:
-    session = ort.InferenceSession(str(REPO / "model_repository" / model / "1" / "model.onnx"))
-    feeds = random_inputs(session, np.random.default_rng(7))
-    names = [output.name for output in session.get_outputs()]
-    expected = session.run(names, feeds)
     client = triton_grpc.InferenceServerClient(triton.grpc_url)
     try:
-        assert 1 <= run_batch_size(client, model) < BATCH
+        parameters = parameters_of(client, model)
+        # a batch large enough for the parallel pieces where the configuration runs them
+        batch = max(BATCH, parameters.get("parallel_min_items", 0) + 1)
+        assert 1 <= parameters["run_batch_size"] < batch
+        session = ort.InferenceSession(str(REPO / "model_repository" / model / "1" / "model.onnx"))
+        feeds = random_inputs(session, np.random.default_rng(7), batch)
+        names = [output.name for output in session.get_outputs()]
+        expected = session.run(names, feeds)
         inputs = []
         for name, array in feeds.items():
             infer_input = triton_grpc.InferInput(name, list(array.shape), np_to_triton_dtype(array.dtype))

@@ -9,13 +9,19 @@ configuration, and so do three parameters:
   run). On a CPU a convolution over a large batch costs more per item than over a small one (its
   activations leave the caches), so the CPU configurations run small pieces of each dynamic batch;
 * ``allow_spinning``: whether idle intra-op threads spin-wait for work ("1") or sleep ("0", the default on
-  CPU instances: on a host whose cores are shared with the server, spinning threads take CPU time from it).
+  CPU instances: on a host whose cores are shared with the server, spinning threads take CPU time from it);
+* ``parallel_runs`` and ``parallel_min_items``: a batch of at least ``parallel_min_items`` items (default 2)
+  runs its pieces on ``parallel_runs`` threads at once (default 1: one after another). On a CPU one
+  intra-op thread per run wastes no time on synchronising threads over a small input, so a configuration
+  can give each piece one thread and still use several cores for a large batch (a whole-file chunk of
+  frames), while small batches (live frames) run on one.
 
 The execution provider follows the instance kind (CUDA for ``KIND_GPU``, CPU otherwise).
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 from pathlib import Path
 from typing import Any
@@ -29,6 +35,7 @@ from onnxruntime.capi import onnxruntime_pybind11_state as ort_state
 ONNX_FILE_NAME = "model.onnx"
 DEFAULT_INTRA_OP_THREADS = 1
 WHOLE_BATCH = 0
+DEFAULT_PARALLEL_MIN_ITEMS = 2
 ORT_ERRORS = (
     ort_state.Fail,
     ort_state.InvalidArgument,
@@ -66,6 +73,13 @@ class TritonPythonModel:
 
         threads = int(parameter("intra_op_num_threads", DEFAULT_INTRA_OP_THREADS))
         self._run_batch_size = int(parameter("run_batch_size", WHOLE_BATCH))
+        parallel_runs = max(1, int(parameter("parallel_runs", 1)))
+        self._parallel_min_items = int(parameter("parallel_min_items", DEFAULT_PARALLEL_MIN_ITEMS))
+        self._pool = (
+            concurrent.futures.ThreadPoolExecutor(parallel_runs, thread_name_prefix="run")
+            if parallel_runs > 1
+            else None
+        )
         on_gpu = args["model_instance_kind"] == "GPU"
         spinning = parameter("allow_spinning", "1" if on_gpu else "0")
         options = ort.SessionOptions()
@@ -91,6 +105,8 @@ class TritonPythonModel:
                 intra_op_threads=threads,
                 run_batch_size=self._run_batch_size,
                 allow_spinning=spinning,
+                parallel_runs=parallel_runs,
+                parallel_min_items=self._parallel_min_items,
             )
         )
 
@@ -155,18 +171,25 @@ class TritonPythonModel:
             responses[index] = pb_utils.InferenceResponse(output_tensors=tensors)
 
     def _run(self, feeds: dict[str, npt.NDArray[Any]], total: int) -> list[npt.NDArray[Any]]:
-        """Run ``feeds`` in pieces of at most ``run_batch_size`` items; the outputs joined along the batch axis."""
+        """Run ``feeds`` in pieces of at most ``run_batch_size`` items, several at once for a batch of at
+        least ``parallel_min_items``; the outputs joined along the batch axis in the items' order."""
         step = self._run_batch_size
         if step <= 0 or total <= step:
             return list(self._session.run(self._output_names, feeds))
-        pieces = [
-            self._session.run(
-                self._output_names, {name: array[start : start + step] for name, array in feeds.items()}
-            )
-            for start in range(0, total, step)
-        ]
+
+        def run_piece(start: int) -> list[npt.NDArray[Any]]:
+            piece = {name: array[start : start + step] for name, array in feeds.items()}
+            return list(self._session.run(self._output_names, piece))
+
+        starts = range(0, total, step)
+        if self._pool is not None and total >= self._parallel_min_items:
+            pieces = list(self._pool.map(run_piece, starts))  # onnxruntime runs without the GIL
+        else:
+            pieces = [run_piece(start) for start in starts]
         return [np.concatenate(parts, axis=0) for parts in zip(*pieces, strict=True)]
 
     def finalize(self) -> None:
-        """Release the onnxruntime session."""
+        """Stop the run threads and release the onnxruntime session."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
         self._session = None
