@@ -5,7 +5,8 @@ thread, best of several runs, for every shipped model version, and for the defau
 analyses score audio (fixed blocks of two windows with context, 40 blocks per classifier call, the same
 for whole files and live sessions). Printed next to a reference measured in the same run: the 20-band MFCC
 matrix alone (librosa), the least any MFCC-based detector must compute; the block path also as a ratio to
-the whole-clip call.
+the whole-clip call and to the same blocks without the stream's frame cache (each block computing every
+frame's spectrum again).
 
 The stacked model (``kind: stacked``, 1.5.0) is measured on a speech-heavy clip (dev speech clips end to end,
 ``--speech-data``) the way analyses score it: cues model on every block, the ResNet front end and the ResNet
@@ -30,6 +31,7 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from laughter_server.audio.detector import AudioLaughterDetector, default_model_path  # noqa: E402
+from laughter_server.audio.features import FrameCache  # noqa: E402
 from laughter_server.audio.stack import StackedAudioDetector, is_stacked  # noqa: E402
 from laughter_server.media.decode import decode_audio  # noqa: E402
 from laughter_server.media.types import AudioClip  # noqa: E402
@@ -92,10 +94,13 @@ def main() -> int:
             )
             if path == default_model_path():
                 blocks_s = best_of(args.runs, lambda d=detector: score_in_blocks(d, samples))
+                uncached_s = best_of(args.runs, lambda d=detector: score_in_blocks(d, samples, cache=False))
                 print(
                     f"    as analyses score it (fixed blocks of 2 windows with context, {MAX_BLOCKS_PER_CALL} "
-                    f"blocks per classifier call): {blocks_s * 1000:.1f} ms, {args.seconds / blocks_s:.0f}x "
-                    f"real time, {blocks_s / elapsed_s:.1f}x the whole-clip call"
+                    f"blocks per classifier call, shared frames from the stream's frame cache): "
+                    f"{blocks_s * 1000:.1f} ms, {args.seconds / blocks_s:.0f}x real time, "
+                    f"{blocks_s / elapsed_s:.1f}x the whole-clip call, {blocks_s / uncached_s:.2f}x the same "
+                    f"blocks without the frame cache ({uncached_s * 1000:.1f} ms)"
                 )
         for path in stacked:
             bench_cascade(StackedAudioDetector.load(path), speech_clip(args.speech_data, args.seconds), args)
@@ -130,8 +135,9 @@ def bench_cascade(detector: StackedAudioDetector, samples: np.ndarray, args: arg
     def cascade() -> None:
         reached[:] = [0, 0]
         resnet_s[0] = 0.0
+        frames = FrameCache()
         for blocks in blocks_of(detector, samples):
-            prepared = audio_cascade.prepare(detector, blocks)
+            prepared = audio_cascade.prepare(detector, blocks, frames)
             started = time.perf_counter()
             second = (
                 session.run(["probability"], {"melspec": prepared.features})[0][:, 0]
@@ -185,10 +191,12 @@ def blocks_of(detector: StackedAudioDetector, samples: np.ndarray) -> list[list[
         calls.append(blocks)
 
 
-def score_in_blocks(detector: AudioLaughterDetector, samples: np.ndarray) -> int:
-    """The engine's audio path: the clip through AudioAccumulator, scored MAX_BLOCKS_PER_CALL blocks a call."""
+def score_in_blocks(detector: AudioLaughterDetector, samples: np.ndarray, cache: bool = True) -> int:
+    """The engine's audio path: the clip through AudioAccumulator, scored MAX_BLOCKS_PER_CALL blocks a call,
+    with one frame cache for the stream (``cache``) or none."""
     accumulator = AudioAccumulator(detector.settings.window_s, detector.settings.hop_s)
     accumulator.place(samples.astype(np.float32), None)
+    frames = FrameCache() if cache else None
     windows = 0
     while True:
         blocks = []
@@ -196,7 +204,7 @@ def score_in_blocks(detector: AudioLaughterDetector, samples: np.ndarray) -> int
             blocks.append(taken[0])
         if not blocks:
             return windows
-        windows += sum(s.count for s in detector.predict_blocks(blocks))
+        windows += sum(s.count for s in detector.predict_blocks(blocks, frames))
 
 
 if __name__ == "__main__":

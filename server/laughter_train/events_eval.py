@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from laughter_server.audio.detector import AudioLaughterDetector
+from laughter_server.audio.features import FrameCache
 from laughter_server.fusion.rules import DEFAULT_RULES, LaughterRules
 from laughter_server.fusion.types import LaughterEvent
 from laughter_server.inference.models import ModelDescription
@@ -77,14 +78,14 @@ class CachedAudioStage(AudioStage):
         super().__init__(detector, Path(detector.name + "-" + detector.version))
         self._cache: dict[str, AudioScoring] = {}
 
-    async def score(self, blocks: list[Block]) -> AudioScoring:
+    async def score(self, blocks: list[Block], frames: FrameCache | None = None) -> AudioScoring:
         digest = hashlib.sha1(usedforsecurity=False)
         for clip, first_s, last_s in blocks:
             digest.update(repr((clip.start_s, first_s, last_s)).encode())
             digest.update(clip.samples.tobytes())
         key = digest.hexdigest()
         if key not in self._cache:
-            self._cache[key] = await super().score(blocks)
+            self._cache[key] = await super().score(blocks, frames)
         return self._cache[key]
 
     def snapshot(self) -> AudioStage:

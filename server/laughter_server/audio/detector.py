@@ -26,6 +26,7 @@ from threadpoolctl import threadpool_limits
 from laughter_server.audio.compiled import PositiveFunction, compile_classifier
 from laughter_server.audio.features import (
     FeatureSettings,
+    FrameCache,
     WindowFeatures,
     compute_window_features,
     window_centers_s,
@@ -251,10 +252,14 @@ class AudioLaughterDetector:
             return raw
         return float(remap_operating_point(np.array([raw]), self.clip_threshold)[0])
 
-    def predict_blocks(self, clips: Sequence[AudioClip]) -> list[WindowScores]:
+    def predict_blocks(
+        self, clips: Sequence[AudioClip], cache: FrameCache | None = None
+    ) -> list[WindowScores]:
         """``predict_windows`` of several clips, with one classifier call for all their windows (the same
-        scores as one call per clip: windows are scored independently)."""
-        raw = self._raw_blocks(clips)
+        scores as one call per clip: windows are scored independently). With ``cache``, the clips are
+        consecutive blocks of one stream (``start_s`` from its start), and each takes the frames it shares
+        with the block before it from there (the same scores, computed once)."""
+        raw = self._raw_blocks(clips, cache)
         if self.operating_threshold == 0.5:
             return raw
         return [
@@ -284,7 +289,7 @@ class AudioLaughterDetector:
     def _raw_windows(self, clip: AudioClip) -> WindowScores:
         return self._raw_blocks([clip])[0]
 
-    def _raw_blocks(self, clips: Sequence[AudioClip]) -> list[WindowScores]:
+    def _raw_blocks(self, clips: Sequence[AudioClip], cache: FrameCache | None = None) -> list[WindowScores]:
         score_on_one_thread()
         for clip in clips:
             if clip.sample_rate_hertz != self.settings.sample_rate_hertz:
@@ -305,7 +310,9 @@ class AudioLaughterDetector:
             found = (
                 self._silent_windows(clip, centers)
                 if silent
-                else compute_window_features(clip.samples, self.settings)
+                else compute_window_features(
+                    clip.samples, self.settings, cache, round(clip.start_s * clip.sample_rate_hertz)
+                )
             )
             windows.append(found)
             peaks.append(peak)

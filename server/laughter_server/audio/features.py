@@ -175,10 +175,51 @@ def extract_window_features(
     return result.centers_s, result.features
 
 
+class FrameCache:
+    """The frame-local features of the last clip of a run of overlapping clips that share one 10 ms frame grid
+    (the analysis blocks of one stream), by absolute frame index, so the next clip takes the frames it shares
+    with this one instead of computing their spectra again.
+
+    Frame-local means computed from one frame's samples alone, row by row (power spectrum, pitch, spectral
+    flatness and roll-off, zero crossings), so a frame's values are the same, bit for bit, in every clip that
+    holds its samples; only frames wholly inside a clip's own samples are kept (never those reaching into the
+    zero padding of its last window). Everything that looks at neighbouring frames, or whose rounding depends
+    on the number of rows (the mel energies and centroid, matrix products), is computed per clip, as without
+    the cache. One cache serves one stream and one set of feature settings.
+    """
+
+    def __init__(self) -> None:
+        self._rows: tuple[FeatureSettings | None, int, FloatArray] = (None, 0, np.zeros((0, 0), np.float32))
+        self.reused_frames = 0
+        """Frames taken from the cache over its life."""
+
+    def take(self, settings: FeatureSettings, first_frame: int, count: int) -> FloatArray:
+        """The cached rows of frames ``first_frame, first_frame + 1, ...``: at most ``count``, maybe none."""
+        kept_settings, kept_first, values = self._rows  # one read: a concurrent ``keep`` swaps all three
+        skip = first_frame - kept_first
+        if kept_settings != settings or skip < 0 or skip >= values.shape[0]:
+            return values[:0]
+        found = values[skip : skip + count]
+        self.reused_frames += found.shape[0]
+        return found
+
+    def keep(self, settings: FeatureSettings, first_frame: int, values: FloatArray) -> None:
+        """Hold ``values`` as the rows of frames ``first_frame, first_frame + 1, ...``."""
+        self._rows = (settings, first_frame, values)
+
+
 def compute_window_features(
-    samples: npt.NDArray[np.floating[Any]], settings: FeatureSettings
+    samples: npt.NDArray[np.floating[Any]],
+    settings: FeatureSettings,
+    cache: FrameCache | None = None,
+    start_sample: int = 0,
 ) -> WindowFeatures:
-    """Compute every window's features and cues for one clip (see the module doc for placement)."""
+    """Compute every window's features and cues for one clip (see the module doc for placement).
+
+    With ``cache``, the clip starts ``start_sample`` samples into its stream, and the frames it shares with
+    the clip scored before it through the same cache are taken from there (``FrameCache``): the features are
+    those computed without it.
+    """
     signal = np.asarray(samples, dtype=np.float32).reshape(-1)
     feature_count = len(feature_names(settings))
     if signal.size == 0:
@@ -189,7 +230,11 @@ def compute_window_features(
             np.zeros(0, np.float32),
         )
     padded, offset_s, window_count = pad_for_windows(signal, settings)
-    frames = _frame_features(padded, settings)
+    grid = settings.frame_hop_samples
+    if cache is not None and (offset_s > 0 or start_sample % grid):  # not on the stream's frame grid
+        cache = None
+    whole_frames = max(0, (signal.size - settings.frame_length_samples) // grid + 1)
+    frames = _frame_features(padded, settings, cache, start_sample // grid, whole_frames)
     starts = np.arange(window_count) * settings.frames_per_hop
     pooled = _pool_windows(frames, starts, settings)
     centers_s = _centers_s(starts, offset_s, settings)
@@ -291,16 +336,67 @@ def _analysis_tables(settings: FeatureSettings) -> tuple[FloatArray, FloatArray,
     return window, mel, window_autocorr / window_autocorr[0], freqs
 
 
-def _frame_features(padded: FloatArray, settings: FeatureSettings) -> FloatArray:
-    """Frame-level feature matrix ``(T, K)`` for the padded clip."""
-    window, mel_basis, window_autocorr, freqs = _analysis_tables(settings)
+_LOCAL_SCALARS = 7  # frame power, flatness, roll-off, zcr, high band, harmonicity, log2 f0
+
+
+def _frame_local(frames: FloatArray, settings: FeatureSettings) -> FloatArray:
+    """The frame-local features ``(T, fft_size // 2 + 1 + 7)``: the power spectrum, then ``_LOCAL_SCALARS`` in
+    order. Each row depends on its frame alone, bit for bit, whatever the other rows (numpy's and pocketfft's
+    per-row loops); products with the power spectrum (mel energies, centroid) go through BLAS, whose rounding
+    depends on the matrix's shape, so ``_frame_features`` computes those over the whole clip."""
+    window, _, window_autocorr, freqs = _analysis_tables(settings)
+    power = (np.abs(scipy.fft.rfft(frames * window, n=settings.fft_size, axis=1)) ** 2).astype(np.float32)
+    total = power.sum(axis=1) + _EPS
+    frame_power = np.mean(frames.astype(np.float32) ** 2, axis=1)
+    flatness_log = np.mean(np.log(power + _EPS), axis=1) - np.log(np.mean(power, axis=1) + _EPS)
+    cumulative = np.cumsum(power, axis=1)
+    rolloff = freqs[np.argmax(cumulative >= 0.85 * cumulative[:, -1:], axis=1)] / settings.max_frequency_hertz
+    signs = np.signbit(frames)
+    zcr = np.mean(signs[:, 1:] != signs[:, :-1], axis=1)
+    high_band_ratio = power[:, freqs >= settings.high_band_hertz].sum(axis=1) / total
+    harmonicity, log2_f0 = _pitch(power, window_autocorr, settings)
+    scalars = (frame_power, flatness_log, rolloff, zcr, high_band_ratio, harmonicity, log2_f0)
+    return np.concatenate([power, *(np.asarray(v, np.float32)[:, None] for v in scalars)], axis=1)
+
+
+def _cached_frame_local(
+    frames: FloatArray,
+    settings: FeatureSettings,
+    cache: FrameCache | None,
+    first_frame: int,
+    whole_frames: int,
+) -> FloatArray:
+    """``_frame_local`` of every frame, the leading ones shared with the cached clip taken from ``cache``;
+    the cache then holds this clip's frames that lie wholly inside its samples (``whole_frames`` of them)."""
+    if cache is None:
+        return _frame_local(frames, settings)
+    reused = cache.take(settings, first_frame, min(whole_frames, frames.shape[0]))
+    if reused.shape[0]:
+        values = np.concatenate([reused, _frame_local(frames[reused.shape[0] :], settings)])
+    else:
+        values = _frame_local(frames, settings)
+    cache.keep(settings, first_frame, values[:whole_frames].copy())
+    return values
+
+
+def _frame_features(
+    padded: FloatArray,
+    settings: FeatureSettings,
+    cache: FrameCache | None = None,
+    first_frame: int = 0,
+    whole_frames: int = 0,
+) -> FloatArray:
+    """Frame-level feature matrix ``(T, K)`` for the padded clip (``cache``: see ``FrameCache``)."""
     frames = librosa.util.frame(
         padded, frame_length=settings.frame_length_samples, hop_length=settings.frame_hop_samples, axis=0
     )  # (T, N)
-    power = (np.abs(scipy.fft.rfft(frames * window, n=settings.fft_size, axis=1)) ** 2).astype(np.float32)
-    total = power.sum(axis=1) + _EPS
-
-    frame_power = np.mean(frames.astype(np.float32) ** 2, axis=1)
+    local = _cached_frame_local(frames, settings, cache, first_frame, whole_frames)
+    _, mel_basis, _, freqs = _analysis_tables(settings)
+    bins = settings.fft_size // 2 + 1
+    power = local[:, :bins]
+    frame_power, flatness_log, rolloff, zcr, high_band_ratio, harmonicity, log2_f0 = local[:, bins:].T
+    mel = power @ mel_basis.T
+    centroid = (power @ freqs) / (power.sum(axis=1) + _EPS) / settings.max_frequency_hertz
     log_rms_db = 10.0 * np.log10(frame_power + _EPS)
     local_max_db = scipy.ndimage.maximum_filter1d(log_rms_db, size=settings.frames_per_window, mode="nearest")
     is_active = (log_rms_db > local_max_db - settings.gate_below_local_max_db) & (
@@ -308,20 +404,10 @@ def _frame_features(padded: FloatArray, settings: FeatureSettings) -> FloatArray
     )
 
     # Level-relative MFCCs: the loudest frame nearby is 0 dB, so a gain change leaves them as they are.
-    mel = power @ mel_basis.T
     log_mel = 10.0 * np.log10(mel + _MEL_FLOOR) - local_max_db[:, None]
     mfcc = scipy.fft.dct(log_mel, type=2, norm="ortho", axis=1)[:, : settings.mfcc_count]
     delta = librosa.feature.delta(mfcc, width=settings.delta_width_frames, axis=0, mode="nearest")
-    centroid = (power @ freqs) / total / settings.max_frequency_hertz
-    flatness_log = np.mean(np.log(power + _EPS), axis=1) - np.log(np.mean(power, axis=1) + _EPS)
-    cumulative = np.cumsum(power, axis=1)
-    rolloff = freqs[np.argmax(cumulative >= 0.85 * cumulative[:, -1:], axis=1)] / settings.max_frequency_hertz
     flux = np.concatenate([[0.0], np.mean(np.maximum(np.diff(log_mel, axis=0), 0.0), axis=1)])
-    signs = np.signbit(frames)
-    zcr = np.mean(signs[:, 1:] != signs[:, :-1], axis=1)
-    high_band_ratio = power[:, freqs >= settings.high_band_hertz].sum(axis=1) / total
-
-    harmonicity, log2_f0 = _pitch(power, window_autocorr, settings)
     voiced = ((harmonicity >= settings.voicing_threshold) & is_active).astype(np.float32)
 
     columns = [

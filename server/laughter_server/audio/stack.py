@@ -25,7 +25,7 @@ import numpy.typing as npt
 import skops.io
 
 from laughter_server.audio.detector import TRUSTED_TYPES, AudioLaughterDetector, artifact_types
-from laughter_server.audio.features import window_level_weights
+from laughter_server.audio.features import FrameCache, window_level_weights
 from laughter_server.audio.scores import WindowScores, aggregate_clip_score, remap_operating_point
 from laughter_server.errors import ModelLoadError
 from laughter_server.media.types import AudioClip
@@ -157,14 +157,18 @@ class StackedAudioDetector:
         """The cues model's window scores (what the analysis uses when the second model is not serving)."""
         return self.base.predict_windows(clip)
 
-    def predict_blocks(self, clips: Sequence[AudioClip]) -> list[WindowScores]:
-        """The cues model's window scores of several blocks."""
-        return self.base.predict_blocks(clips)
+    def predict_blocks(
+        self, clips: Sequence[AudioClip], cache: FrameCache | None = None
+    ) -> list[WindowScores]:
+        """The cues model's window scores of several blocks (``cache``: see the cues model's)."""
+        return self.base.predict_blocks(clips, cache)
 
     # the stack ----------------------------------------------------------------------------------------
-    def cues_raw_blocks(self, clips: Sequence[AudioClip]) -> list[WindowScores]:
+    def cues_raw_blocks(
+        self, clips: Sequence[AudioClip], cache: FrameCache | None = None
+    ) -> list[WindowScores]:
         """The cues model's calibrated window probabilities (level weights applied, no operating-point map)."""
-        return self.base._raw_blocks(clips)
+        return self.base._raw_blocks(clips, cache)
 
     def finish(
         self,

@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from laughter_server.audio import resnet_frontend
+from laughter_server.audio.features import FrameCache
 from laughter_server.audio.scores import WindowScores, remap_operating_point
 from laughter_server.audio.stack import StackedAudioDetector, cascade_mask
 from laughter_server.media.types import AudioClip
@@ -39,9 +40,12 @@ def _new_windows(scores: WindowScores, first_s: float, last_s: float) -> npt.NDA
     return (centers >= first_s - 1e-6) & (centers <= last_s + 1e-6)
 
 
-def prepare(detector: StackedAudioDetector, blocks: Sequence[Block]) -> CascadeInput:
-    """Cues scores of every block and the ResNet features of the new windows that pass the cascade."""
-    raw = detector.cues_raw_blocks([clip for clip, _, _ in blocks])
+def prepare(
+    detector: StackedAudioDetector, blocks: Sequence[Block], cache: FrameCache | None = None
+) -> CascadeInput:
+    """Cues scores of every block and the ResNet features of the new windows that pass the cascade
+    (``cache``: the stream's frame cache, see ``AudioLaughterDetector.predict_blocks``)."""
+    raw = detector.cues_raw_blocks([clip for clip, _, _ in blocks], cache)
     reached: list[npt.NDArray[np.bool_]] = []
     features: list[npt.NDArray[np.float32]] = []
     new_windows = 0

@@ -14,6 +14,7 @@ import numpy as np
 import structlog
 
 from laughter_server.audio.detector import AudioLaughterDetector
+from laughter_server.audio.features import FrameCache
 from laughter_server.audio.resnet_frontend import MEL_BANDS, WINDOW_FRAMES
 from laughter_server.audio.scores import SILENCE_BLOCK_S, SILENCE_DBFS, WindowScores, window_peak_dbfs
 from laughter_server.audio.stack import StackedAudioDetector, is_stacked
@@ -109,14 +110,18 @@ class AudioStage:
             return
         log.info("audio_model.second_warmed_up", seconds=round(time.perf_counter() - started, 3))
 
-    async def score(self, blocks: list[Block]) -> AudioScoring:
+    async def score(self, blocks: list[Block], frames: FrameCache | None = None) -> AudioScoring:
         """Window scores of the blocks: the cues model, and for a stacked model the cascade through the second
-        model. When the second model cannot serve, the cues model's scores with ``second_unavailable``."""
+        model. When the second model cannot serve, the cues model's scores with ``second_unavailable``.
+
+        ``frames``: the frame cache of the stream the blocks come from, in order (one per analysis): each block
+        takes the frames it shares with the block before it from there."""
         detector = self._detector
         if not isinstance(detector, StackedAudioDetector):
-            scores = await asyncio.to_thread(detector.predict_blocks, [clip for clip, _, _ in blocks])
+            clips = [clip for clip, _, _ in blocks]
+            scores = await asyncio.to_thread(detector.predict_blocks, clips, frames)
             return AudioScoring(scores)
-        prepared = await asyncio.to_thread(audio_cascade.prepare, detector, blocks)
+        prepared = await asyncio.to_thread(audio_cascade.prepare, detector, blocks, frames)
         reached = len(prepared.features)
         if self._second is None:
             return AudioScoring(audio_cascade.fallback(detector, prepared), True, prepared.new_windows)

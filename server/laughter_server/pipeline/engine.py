@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import numpy.typing as npt
 
+from laughter_server.audio.features import FrameCache
 from laughter_server.audio.scores import SILENCE_DBFS
 from laughter_server.fusion.fuser import EventFuser, EventUpdate
 from laughter_server.fusion.summary import SummaryBuilder
@@ -93,6 +94,7 @@ class Engine:
         self.summary = SummaryBuilder()
         settings = audio.detector.settings
         self.accumulator = AudioAccumulator(settings.window_s, settings.hop_s)
+        self._frames = FrameCache()  # spectra of the frames the next audio block shares with the last one
         self.events: list[LaughterEvent] | None = [] if keep_events else None
         self._video_end_s = 0.0
         self._heard = False  # a window above the silence level was scored
@@ -210,7 +212,7 @@ class Engine:
             if not blocks:
                 return
             started = time.perf_counter()
-            scoring = await self.audio.score(blocks)
+            scoring = await self.audio.score(blocks, self._frames)
             self.clock.add("audio", time.perf_counter() - started - scoring.second_s)
             if scoring.second_s:
                 self.clock.add("audio_second_model", scoring.second_s)

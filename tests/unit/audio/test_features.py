@@ -10,10 +10,12 @@ from laughter_server.audio.features import (
     CUES_FEATURE_SET,
     LEGACY_FEATURE_SET,
     FeatureSettings,
+    FrameCache,
     compute_window_features,
     extract_window_features,
     feature_names,
 )
+from laughter_server.pipeline.audio_blocks import AudioAccumulator
 
 CLIPS = [
     "audio/laughter/btanks-data__sounds_laugh01.wav",
@@ -115,3 +117,77 @@ class TestFeatureSets:
         """An unknown feature set name is refused."""
         with pytest.raises(ValueError, match="unknown feature set"):
             FeatureSettings.from_dict({"feature_set": "nope"})
+
+
+def stream_blocks(samples: np.ndarray) -> list[tuple[np.ndarray, int]]:
+    """The analysis blocks of ``samples`` as one stream (``AudioAccumulator``): ``(block samples, first
+    sample)`` in order."""
+    accumulator = AudioAccumulator(1.0, 0.25)
+    accumulator.place(samples.astype(np.float32), 0)
+    blocks = []
+    while (taken := accumulator.take(final=True)) is not None:
+        clip = taken[0]
+        blocks.append((clip.samples, round(clip.start_s * 16_000)))
+    return blocks
+
+
+class TestFrameCache:
+    """compute_window_features with a FrameCache: the same features bit for bit, the shared frames computed
+    once."""
+
+    @pytest.mark.parametrize("relative", CLIPS[:3])
+    def test_blocks_of_a_stream_give_the_uncached_features(
+        self, read_clip: Callable[[str], np.ndarray], relative: str
+    ) -> None:
+        """Every block of a real clip streamed through one cache has exactly the features it has alone, and
+        most of each block's frames (all but its new half second and its zero-padded tail) come from the
+        cache."""
+        samples = np.tile(read_clip(relative), 3)[: 8 * 16_000]  # several blocks, whatever the clip's length
+        settings = FeatureSettings(feature_set=CUES_FEATURE_SET)
+        cache = FrameCache()
+        blocks = stream_blocks(samples)
+        assert len(blocks) >= 10
+        for block, start in blocks:
+            alone = compute_window_features(block, settings)
+            cached = compute_window_features(block, settings, cache, start)
+            np.testing.assert_array_equal(cached.features, alone.features)
+            np.testing.assert_array_equal(cached.rms_dbfs, alone.rms_dbfs)
+            np.testing.assert_array_equal(cached.burst_rate_hertz, alone.burst_rate_hertz)
+        frames = sum((block.size - 512) // 160 + 1 for block, _ in blocks)
+        assert cache.reused_frames > 0.6 * frames
+
+    def test_a_block_off_the_frame_grid_is_computed_alone(
+        self, read_clip: Callable[[str], np.ndarray]
+    ) -> None:
+        """A clip starting between two 10 ms frames of the stream shares no frame with the cached one."""
+        samples = read_clip(CLIPS[1])[: 4 * 16_000]
+        settings = FeatureSettings()
+        cache = FrameCache()
+        compute_window_features(samples[: 3 * 16_000], settings, cache, 0)
+        shifted = samples[80 : 80 + 3 * 16_000]
+        cached = compute_window_features(shifted, settings, cache, 80)
+        assert cache.reused_frames == 0
+        np.testing.assert_array_equal(cached.features, compute_window_features(shifted, settings).features)
+
+    def test_other_settings_do_not_share_frames(self, read_clip: Callable[[str], np.ndarray]) -> None:
+        """A cache filled under one frame length is not read under another."""
+        samples = read_clip(CLIPS[1])[: 3 * 16_000]
+        cache = FrameCache()
+        compute_window_features(samples, FeatureSettings(), cache, 0)
+        other = FeatureSettings(frame_length_samples=400)
+        cached = compute_window_features(samples, other, cache, 0)
+        assert cache.reused_frames == 0
+        np.testing.assert_array_equal(cached.features, compute_window_features(samples, other).features)
+
+    def test_a_later_block_reuses_what_it_shares(self, read_clip: Callable[[str], np.ndarray]) -> None:
+        """The second of two overlapping blocks takes exactly the frames it shares with the first, minus the
+        frames of the first that reach into its zero padding."""
+        samples = read_clip(CLIPS[1])[: 4 * 16_000]
+        settings = FeatureSettings()
+        cache = FrameCache()
+        first = samples[:37_600]  # 2.35 s: its last window is zero-padded to 2.5 s
+        compute_window_features(first, settings, cache, 0)
+        assert cache.reused_frames == 0
+        compute_window_features(samples[8_000 : 8_000 + 37_600], settings, cache, 8_000)
+        whole_frames_of_first = (first.size - 512) // 160 + 1
+        assert cache.reused_frames == whole_frames_of_first - 8_000 // 160
