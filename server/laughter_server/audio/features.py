@@ -394,7 +394,9 @@ def _frame_features(
     _, mel_basis, _, freqs = _analysis_tables(settings)
     bins = settings.fft_size // 2 + 1
     power = local[:, :bins]
-    frame_power, flatness_log, rolloff, zcr, high_band_ratio, harmonicity, log2_f0 = local[:, bins:].T
+    frame_power, flatness_log, rolloff, zcr, high_band_ratio, harmonicity, log2_f0 = local[
+        :, bins : bins + _LOCAL_SCALARS
+    ].T
     mel = power @ mel_basis.T
     centroid = (power @ freqs) / (power.sum(axis=1) + _EPS) / settings.max_frequency_hertz
     log_rms_db = 10.0 * np.log10(frame_power + _EPS)
