@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 import pathlib
+import tempfile
 
 import laughter
 import pytest
 from laughter import AnalysisOptions, ClientOptions
 from laughter._base import analysis_options_to_proto, build_analyze_request, read_media_file
+
+UNPRIVILEGED_ID = 65534  # nobody / nogroup
+REFUSED, READ_ANYWAY, UNEXPECTED = 0, 3, 4
 
 
 class TestAnalysisOptionsToProto:
@@ -79,14 +83,38 @@ class TestReadMediaFile:
             read_media_file(tmp_path)
         assert isinstance(caught.value, laughter.MediaFileError)
 
-    @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files regardless of their mode")
-    def test_unreadable_file(self, tmp_path: pathlib.Path) -> None:
-        """A file without read permission is a MediaFileUnreadableError."""
-        path = tmp_path / "locked.mp4"
-        path.write_bytes(b"x")
-        path.chmod(0)
-        with pytest.raises(laughter.MediaFileUnreadableError):
+    def test_unreadable_file(self) -> None:
+        """A file without read permission is a MediaFileUnreadableError. Root reads files whatever their mode,
+        so as root the read runs in a forked child that has dropped to the unprivileged user id 65534."""
+        with tempfile.TemporaryDirectory(prefix="laughter-locked-") as folder:
+            os.chmod(folder, 0o755)  # under /tmp, so the child may reach the file, just not read it
+            path = pathlib.Path(folder) / "locked.mp4"
+            path.write_bytes(b"x")
+            path.chmod(0)
+            if os.geteuid() != 0:
+                with pytest.raises(laughter.MediaFileUnreadableError):
+                    read_media_file(path)
+            else:
+                assert read_as_unprivileged_child(path) == REFUSED
+
+
+def read_as_unprivileged_child(path: pathlib.Path) -> int:
+    """``REFUSED``, ``READ_ANYWAY`` or ``UNEXPECTED``: what ``read_media_file(path)`` did in a forked child running
+    as user and group 65534 (the parent must be root)."""
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child, which reports through its exit status
+        status = UNEXPECTED
+        try:
+            os.setgid(UNPRIVILEGED_ID)
+            os.setuid(UNPRIVILEGED_ID)
             read_media_file(path)
+            status = READ_ANYWAY
+        except laughter.MediaFileUnreadableError:
+            status = REFUSED
+        finally:  # any other exception leaves UNEXPECTED
+            os._exit(status)
+    _, wait_status = os.waitpid(child, 0)
+    return os.waitstatus_to_exitcode(wait_status)
 
 
 class TestClientOptions:
