@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 SAMPLE ?= samples/sample.mp4
 PYTEST_ARGS ?=
 
-.PHONY: help setup postgres redis deploy-tools docker-check proto protoset lint models models-resnet models-check train-audio eval run demo web web-deps test test-unit test-integration fuzz bench bench-gpu clean
+.PHONY: help setup postgres redis deploy-tools docker-check proto protoset lint models models-resnet models-check train-audio eval run demo web web-deps test test-unit screenshots test-integration fuzz bench bench-gpu clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -138,6 +138,9 @@ test: $(STAMP) node_modules/.bin/buf web-deps postgres redis deploy-tools ## uni
 
 test-unit: $(STAMP) node_modules/.bin/buf ## unit tests only
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+screenshots: $(STAMP) node_modules/.bin/buf web-deps ## take the web page's screenshots into docs/images (the page tests, real servers)
+	LAUGHTER_SCREENSHOTS=$(abspath docs/images) $(PY) -m pytest tests/integration/test_web_page.py $(PYTEST_ARGS)
 
 test-integration: $(STAMP) redis ## integration tests only
 	$(PY) -m pytest -m integration $(PYTEST_ARGS)
