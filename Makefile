@@ -139,7 +139,7 @@ test: $(STAMP) node_modules/.bin/buf web-deps postgres redis deploy-tools ## uni
 test-unit: $(STAMP) node_modules/.bin/buf ## unit tests only
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-screenshots: $(STAMP) node_modules/.bin/buf web-deps ## take the web page's screenshots into docs/images (the page tests, real servers)
+screenshots: $(STAMP) web-deps ## take the web page's screenshots into docs/images (the page tests, real servers)
 	LAUGHTER_SCREENSHOTS=$(abspath docs/images) $(PY) -m pytest tests/integration/test_web_page.py $(PYTEST_ARGS)
 
 test-integration: $(STAMP) redis ## integration tests only

@@ -336,11 +336,11 @@ def _analysis_tables(settings: FeatureSettings) -> tuple[FloatArray, FloatArray,
     return window, mel, window_autocorr / window_autocorr[0], freqs
 
 
-_LOCAL_SCALARS = 7  # frame power, flatness, roll-off, zcr, high band, harmonicity, log2 f0
+_LOCAL_SCALARS = 8  # spectrum total, frame power, flatness, roll-off, zcr, high band, harmonicity, log2 f0
 
 
 def _frame_local(frames: FloatArray, settings: FeatureSettings) -> FloatArray:
-    """The frame-local features ``(T, fft_size // 2 + 1 + 7)``: the power spectrum, then ``_LOCAL_SCALARS`` in
+    """The frame-local features ``(T, fft_size // 2 + 1 + 8)``: the power spectrum, then ``_LOCAL_SCALARS`` in
     order. Each row depends on its frame alone, bit for bit, whatever the other rows (numpy's and pocketfft's
     per-row loops); products with the power spectrum (mel energies, centroid) go through BLAS, whose rounding
     depends on the matrix's shape, so ``_frame_features`` computes those over the whole clip."""
@@ -355,7 +355,7 @@ def _frame_local(frames: FloatArray, settings: FeatureSettings) -> FloatArray:
     zcr = np.mean(signs[:, 1:] != signs[:, :-1], axis=1)
     high_band_ratio = power[:, freqs >= settings.high_band_hertz].sum(axis=1) / total
     harmonicity, log2_f0 = _pitch(power, window_autocorr, settings)
-    scalars = (frame_power, flatness_log, rolloff, zcr, high_band_ratio, harmonicity, log2_f0)
+    scalars = (total, frame_power, flatness_log, rolloff, zcr, high_band_ratio, harmonicity, log2_f0)
     return np.concatenate([power, *(np.asarray(v, np.float32)[:, None] for v in scalars)], axis=1)
 
 
@@ -394,11 +394,11 @@ def _frame_features(
     _, mel_basis, _, freqs = _analysis_tables(settings)
     bins = settings.fft_size // 2 + 1
     power = local[:, :bins]
-    frame_power, flatness_log, rolloff, zcr, high_band_ratio, harmonicity, log2_f0 = local[
+    total, frame_power, flatness_log, rolloff, zcr, high_band_ratio, harmonicity, log2_f0 = local[
         :, bins : bins + _LOCAL_SCALARS
     ].T
     mel = power @ mel_basis.T
-    centroid = (power @ freqs) / (power.sum(axis=1) + _EPS) / settings.max_frequency_hertz
+    centroid = (power @ freqs) / total / settings.max_frequency_hertz
     log_rms_db = 10.0 * np.log10(frame_power + _EPS)
     local_max_db = scipy.ndimage.maximum_filter1d(log_rms_db, size=settings.frames_per_window, mode="nearest")
     is_active = (log_rms_db > local_max_db - settings.gate_below_local_max_db) & (
