@@ -3,6 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+"""What stops a server (and ``--workers``' parent): each drains first."""
+
+
+def handle_stop_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    """Set ``stop`` on SIGTERM/SIGINT, then unblock both (a worker starts with them blocked, and one that
+    arrived meanwhile is delivered now)."""
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, stop.set)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 async def wait_set(event: asyncio.Event, timeout_s: float) -> bool:

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import dataclasses
 import pathlib
-import signal
 
 import grpc
 import structlog
@@ -15,7 +14,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from laughter.v1 import laughter_service_pb2, laughter_service_pb2_grpc
 from prometheus_client import start_http_server
 
-from laughter_server.aio import wait_set
+from laughter_server.aio import handle_stop_signals, wait_set
 from laughter_server.api.interceptors import TokenAuthInterceptor
 from laughter_server.api.reflection import enable_reflection
 from laughter_server.api.servicer import LaughterServicer
@@ -343,9 +342,15 @@ async def start_server(
     return RunningServer(server, port, health_servicer, services, watcher, servicer)
 
 
-async def serve(settings: Settings, *, reuse_port: bool = False) -> None:
+async def serve(settings: Settings, *, reuse_port: bool = False, signals_blocked: bool = False) -> None:
     """Run until SIGTERM/SIGINT, then drain within ``shutdown_grace_s``; ``reuse_port`` for a worker of
-    ``--workers`` (``workers.py``)."""
+    ``--workers`` (``workers.py``). ``signals_blocked``: the process starts with both signals blocked (a
+    worker); the handlers go in first and then unblock them, so a stop asked for during start-up (held
+    pending until now) drains once the server is up instead of killing it half-loaded."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    if signals_blocked:
+        handle_stop_signals(loop, stop)
     metrics = Metrics.create()
     if settings.metrics_port:
         host = settings.listen.rsplit(":", 1)[0].strip("[]") or "0.0.0.0"
@@ -353,10 +358,8 @@ async def serve(settings: Settings, *, reuse_port: bool = False) -> None:
     services = await build_services(settings, metrics)
     running = await start_server(services, reuse_port=reuse_port)
     web = await start_web_for(running) if settings.web_listen else None
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    if not signals_blocked:
+        handle_stop_signals(loop, stop)
     await stop.wait()
     log.info("server.stopping", grace_s=settings.shutdown_grace_s)
     web_stopped = asyncio.create_task(web.stop()) if web is not None else None

@@ -9,7 +9,9 @@ every call and stream on a connection stays with that process (a live session, a
 serves ``--web-listen``: the browser's session calls arrive as separate HTTP requests, often on several
 connections, and must all reach the process holding the session.
 
-SIGTERM/SIGINT drains the workers (each writes its queued results) and stops Triton last. A worker that
+SIGTERM/SIGINT drains the workers (each writes its queued results) and stops Triton last. A worker starts
+with both signals blocked and unblocks them once its handlers are in place, so a stop that arrives while it
+is still loading is held until it can drain, never the default death. A worker that
 dies is started again; more than ``MAX_RESTARTS`` deaths within ``RESTART_WINDOW_S`` stop everything and
 the parent exits 1, so that a crash loop reaches the supervisor (systemd, Kubernetes) instead of spinning.
 """
@@ -35,7 +37,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import structlog
 
-from laughter_server.aio import wait_set
+from laughter_server.aio import STOP_SIGNALS, handle_stop_signals, wait_set
 from laughter_server.config import Settings, load_settings
 from laughter_server.errors import InvalidOptionError, LaughterError
 from laughter_server.inference.supervisor import TritonProcess, _die_with_parent
@@ -114,6 +116,13 @@ class Worker:
         return self.process.pid
 
 
+def _start_worker_process() -> None:
+    """In the child before exec: tied to the parent, with the stop signals blocked until ``serve`` handles
+    them (a blocked signal stays pending across exec)."""
+    _die_with_parent()
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+
+
 class WorkerPool:
     """Starts, watches and stops the worker processes."""
 
@@ -138,7 +147,7 @@ class WorkerPool:
             self.command(index),
             env=env,
             stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
+            preexec_fn=_start_worker_process,
             process_group=0,
         )
         worker = Worker(index, process)
@@ -215,11 +224,12 @@ def _start_triton(settings: Settings) -> TritonProcess:
 
 
 async def _supervise(pool: WorkerPool, triton: TritonProcess | None, settings: Settings) -> int:
-    """Watch the workers (and the local Triton) until a signal; then drain them and return the exit code."""
+    """Start the workers and watch them (and the local Triton) until a signal; then drain them and return
+    the exit code. The handlers come first: a stop right after the workers start drains them too."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    handle_stop_signals(loop, stop)
+    pool.start_all()
     healthy = True
     while not stop.is_set():
         if not pool.reap():
@@ -250,7 +260,6 @@ def run_workers(settings: Settings, count: int, argv: Sequence[str]) -> int:
             url = triton.grpc_url
         migrate_store(settings)
         pool = WorkerPool(argv, url, count, metrics_dir)
-        pool.start_all()
         try:
             code = asyncio.run(_supervise(pool, triton, settings))
         except BaseException:
@@ -277,7 +286,7 @@ def worker_main(argv: Sequence[str]) -> int:
     from laughter_server.app import serve
 
     try:
-        asyncio.run(serve(settings, reuse_port=True))
+        asyncio.run(serve(settings, reuse_port=True, signals_blocked=True))
     except LaughterError as exc:
         structlog.get_logger("laughter_server").error("server.failed", reason=exc.reason, detail=exc.message)
         return 1

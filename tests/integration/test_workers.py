@@ -37,13 +37,15 @@ def log_lines(path: pathlib.Path) -> list[dict[str, object]]:
     return lines
 
 
-def wait_for(path: pathlib.Path, predicate, timeout_s: float = 180.0) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+def wait_for(  # type: ignore[no-untyped-def]
+    path: pathlib.Path, predicate, timeout_s: float = 180.0, poll_s: float = 0.2
+) -> list[dict[str, object]]:
     end = time.monotonic() + timeout_s
     while time.monotonic() < end:
         lines = log_lines(path)
         if predicate(lines):
             return lines
-        time.sleep(0.2)
+        time.sleep(poll_s)
     raise TimeoutError("log condition not met; tail:\n" + "\n".join(path.read_text().splitlines()[-20:]))
 
 
@@ -186,3 +188,45 @@ def test_two_workers_share_one_port_and_one_triton(tmp_path: pathlib.Path) -> No
     assert events[-1] in ("triton.stopped", "server.stopped")
     stopped_workers = {line.get("pid") for line in log_lines(log_path) if line["event"] == "server.stopped"}
     assert set(workers.values()) <= stopped_workers  # each worker drained on its own
+
+
+def test_sigterm_while_the_workers_start_stops_cleanly(tmp_path: pathlib.Path) -> None:
+    """SIGTERM as soon as both workers are started, while they are still loading: each finishes starting,
+    drains and exits 0 (a worker killed half-loaded by the default action made the parent exit 1)."""
+    (grpc_port,) = find_free_ports(1)
+    log_path = tmp_path / "server.log"
+    command = pathlib.Path(sys.executable).parent / "laughter-server"
+    env = {**os.environ, "LAUGHTER_LOG_FORMAT": "json"}
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                str(command),
+                "--workers",
+                "2",
+                "--listen",
+                f"127.0.0.1:{grpc_port}",
+                "--metrics-port",
+                "0",
+                "--data-dir",
+                str(tmp_path / "data"),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+        lines = wait_for(  # polled fast: the signal must land before the workers have loaded
+            log_path, lambda lines: sum(line["event"] == "worker.started" for line in lines) == 2, poll_s=0.01
+        )
+        assert not started_workers(lines), "a worker was serving before the signal: the test proves nothing"
+        family = descendants(process.pid)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=120)
+    lines = log_lines(log_path)
+    stopped = [line for line in lines if line["event"] == "worker.stopped"]
+    assert sorted((line["worker"], line["exit_code"]) for line in stopped) == [(0, 0), (1, 0)], stopped
+    assert not any(line["event"] == "worker.died" for line in lines)
+    assert code == 0
+    time.sleep(1.0)
+    assert [pid for pid in family if alive(pid)] == []
