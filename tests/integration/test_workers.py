@@ -99,33 +99,37 @@ def metric(text: str, name: str) -> float:
     return float(match.group(1)) if match else 0.0
 
 
-def test_two_workers_share_one_port_and_one_triton(tmp_path: pathlib.Path) -> None:
-    """Calls reach both workers, /metrics sums them, a live session works, a dead worker is replaced and
-    SIGTERM stops the workers, then Triton, leaving no process behind."""
-    grpc_port, metrics_port, web_port = find_free_ports(3)
-    address = f"127.0.0.1:{grpc_port}"
-    log_path = tmp_path / "server.log"
+def start_two_workers(tmp_path: pathlib.Path, address: str, *flags: str) -> subprocess.Popen[bytes]:
+    """``laughter-server --workers 2`` on ``address`` with JSON logs to ``tmp_path/server.log``."""
     command = pathlib.Path(sys.executable).parent / "laughter-server"
     env = {**os.environ, "LAUGHTER_LOG_FORMAT": "json"}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
+    with (tmp_path / "server.log").open("wb") as log:
+        return subprocess.Popen(
             [
                 str(command),
                 "--workers",
                 "2",
                 "--listen",
                 address,
-                "--metrics-port",
-                str(metrics_port),
                 "--data-dir",
                 str(tmp_path / "data"),
-                "--web-listen",
-                f"127.0.0.1:{web_port}",
+                *flags,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
         )
+
+
+def test_two_workers_share_one_port_and_one_triton(tmp_path: pathlib.Path) -> None:
+    """Calls reach both workers, /metrics sums them, a live session works, a dead worker is replaced and
+    SIGTERM stops the workers, then Triton, leaving no process behind."""
+    grpc_port, metrics_port, web_port = find_free_ports(3)
+    address = f"127.0.0.1:{grpc_port}"
+    log_path = tmp_path / "server.log"
+    process = start_two_workers(
+        tmp_path, address, "--metrics-port", str(metrics_port), "--web-listen", f"127.0.0.1:{web_port}"
+    )
     try:
         lines = wait_for(log_path, lambda lines: len(started_workers(lines)) == 2)
         wait_serving(address, timeout_s=60)
@@ -195,25 +199,7 @@ def test_sigterm_while_the_workers_start_stops_cleanly(tmp_path: pathlib.Path) -
     drains and exits 0 (a worker killed half-loaded by the default action made the parent exit 1)."""
     (grpc_port,) = find_free_ports(1)
     log_path = tmp_path / "server.log"
-    command = pathlib.Path(sys.executable).parent / "laughter-server"
-    env = {**os.environ, "LAUGHTER_LOG_FORMAT": "json"}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                str(command),
-                "--workers",
-                "2",
-                "--listen",
-                f"127.0.0.1:{grpc_port}",
-                "--metrics-port",
-                "0",
-                "--data-dir",
-                str(tmp_path / "data"),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
+    process = start_two_workers(tmp_path, f"127.0.0.1:{grpc_port}", "--metrics-port", "0")
     try:
         lines = wait_for(  # polled fast: the signal must land before the workers have loaded
             log_path, lambda lines: sum(line["event"] == "worker.started" for line in lines) == 2, poll_s=0.01
