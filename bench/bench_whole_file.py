@@ -185,6 +185,11 @@ def main() -> None:
     parser.add_argument("--detect-every", type=int, default=3, help="detector interval of the tracked run")
     parser.add_argument("--rates", type=float, nargs="+", default=[10.0, 5.0])
     parser.add_argument("--tracking-only", action="store_true", help="only the tracked vs every-frame runs")
+    parser.add_argument(
+        "--model-config-name",
+        default="",
+        help="Triton's --model-config-name, e.g. int8 (the int8 face detector instead of the float32 one)",
+    )
     args = parser.parse_args()
     out = REPO / "bench" / "out"
     out.mkdir(exist_ok=True)
@@ -205,7 +210,7 @@ def main() -> None:
             ],
             check=True,
         )
-    triton = TritonProcess(REPO / "model_repository")
+    triton = TritonProcess(REPO / "model_repository", model_config_name=args.model_config_name)
     triton.start()
     try:
         triton.wait_ready(120)

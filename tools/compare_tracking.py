@@ -7,6 +7,10 @@ their boundaries within ``--boundary-s`` and whether every face's emotion breakd
 
     .venv/bin/python tools/compare_tracking.py samples/sample.mp4 /work/shared/data/dev/video/*.mp4 \\
         --detect-every 2 3 5
+
+``--candidate-config int8`` runs the candidates over a second local Triton started with that model
+configuration name (the int8 face detector), so ``--detect-every 1`` compares it with the default float32
+detector, frame for frame.
 """
 
 from __future__ import annotations
@@ -83,11 +87,18 @@ def compare(reference: AnalysisResult, candidate: AnalysisResult) -> Deviation:
     return Deviation(same_types, boundary, breakdown, (len(ref_faces), len(new_faces)))
 
 
-async def run(paths: list[pathlib.Path], intervals: list[int], rate_hertz: float) -> bool:
-    settings = load_settings(
-        ["--data-dir", tempfile.mkdtemp(prefix="laughter-compare-"), "--metrics-port", "0"], os.environ
+async def run(
+    paths: list[pathlib.Path], intervals: list[int], rate_hertz: float, candidate_config: str = ""
+) -> bool:
+    flags = ["--data-dir", tempfile.mkdtemp(prefix="laughter-compare-"), "--metrics-port", "0"]
+    reference_services = await build_services(load_settings(flags, os.environ))
+    services = (
+        await build_services(
+            load_settings([*flags, "--triton-model-config-name", candidate_config], os.environ)
+        )
+        if candidate_config
+        else reference_services
     )
-    services = await build_services(settings)
     ok = True
     try:
         analyzer = services.analyzer
@@ -96,7 +107,7 @@ async def run(paths: list[pathlib.Path], intervals: list[int], rate_hertz: float
             content = path.read_bytes()
             base = AnalysisOptions(frame_rate_hertz=rate_hertz)
             started = time.perf_counter()
-            reference = await analyzer.analyze(content, base)
+            reference = await reference_services.analyzer.analyze(content, base)
             reference_s = time.perf_counter() - started
             for every in intervals:
                 started = time.perf_counter()
@@ -111,6 +122,8 @@ async def run(paths: list[pathlib.Path], intervals: list[int], rate_hertz: float
                 )
     finally:
         await services.close()
+        if reference_services is not services:
+            await reference_services.close()
     return ok
 
 
@@ -121,8 +134,12 @@ def main() -> None:
     parser.add_argument("files", nargs="+", type=pathlib.Path)
     parser.add_argument("--detect-every", nargs="+", type=int, default=[2, 3, 5])
     parser.add_argument("--rate", type=float, default=5.0, help="analysis frames per second")
+    parser.add_argument(
+        "--candidate-config", default="", help="Triton model configuration of the candidates, e.g. int8"
+    )
     args = parser.parse_args()
-    sys.exit(0 if asyncio.run(run(args.files, args.detect_every, args.rate)) else 1)
+    ok = asyncio.run(run(args.files, args.detect_every, args.rate, args.candidate_config))
+    sys.exit(0 if ok else 1)
 
 
 if __name__ == "__main__":

@@ -41,14 +41,16 @@ MODELS = REPO_ROOT / "model_repository"
 MARGINS = (0.0, 0.05, 0.1, 0.15, 0.2)
 HAPPY_THRESHOLD = 0.3
 POSITIVE_LABELS = ("face-smile", "face-laugh")
+DETECTOR_VERSION = "1"
+"""The face detector version the default CPU configuration serves (float32; 2 is its int8 quantization)."""
 OLD_SETTING = (0.2, False)
 """The crop before this measurement: margin 0.2, no mirror."""
 SURPRISE_INDEX = EMOTION_INDEX["surprise"]
 
 
-def session(name: str) -> ort.InferenceSession | None:
-    """An onnxruntime session over ``model_repository/<name>/1/model.onnx`` (None if it is not there)."""
-    path = MODELS / name / "1" / "model.onnx"
+def session(name: str, version: str = "1") -> ort.InferenceSession | None:
+    """An onnxruntime session over ``model_repository/<name>/<version>/model.onnx`` (None if it is not there)."""
+    path = MODELS / name / version / "model.onnx"
     if not path.is_file():
         return None
     options = ort.SessionOptions()
@@ -59,12 +61,15 @@ def session(name: str) -> ort.InferenceSession | None:
 
 class Models:
     """The face models of the repository, run in-process; ``version`` picks the emotion model (1 or 2) and
-    ``head`` a trained head over version 2's embedding."""
+    ``head`` a trained head over version 2's embedding, ``detector_version`` the face detector."""
 
     def __init__(
-        self, version: EmotionVersion = BUILTIN_VERSIONS[MINI_XCEPTION], head: FaceHead | None = None
+        self,
+        version: EmotionVersion = BUILTIN_VERSIONS[MINI_XCEPTION],
+        head: FaceHead | None = None,
+        detector_version: str = DETECTOR_VERSION,
     ) -> None:
-        detector, emotion = session("face_detector"), session(version.triton_model)
+        detector, emotion = session("face_detector", detector_version), session(version.triton_model)
         if detector is None or emotion is None:
             raise SystemExit(
                 f"model_repository lacks face_detector or {version.triton_model}; run `make models`"
@@ -272,12 +277,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--head", type=Path, help="a trained face head (face_emotion-<version>.json) over version 2"
     )
+    parser.add_argument(
+        "--detector-version",
+        choices=("1", "2"),
+        default=DETECTOR_VERSION,
+        help="face detector: 1, float32 (what the default CPU configuration serves), or 2, its int8 version",
+    )
     args = parser.parse_args(argv)
     root = args.manifest.parent
     with args.manifest.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     head = load_head(args.head) if args.head else None
-    models = Models(BUILTIN_VERSIONS["2" if head else args.emotion_version], head)
+    models = Models(BUILTIN_VERSIONS["2" if head else args.emotion_version], head, args.detector_version)
     stills = [r for r in rows if r["label"].startswith("face-")]
     videos = [r for r in rows if r["label"] == "video-face"]
     report: dict[str, Any] = {"stills": evaluate_stills(models, stills, root)}

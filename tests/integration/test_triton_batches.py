@@ -41,29 +41,58 @@ def random_inputs(
     return feeds
 
 
-@pytest.mark.parametrize("model", MODELS)
-def test_pieces_answer_as_one_run(triton: TritonProcess, model: str) -> None:
-    client = triton_grpc.InferenceServerClient(triton.grpc_url)
-    try:
-        parameters = parameters_of(client, model)
-        # a batch large enough for the parallel pieces where the configuration runs them
-        batch = max(BATCH, parameters.get("parallel_min_items", 0) + 1)
-        assert 1 <= parameters["run_batch_size"] < batch
-        session = ort.InferenceSession(str(REPO / "model_repository" / model / "1" / "model.onnx"))
-        feeds = random_inputs(session, np.random.default_rng(7), batch)
-        names = [output.name for output in session.get_outputs()]
-        expected = session.run(names, feeds)
-        inputs = []
-        for name, array in feeds.items():
-            infer_input = triton_grpc.InferInput(name, list(array.shape), np_to_triton_dtype(array.dtype))
-            infer_input.set_data_from_numpy(array)
-            inputs.append(infer_input)
-        reply = client.infer(model, inputs, outputs=[triton_grpc.InferRequestedOutput(n) for n in names])
-    finally:
-        client.close()
+def served_version(client: triton_grpc.InferenceServerClient, model: str) -> str:
+    (version,) = client.get_model_metadata(model).versions  # each configuration serves one version
+    return str(version)
+
+
+def assert_pieces_answer_as_one_run(client: triton_grpc.InferenceServerClient, model: str) -> None:
+    parameters = parameters_of(client, model)
+    # a batch large enough for the parallel pieces where the configuration runs them
+    batch = max(BATCH, parameters.get("parallel_min_items", 0) + 1)
+    assert 1 <= parameters["run_batch_size"] < batch
+    version = served_version(client, model)
+    session = ort.InferenceSession(str(REPO / "model_repository" / model / version / "model.onnx"))
+    feeds = random_inputs(session, np.random.default_rng(7), batch)
+    names = [output.name for output in session.get_outputs()]
+    expected = session.run(names, feeds)
+    inputs = []
+    for name, array in feeds.items():
+        infer_input = triton_grpc.InferInput(name, list(array.shape), np_to_triton_dtype(array.dtype))
+        infer_input.set_data_from_numpy(array)
+        inputs.append(infer_input)
+    reply = client.infer(model, inputs, outputs=[triton_grpc.InferRequestedOutput(n) for n in names])
     for name, want in zip(names, expected, strict=True):
         got = reply.as_numpy(name)
         assert got.shape == want.shape, name
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4, err_msg=f"{model} {name}")
     # the items differ, so a piece answered out of order would show
     assert not np.allclose(expected[0][0], expected[0][1])
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_pieces_answer_as_one_run(triton: TritonProcess, model: str) -> None:
+    client = triton_grpc.InferenceServerClient(triton.grpc_url)
+    try:
+        assert_pieces_answer_as_one_run(client, model)
+        assert served_version(client, model) == "1"  # the detector's int8 version 2 needs configs/int8.pbtxt
+    finally:
+        client.close()
+
+
+def test_int8_configuration_serves_the_int8_detector() -> None:
+    """``--model-config-name=int8``: the detector's configs/int8.pbtxt serves version 2 (int8) and answers as
+    that file does; the models without that file keep their config.pbtxt."""
+    triton = TritonProcess(REPO / "model_repository", model_config_name="int8")
+    triton.start()
+    try:
+        triton.wait_ready(120)
+        client = triton_grpc.InferenceServerClient(triton.grpc_url)
+        try:
+            assert served_version(client, "face_detector") == "2"
+            assert_pieces_answer_as_one_run(client, "face_detector")
+            assert_pieces_answer_as_one_run(client, "face_emotion")
+        finally:
+            client.close()
+    finally:
+        triton.stop()

@@ -38,18 +38,20 @@ SERVED_MODELS = (FACE_DETECTOR, FACE_EMOTION, FACE_LANDMARKS, FACE_EXPRESSION)
 """Every Triton model the face stage may call (both face emotion versions stay loaded for ReloadModel)."""
 
 
-def read_checksums(model_repository: pathlib.Path | None) -> dict[str, str]:
-    """``{model_name: sha256}`` from the repository's SHA256SUMS (``<sha>  <model>/1/model.onnx`` lines)."""
+def read_checksums(model_repository: pathlib.Path | None) -> dict[tuple[str, str], str]:
+    """``{(model_name, version): sha256}`` from the repository's SHA256SUMS (``<sha>  <model>/<version>/model.onnx``
+    lines)."""
     if model_repository is None:
         return {}
     sums = model_repository / "SHA256SUMS"
     if not sums.is_file():
         return {}
-    result: dict[str, str] = {}
+    result: dict[tuple[str, str], str] = {}
     for line in sums.read_text().splitlines():
         parts = line.split()
-        if len(parts) == 2 and parts[1].endswith("model.onnx"):
-            result[parts[1].split("/")[0]] = parts[0]
+        if len(parts) == 2 and parts[1].endswith("/model.onnx") and parts[1].count("/") == 2:
+            name, version, _ = parts[1].split("/")
+            result[(name, version)] = parts[0]
     return result
 
 
@@ -139,7 +141,7 @@ class TritonFaceModels:
             version=current.version,
             role=FACE_EMOTION,
             backend=self._backend + "+head-cpu" if head is not None else self._backend,
-            sha256=head.sha256 if head is not None else self._checksums.get(current.triton_model, ""),
+            sha256=head.sha256 if head is not None else self._checksum(current.triton_model),
         )
 
     def describe(self, emotion_version: EmotionVersion | None = None) -> list[ModelDescription]:
@@ -151,11 +153,15 @@ class TritonFaceModels:
                 version=self._versions.get(name, "1"),
                 role=name,
                 backend=self._backend,
-                sha256=self._checksums.get(name, ""),
+                sha256=self._checksum(name),
             )
             for name in (FACE_DETECTOR, FACE_LANDMARKS)
         ]
         return [plain[0], self._describe_emotion(emotion_version or self.emotion_version), plain[1]]
+
+    def _checksum(self, name: str) -> str:
+        """The sha256 of the version Triton serves (the detector's CPU and GPU configs serve different ones)."""
+        return self._checksums.get((name, self._versions.get(name, "1")), "")
 
     async def _infer(
         self, model: str, input_name: str, batch: npt.NDArray[np.uint8], outputs: tuple[str, ...]

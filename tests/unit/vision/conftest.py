@@ -24,12 +24,12 @@ def load_rgb(path: Path) -> npt.NDArray[np.uint8]:
     return np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
 
 
-def open_session(model_name: str, threads: int = 1) -> ort.InferenceSession:
-    """CPU session over model_repository/<model_name>/1/model.onnx."""
+def open_session(model_name: str, threads: int = 1, version: str = "1") -> ort.InferenceSession:
+    """CPU session over model_repository/<model_name>/<version>/model.onnx."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    path = MODEL_REPOSITORY / model_name / "1" / "model.onnx"
+    path = MODEL_REPOSITORY / model_name / version / "model.onnx"
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
@@ -49,7 +49,7 @@ def fixture_dev_images(dev_data: Path, face_labels: dict[str, str]) -> dict[str,
 
 @pytest.fixture(name="detector_session", scope="session")
 def fixture_detector_session() -> ort.InferenceSession:
-    """The exported face detector."""
+    """The exported face detector (float32, what the default configuration serves)."""
     return open_session("face_detector", threads=2)
 
 
