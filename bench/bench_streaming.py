@@ -364,6 +364,11 @@ def main() -> None:
         help="e.g. int8,default: compare Triton model configurations (--model-config-name; 'default' is "
         "config.pbtxt, int8 the int8 face detector) instead",
     )
+    parser.add_argument(
+        "--model-config-name",
+        default="",
+        help="Triton's --model-config-name for the other modes, e.g. int8 (the int8 face detector)",
+    )
     args = parser.parse_args()
     if args.audio_models:
         compare_audio_models(args)
@@ -373,7 +378,7 @@ def main() -> None:
         return
     levels = [int(v) for v in args.levels.split(",")]
     chunks = camera_chunks(REPO / "samples" / "sample.mp4", args.seconds)
-    triton = TritonProcess(REPO / "model_repository")
+    triton = TritonProcess(REPO / "model_repository", model_config_name=args.model_config_name)
     triton.start()
     results = {}
     try:
@@ -410,7 +415,7 @@ def compare_audio_models(args: argparse.Namespace) -> None:
     versions = [v.strip() for v in args.audio_models.split(",") if v.strip()]
     models = REPO / "server" / "laughter_server" / "models" / "audio"
     chunks = camera_chunks(REPO / "samples" / "sample.mp4", args.seconds)
-    triton = TritonProcess(REPO / "model_repository")
+    triton = TritonProcess(REPO / "model_repository", model_config_name=args.model_config_name)
     triton.start()
     results = {}
     try:
