@@ -4,19 +4,22 @@ is answered with what onnxruntime gives for the whole batch in one run, in the o
 
 from __future__ import annotations
 
+import grpc
 import numpy as np
 import onnxruntime as ort
 import pytest
 import tritonclient.grpc as triton_grpc
+from laughter.v1 import laughter_service_pb2, laughter_service_pb2_grpc, model_pb2
 from laughter_server.inference.supervisor import TritonProcess
 from tritonclient.utils import np_to_triton_dtype
 
-from tests.conftest import REPO
+from tests.conftest import REPO, SAMPLE, ServerThread, make_settings
 
 pytestmark = pytest.mark.integration
 
 MODELS = ("face_detector", "face_emotion", "face_expression", "face_landmarks", "laughter_resnet")
 BATCH = 7  # not a multiple of any configured piece size
+SHA256SUMS = (REPO / "model_repository" / "SHA256SUMS").read_text()
 DETECTOR_INPUT = (160, 224, 3)  # the detector takes any frame size; a small one keeps the test quick
 
 
@@ -94,5 +97,29 @@ def test_int8_configuration_serves_the_int8_detector() -> None:
             assert_pieces_answer_as_one_run(client, "face_emotion")
         finally:
             client.close()
+        assert_server_reports_the_int8_detector(triton)
     finally:
         triton.stop()
+
+
+def assert_server_reports_the_int8_detector(triton: TritonProcess) -> None:
+    """A server over that Triton lists version 2 with its own checksum, and a result names it too."""
+    int8_sha256 = next(
+        line.split()[0] for line in SHA256SUMS.splitlines() if line.endswith("face_detector/2/model.onnx")
+    )
+    server = ServerThread(make_settings(triton_url=triton.grpc_url)).start()
+    try:
+        with grpc.insecure_channel(server.address) as channel:
+            stub = laughter_service_pb2_grpc.LaughterAnalysisServiceStub(channel)
+            listed = stub.ListModels(laughter_service_pb2.ListModelsRequest(), timeout=30).models
+            result = stub.AnalyzeMedia(
+                laughter_service_pb2.AnalyzeMediaRequest(content=SAMPLE.read_bytes(), fresh=True), timeout=300
+            ).result
+    finally:
+        server.stop()
+    (detector,) = [m for m in listed if m.role == model_pb2.MODEL_ROLE_FACE_DETECTOR]
+    assert (detector.version, detector.sha256) == ("2", int8_sha256)
+    assert result.events
+    assert result.summary.faces
+    (used,) = [m for m in result.summary.models if m.role == model_pb2.MODEL_ROLE_FACE_DETECTOR]
+    assert (used.version, used.sha256) == ("2", int8_sha256)
