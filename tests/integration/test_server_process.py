@@ -65,7 +65,10 @@ def test_server_command_end_to_end(tmp_path: pathlib.Path) -> None:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 0
-    events = [json.loads(line)["event"] for line in output.decode().splitlines() if line.startswith("{")]
+    lines = [json.loads(line) for line in output.decode().splitlines() if line.startswith("{")]
+    events = [line["event"] for line in lines]
+    served = next(line["versions"] for line in lines if line["event"] == "face_models.served")
+    assert served["face_detector"] == "1"  # float32 (configs/int8.pbtxt serves version 2)
     for expected in (
         "config.loaded",
         "triton.ready",

@@ -123,6 +123,7 @@ class TritonFaceModels:
                 ) from exc
             versions = list(metadata.versions)
             self._versions[name] = max(versions, key=int) if versions else "1"
+        log.info("face_models.served", url=self.url, versions=dict(self._versions))
 
     def current_emotion_version(self) -> EmotionVersion:
         """The face emotion version new analyses use."""
