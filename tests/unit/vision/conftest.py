@@ -33,6 +33,16 @@ def open_session(model_name: str, threads: int = 1, version: str = "1") -> ort.I
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
+def detect(session: ort.InferenceSession, images: list[npt.NDArray[np.uint8]]) -> list[list[FaceBox]]:
+    """Faces in each of ``images`` (RGB frames of one size) at the default input size, as the server finds
+    them: letterbox, the detector, CenterFace decoding."""
+    batch, transform = letterbox(np.stack(images), DEFAULT_DETECTOR_INPUT_HW)
+    heatmap, scale, offset, landmarks = session.run(
+        ["heatmap", "scale", "offset", "landmarks"], {"images": batch}
+    )
+    return decode_centerface(heatmap, scale, offset, landmarks, transform)
+
+
 @pytest.fixture(name="face_labels", scope="session")
 def fixture_face_labels(dev_data: Path) -> dict[str, str]:
     """Image file name -> face-laugh / face-smile / face-neutral, from manifest.csv."""
@@ -58,14 +68,7 @@ def fixture_dev_faces(
     dev_images: dict[str, npt.NDArray[np.uint8]], detector_session: ort.InferenceSession
 ) -> dict[str, list[FaceBox]]:
     """Faces in every dev image at the default input size, each image at its own fitted input size."""
-    faces = {}
-    for name, image in dev_images.items():
-        batch, transform = letterbox(image[None], DEFAULT_DETECTOR_INPUT_HW)
-        heatmap, scale, offset, landmarks = detector_session.run(
-            ["heatmap", "scale", "offset", "landmarks"], {"images": batch}
-        )
-        faces[name] = decode_centerface(heatmap, scale, offset, landmarks, transform)[0]
-    return faces
+    return {name: detect(detector_session, [image])[0] for name, image in dev_images.items()}
 
 
 @pytest.fixture(name="emotion_session", scope="session")

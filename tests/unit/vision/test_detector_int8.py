@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-import onnxruntime as ort
 import pytest
 from laughter_server.media.decode import iter_video_frames
-from laughter_server.vision.detection import FaceBox, decode_centerface, letterbox
+from laughter_server.vision.detection import FaceBox
+from laughter_server.vision.tracker import iou as tracker_iou
 
-from tests.unit.vision.conftest import REPO_ROOT, open_session
+from tests.unit.vision.conftest import REPO_ROOT, detect, open_session
 
 sys.path.insert(0, str(REPO_ROOT / "tools"))
 from detector_calibration import calibration_rows
@@ -26,18 +26,7 @@ MAX_MEAN_SCORE_DIFF = 0.03
 
 
 def iou(a: FaceBox, b: FaceBox) -> float:
-    width = max(0.0, min(a.x2, b.x2) - max(a.x1, b.x1))
-    height = max(0.0, min(a.y2, b.y2) - max(a.y1, b.y1))
-    union = a.width * a.height + b.width * b.height - width * height
-    return width * height / union if union > 0 else 0.0
-
-
-def detect(session: ort.InferenceSession, image: npt.NDArray[np.uint8]) -> list[FaceBox]:
-    batch, transform = letterbox(image[None])
-    heatmap, scale, offset, landmarks = session.run(
-        ["heatmap", "scale", "offset", "landmarks"], {"images": batch}
-    )
-    return decode_centerface(heatmap, scale, offset, landmarks, transform)[0]
+    return tracker_iou((a.x1, a.y1, a.x2, a.y2), (b.x1, b.y1, b.x2, b.y2))
 
 
 @pytest.fixture(name="held_out_frames", scope="module")
@@ -67,7 +56,7 @@ def test_int8_detector_finds_the_faces_the_float_one_does(
     mismatched: list[tuple[str, int, int, int]] = []
     for name, frames in held_out_frames.items():
         for index, frame in enumerate(frames):
-            expected, found = detect(reference, frame), detect(quantized, frame)
+            expected, found = detect(reference, [frame])[0], detect(quantized, [frame])[0]
             matched = 0
             for face in expected:
                 best = max(found, key=lambda other: iou(face, other), default=None)

@@ -14,8 +14,6 @@ from laughter_server.media.decode import iter_video_frames
 from laughter_server.vision.detection import (
     DEFAULT_DETECTOR_INPUT_HW,
     FaceBox,
-    decode_centerface,
-    letterbox,
     plan_frames,
     shrink,
 )
@@ -23,6 +21,7 @@ from laughter_server.vision.propagate import BoxPropagator, is_cut, move_box, th
 from laughter_server.vision.tracker import iou
 
 from tests.conftest import SAMPLE
+from tests.unit.vision.conftest import detect
 
 RATE_HERTZ = 10.0
 
@@ -31,14 +30,6 @@ RATE_HERTZ = 10.0
 def fixture_frames() -> list[npt.NDArray[np.uint8]]:
     """The first 3 s of the sample at 10 frames/s."""
     return [image for t, image in iter_video_frames(SAMPLE.read_bytes(), RATE_HERTZ) if t < 3.0]
-
-
-def detect(session: ort.InferenceSession, images: list[npt.NDArray[np.uint8]]) -> list[list[FaceBox]]:
-    batch, transform = letterbox(np.stack(images), DEFAULT_DETECTOR_INPUT_HW)
-    heatmap, scale, offset, landmarks = session.run(
-        ["heatmap", "scale", "offset", "landmarks"], {"images": batch}
-    )
-    return decode_centerface(heatmap, scale, offset, landmarks, transform)
 
 
 def as_tuple(box: FaceBox, image: npt.NDArray[np.uint8]) -> tuple[float, float, float, float]:
