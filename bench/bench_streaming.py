@@ -13,11 +13,12 @@ tritonserver, and each model's Python-backend process).
 
 ``--audio-models 1.4.0,1.5.0`` instead compares audio model versions (cross-stream batching on): the same sweep
 with each version, and the ratio of sustained streams to the first (the stacked 1.5.0 adds the ResNet cascade,
-its windows micro-batched across the streams).
+its windows micro-batched across the streams; 1.5.1, the stack over the int8 ResNet, needs
+``--model-config-name int8``).
 
 ``--triton-configs int8,default`` instead starts Triton with each model configuration name in turn (``int8``:
-the int8 face detector instead of the float32 one) and prints the sustained streams and CPU per stream as
-ratios to the first.
+the int8 face detector instead of the float32 one, and ResNet version 2 beside 1) and prints the sustained
+streams and CPU per stream as ratios to the first.
 
 ``--workers 1,2`` instead runs ``laughter-server --workers N`` for each count over one Triton, one connection
 per stream (the kernel deals connections to the workers), and prints each count's ratio to the first.
@@ -362,12 +363,13 @@ def main() -> None:
         "--triton-configs",
         default="",
         help="e.g. int8,default: compare Triton model configurations (--model-config-name; 'default' is "
-        "config.pbtxt, int8 the int8 face detector) instead",
+        "config.pbtxt, int8 the int8 face detector and both ResNet versions) instead",
     )
     parser.add_argument(
         "--model-config-name",
         default="",
-        help="Triton's --model-config-name for the other modes, e.g. int8 (the int8 face detector)",
+        help="Triton's --model-config-name for the other modes, e.g. int8 (the int8 face detector, and the "
+        "int8 ResNet that 1.5.1 needs)",
     )
     args = parser.parse_args()
     if args.audio_models:

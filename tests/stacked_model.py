@@ -16,8 +16,11 @@ MODELS = Path(__file__).resolve().parents[1] / "server" / "laughter_server" / "m
 BASE = "laughter-audio-1.4.0"
 
 
-def write_stacked_model(folder: Path, *, cascade_threshold: float = 0.3, version: str = "9.9.0") -> Path:
-    """Write ``laughter-audio-<version>`` (+ the cues model it stacks on) into ``folder``; returns its .skops."""
+def write_stacked_model(
+    folder: Path, *, cascade_threshold: float = 0.3, version: str = "9.9.0", second_version: str | None = None
+) -> Path:
+    """Write ``laughter-audio-<version>`` (+ the cues model it stacks on) into ``folder``; returns its .skops.
+    ``second_version``: the ResNet version its metadata names (none: the field is absent, meaning 1)."""
     folder.mkdir(parents=True, exist_ok=True)
     for suffix in (".skops", ".json"):
         shutil.copy(MODELS / (BASE + suffix), folder / (BASE + suffix))
@@ -39,7 +42,11 @@ def write_stacked_model(folder: Path, *, cascade_threshold: float = 0.3, version
             "file": BASE + ".skops",
             "sha256": hashlib.sha256((MODELS / (BASE + ".skops")).read_bytes()).hexdigest(),
         },
-        "second_model": {"triton_model": "laughter_resnet", "sha256": ""},
+        "second_model": {
+            "triton_model": "laughter_resnet",
+            "sha256": "",
+            **({} if second_version is None else {"version": second_version}),
+        },
         "feature_settings": base_meta["feature_settings"],
         "cascade_threshold": cascade_threshold,
         "clip_aggregate": "top_half_mean",

@@ -390,9 +390,17 @@ def load_calibration(path: Path) -> list[npt.NDArray[np.uint8]]:
         return [frames[name] for name in sorted(frames.files)]
 
 
-def quantize_face_detector(fp32_path: Path, calibration: Path, out_path: Path) -> dict[str, Any]:
-    """Static int8 quantization of the exported detector: QDQ, weights int8 per channel, activations uint8
-    with MinMax ranges over the calibration frames (deterministic: the same frames give the same bytes)."""
+def quantize_static_qdq(
+    fp32_path: Path,
+    inputs: list[dict[str, npt.NDArray[Any]]],
+    out_path: Path,
+    *,
+    opset: int | None = None,
+    exclude: tuple[str, ...] = (),
+) -> None:
+    """Static int8 quantization: QDQ, weights int8 per channel, activations uint8 with MinMax ranges over
+    ``inputs`` (one feed per calibration run; deterministic: the same inputs give the same bytes). ``opset``
+    converts the graph first; ``exclude`` names nodes kept in float32."""
     import onnx
     from onnx import version_converter
     from onnxruntime.quantization import (
@@ -404,33 +412,39 @@ def quantize_face_detector(fp32_path: Path, calibration: Path, out_path: Path) -
     )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    frames = load_calibration(calibration)
-
-    class Frames(CalibrationDataReader):  # type: ignore[misc]
+    class Feeds(CalibrationDataReader):  # type: ignore[misc]
         def __init__(self) -> None:
-            self._next = iter(frames)
+            self._next = iter(inputs)
 
-        def get_next(self) -> dict[str, npt.NDArray[np.uint8]] | None:
-            frame = next(self._next, None)
-            return None if frame is None else {"images": frame[None]}
+        def get_next(self) -> dict[str, npt.NDArray[Any]] | None:
+            return next(self._next, None)
 
-    with tempfile.TemporaryDirectory(prefix="detector-int8-") as tmp:
-        opset13 = Path(tmp) / "opset13.onnx"
+    with tempfile.TemporaryDirectory(prefix="int8-") as tmp:
+        source = fp32_path
+        if opset is not None:
+            source = Path(tmp) / "converted.onnx"
+            onnx.save(version_converter.convert_version(onnx.load(str(fp32_path)), opset), str(source))
         prepared = Path(tmp) / "prepared.onnx"
-        onnx.save(version_converter.convert_version(onnx.load(str(fp32_path)), INT8_OPSET), str(opset13))
-        quant_pre_process(str(opset13), str(prepared), skip_symbolic_shape=True)
+        quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
         out_path.parent.mkdir(parents=True, exist_ok=True)
         quantize_static(
             str(prepared),
             str(out_path),
-            Frames(),
+            Feeds(),
             quant_format=QuantFormat.QDQ,
             per_channel=True,
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             calibrate_method=CalibrationMethod.MinMax,
+            nodes_to_exclude=list(exclude),
         )
     onnx.checker.check_model(onnx.load(str(out_path)))
+
+
+def quantize_face_detector(fp32_path: Path, calibration: Path, out_path: Path) -> dict[str, Any]:
+    """The detector's int8 version (``quantize_static_qdq`` over the calibration frames, one per run)."""
+    frames = load_calibration(calibration)
+    quantize_static_qdq(fp32_path, [{"images": frame[None]} for frame in frames], out_path, opset=INT8_OPSET)
     diffs = []
     for frame in frames[:: max(1, len(frames) // 16)]:
         reference = run_onnx(fp32_path, {"images": frame[None]})["heatmap"]

@@ -7,6 +7,11 @@ Run with its own export environment (CPU torch; see tools/requirements-export-re
     .venv-export-resnet/bin/python tools/export_resnet.py           # write model_repository/laughter_resnet/1/model.onnx
     .venv-export-resnet/bin/python tools/export_resnet.py --check   # rebuild into a temp dir and verify
 
+``--int8 --features FILE.npz`` writes version 2, the static int8 quantization of version 1 calibrated on
+those windows (``quantize_static_qdq`` of ``tools/export_models.py``; the first convolution, over the raw
+log-mel input, and the pooled head stay float32). It needs onnx and onnxruntime only, not torch: ``make
+models`` runs it with ``--check`` in the face models' export venv.
+
 The checkpoint is ``checkpoints/comparisons/resnet_without_augmentation/best.pth.tar`` of the public
 repository at the commit pinned below (``SOURCE``); put it at ``.cache/model-src/laughter-detection/best.pth.tar``
 (for instance ``git show COMMIT:checkpoints/comparisons/resnet_without_augmentation/best.pth.tar`` in a clone).
@@ -39,6 +44,20 @@ MODEL_DIR = REPO_ROOT / "model_repository" / "laughter_resnet"
 DEFAULT_CHECKPOINT = REPO_ROOT / ".cache" / "model-src" / "laughter-detection" / "best.pth.tar"
 ONNX_OPSET = 17
 CHECK_TOLERANCE = 1e-5
+INT8_VERSION = "2"
+INT8_FLOAT_NODES = (
+    "/conv1/Conv",
+    "/pool/AveragePool",
+    "/Reshape",
+    "/bn2/BatchNormalization",
+    "/linear1/Gemm",
+    "/bn3/BatchNormalization",
+    "/Relu_1",
+    "/linear2/Gemm",
+    "/Sigmoid",
+)
+"""Nodes the int8 version keeps in float32: the first convolution (quantizing the raw dB input too gained
+little speed and raised the error on the probe windows from 0.017 to 0.028) and the pooled head."""
 WINDOW_FRAMES = 44
 MEL_BANDS = 128
 
@@ -281,6 +300,108 @@ def update_checksums(repository: Path, relative: str) -> None:
     sums.write_text("".join(f"{digest}  {path}\n" for path, digest in sorted(entries.items())))
 
 
+def run_probabilities(onnx_path: Path, windows: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """The model's probabilities for ``windows`` with onnxruntime on the CPU."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    out: npt.NDArray[np.float32] = session.run(["probability"], {"melspec": windows})[0].reshape(-1)
+    return out
+
+
+def quantize(fp32_path: Path, windows: npt.NDArray[np.float32], out_path: Path) -> dict[str, str]:
+    """Version 2 from version 1: calibrated on ``windows`` (one per run), compared with version 1 on them."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from export_models import quantize_static_qdq
+
+    feeds = [{"melspec": window[None]} for window in windows]
+    quantize_static_qdq(fp32_path, feeds, out_path, exclude=INT8_FLOAT_NODES)
+    diff = np.abs(run_probabilities(fp32_path, windows) - run_probabilities(out_path, windows))
+    return {
+        "calibration_windows": str(len(windows)),
+        "probability_mean_abs_diff_vs_fp32": f"{float(np.mean(diff)):.3g}",
+        "probability_max_abs_diff_vs_fp32": f"{float(np.max(diff)):.3g}",
+    }
+
+
+def int8_main(args: argparse.Namespace) -> int:
+    """``--int8``: write version 2 (or, with ``--check``, rebuild it into a temp dir and compare the bytes)."""
+    if args.features is None or not args.features.is_file():
+        sys.stderr.write(
+            "--int8 needs --features FILE.npz (the calibration windows): write it with `.venv/bin/python "
+            "tools/resnet_probe_features.py ../shared/data/dev/manifest.csv build/resnet-probe.npz`\n"
+        )
+        return 2
+    windows, _ = probe_windows(args.features)
+    fp32_path = MODEL_DIR / "1" / "model.onnx"
+    committed = MODEL_DIR / INT8_VERSION / "model.onnx"
+    if args.check:
+        with tempfile.TemporaryDirectory(prefix="resnet-int8-check-") as tmp:
+            rebuilt = Path(tmp) / "model.onnx"
+            quantize(fp32_path, windows, rebuilt)
+            same = sha256_file(rebuilt) == sha256_file(committed)
+            diff = float(
+                np.max(np.abs(run_probabilities(rebuilt, windows) - run_probabilities(committed, windows)))
+            )
+        if same:
+            print(
+                f"OK   laughter_resnet/{INT8_VERSION}/model.onnx: rebuilt bytes identical ({sha256_file(committed)})"
+            )
+            return 0
+        status = "OK  " if diff <= CHECK_TOLERANCE else "FAIL"
+        print(f"{status} laughter_resnet/{INT8_VERSION}/model.onnx: bytes differ; max abs diff {diff:.3g}")
+        return 0 if diff <= CHECK_TOLERANCE else 1
+    measured = quantize(fp32_path, windows, committed)
+    link = committed.parent / "model.py"
+    if not link.is_symlink():
+        link.symlink_to("../1/model.py")
+    write_int8_provenance(MODEL_DIR, measured)
+    update_checksums(MODEL_DIR.parent, f"laughter_resnet/{INT8_VERSION}/model.onnx")
+    print(json.dumps({"sha256": sha256_file(committed), **measured}))
+    return 0
+
+
+def write_int8_provenance(model_dir: Path, measured: dict[str, str]) -> None:
+    """Replace the int8 section of PROVENANCE.md (appended after version 1's)."""
+    provenance = model_dir / "PROVENANCE.md"
+    heading = f"## Version {INT8_VERSION}: int8"
+    text = provenance.read_text()
+    text = text.split("\n" + heading + "\n")[0].rstrip("\n") + "\n"
+    import onnx
+    import onnxruntime
+
+    lines = [
+        "",
+        heading,
+        "",
+        "| field | value |",
+        "| --- | --- |",
+        "| produced from | `laughter_resnet/1/model.onnx` (above) |",
+        "| calibration | `build/resnet-probe.npz`, written by `tools/resnet_probe_features.py` from the first two "
+        "dev clips of laughter, speech, music, scream and cheering with the server's front end |",
+        f"| produced sha256 | `{sha256_file(model_dir / INT8_VERSION / 'model.onnx')}` |",
+        "| interface | as version 1 |",
+        "| reproducibility | bit-reproducible from the same windows with the pinned onnx and onnxruntime (MinMax "
+        "calibration is deterministic); `tools/export_resnet.py --int8 --check` rebuilds and compares. |",
+        "",
+        "### Steps",
+        "",
+        "1. `onnxruntime.quantization.shape_inference.quant_pre_process(..., skip_symbolic_shape=True)`.",
+        "2. `quantize_static(..., quant_format=QDQ, per_channel=True, activation_type=QUInt8, weight_type=QInt8, "
+        "calibrate_method=MinMax)` over the calibration windows, one per run, with these nodes kept in float32: "
+        + ", ".join(f"`{node}`" for node in INT8_FLOAT_NODES)
+        + ".",
+        "3. `onnx.checker.check_model`; the probabilities are compared with version 1 on the calibration windows.",
+        "",
+        "### Measured at export",
+        "",
+        *[f"- {key}: {value}" for key, value in measured.items()],
+        f"- onnx {onnx.__version__}, onnxruntime {onnxruntime.__version__}, numpy {np.__version__}",
+        "",
+    ]
+    provenance.write_text(text + "\n".join(lines))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -290,7 +411,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
     parser.add_argument("--features", type=Path, default=None, help="npz of real windows to compare on")
+    parser.add_argument(
+        "--int8", action="store_true", help="write (or --check) version 2, the int8 quantization of version 1"
+    )
     args = parser.parse_args(argv)
+    if args.int8:
+        return int8_main(args)
     network = load_network(args.checkpoint)
     windows, described = probe_windows(args.features)
     if args.check:

@@ -132,7 +132,11 @@ async def build_services(settings: Settings, metrics: Metrics | None = None) -> 
         TritonLaughterModel(
             url,
             timeout_s=settings.inference_timeout_s,
-            sha256=read_checksums(pathlib.Path(settings.model_repository)).get((LAUGHTER_RESNET, "1"), ""),
+            checksums={
+                version: digest
+                for (name, version), digest in read_checksums(pathlib.Path(settings.model_repository)).items()
+                if name == LAUGHTER_RESNET
+            },
         ),
         max_delay_s=settings.batch_delay_ms / 1000.0,
         metrics=metrics,

@@ -51,7 +51,8 @@ class Settings:
         default="",
         metadata={
             "help": "Triton --model-config-name ('gpu', or 'int8': the int8 face detector on CPU, about half "
-            "the detector's CPU time); empty uses config.pbtxt"
+            "the detector's CPU time, and the int8 ResNet that laughter-audio 1.5.1 needs); empty uses "
+            "config.pbtxt"
         },
     )
     triton_startup_timeout_s: float = dataclasses.field(

@@ -145,6 +145,13 @@ def operating_threshold(labels: Sequence[str], windows: Sequence[npt.NDArray[np.
     return best_f1_threshold(truth, np.array([aggregate_clip_score(w, "max") for w in windows]))
 
 
+def resnet_version(resnet_onnx: Path) -> str:
+    """The Triton model version of a ResNet file: the name of its version folder in the model repository
+    (``laughter_resnet/2/model.onnx`` is version 2); 1 for a file outside one."""
+    folder = resnet_onnx.resolve().parent.name
+    return folder if folder.isdigit() else "1"
+
+
 def save_stack(
     clips: Sequence[LabeledClip],
     scores: StackScores,
@@ -180,9 +187,15 @@ def save_stack(
         },
         "second_model": {
             "triton_model": "laughter_resnet",
+            "version": resnet_version(resnet_onnx),
             "sha256": hashlib.sha256(resnet_onnx.read_bytes()).hexdigest(),
             "source": "jrgillick/laughter-detection @ 5d5e0327916959d832d95ffbef5f484efc93d799, "
-            "checkpoints/comparisons/resnet_without_augmentation/best.pth.tar (MIT; Switchboard)",
+            "checkpoints/comparisons/resnet_without_augmentation/best.pth.tar (MIT; Switchboard)"
+            + (
+                ""
+                if resnet_version(resnet_onnx) == "1"
+                else "; int8 quantization of version 1 (PROVENANCE.md)"
+            ),
         },
         "feature_settings": base_meta["feature_settings"],
         "combiner": {

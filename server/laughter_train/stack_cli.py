@@ -48,7 +48,13 @@ def run(args: argparse.Namespace, *, training: bool, argv: list[str]) -> int:
     """Compute (or load) the window scores, cross-validate the stack, print it; save it when ``training``."""
     from laughter_train.dataset import load_labeled_clips
     from laughter_train.stack import CASCADE_RECALL, evaluate_stack, save_stack
-    from laughter_train.stack_scores import compute_stack_scores, load_scores, save_scores
+    from laughter_train.stack_scores import (
+        compute_stack_scores,
+        load_scores,
+        rescore_resnet,
+        save_scores,
+        sha256_file,
+    )
     from laughter_train.train import TrainConfig
 
     try:
@@ -65,6 +71,9 @@ def run(args: argparse.Namespace, *, training: bool, argv: list[str]) -> int:
         scores = compute_stack_scores(clips, config, args.resnet)
         if args.scores_cache:
             save_scores(scores, args.scores_cache, clips)
+    elif scores.resnet_sha256 != sha256_file(args.resnet):  # another ResNet file: keep the cues scores
+        scores = rescore_resnet(scores, clips, config, args.resnet)
+        save_scores(scores, args.scores_cache, clips)
     labels = [c.label for c in clips]
     report = evaluate_stack(scores, labels, args.cascade_recall or CASCADE_RECALL)
     _print(report.cascade_threshold, report.reach, report.models)

@@ -10,6 +10,7 @@ onnxruntime on the front end the server uses (``laughter_server.audio.resnet_fro
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,8 @@ class StackScores:
 
     clips: list[ClipWindows]
     folds: list[tuple[Any, Any]]
+    resnet_sha256: str = ""
+    """sha256 of the ResNet file that scored the windows (empty in caches written before it was kept)."""
 
 
 def window_labels(clip: LabeledClip, config: TrainConfig, count: int) -> npt.NDArray[np.int8]:
@@ -122,7 +125,31 @@ def compute_stack_scores(clips: Sequence[LabeledClip], config: TrainConfig, resn
                 )
             )
         log.info("stack.resnet_done", windows=int(sum(c.cues.size for c in result)))
-    return StackScores(result, folds)
+    return StackScores(result, folds, sha256_file(resnet_onnx))
+
+
+def rescore_resnet(
+    scores: StackScores, clips: Sequence[LabeledClip], config: TrainConfig, resnet_onnx: Path
+) -> StackScores:
+    """The same out-of-fold cues scores with every window scored again by another ResNet file (the cues
+    models take minutes to refit; the ResNet's windows seconds)."""
+    with threadpool_limits(limits=1):
+        scorer = ResnetScorer(resnet_onnx)
+        rescored = [
+            dataclasses.replace(
+                windows,
+                resnet=scorer.score_clip(
+                    clip.samples, compute_window_features(clip.samples, config.features).centers_s
+                ),
+            )
+            for clip, windows in zip(clips, scores.clips, strict=True)
+        ]
+    log.info("stack.resnet_rescored", windows=int(sum(c.cues.size for c in rescored)))
+    return StackScores(rescored, scores.folds, sha256_file(resnet_onnx))
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def save_scores(scores: StackScores, path: Path, clips: Sequence[LabeledClip]) -> None:
@@ -131,6 +158,7 @@ def save_scores(scores: StackScores, path: Path, clips: Sequence[LabeledClip]) -
     arrays: dict[str, Any] = {
         "fold_count": np.array(len(scores.folds)),
         "fingerprint": np.array(fingerprint_clips(clips)),
+        "resnet_sha256": np.array(scores.resnet_sha256),
     }
     for index, (train, test) in enumerate(scores.folds):
         arrays[f"fold{index}_train"], arrays[f"fold{index}_test"] = np.asarray(train), np.asarray(test)
@@ -158,4 +186,5 @@ def load_scores(path: Path, clips: Sequence[LabeledClip]) -> StackScores | None:
             )
             for i in range(clip_count)
         ]
-    return StackScores(windows, folds)
+        resnet_sha256 = str(data["resnet_sha256"]) if "resnet_sha256" in data else ""
+    return StackScores(windows, folds, resnet_sha256)

@@ -32,8 +32,8 @@ SHIPPED = REPO / "server" / "laughter_server" / "models" / "audio"
 NAME = "laughter-audio"
 DEFAULT = "1.4.0"
 OLDEST = "1.0.0"
-VERSIONS = ("1.0.0", "1.1.0", "1.4.0", "1.5.0")
-NEWEST = "1.5.0"
+VERSIONS = ("1.0.0", "1.1.0", "1.4.0", "1.5.0", "1.5.1")
+NEWEST = "1.5.1"
 DAMAGED = "9.9.9"
 
 Stub = laughter_service_pb2_grpc.LaughterAnalysisServiceStub
@@ -159,7 +159,7 @@ class TestReloadModel:
     @pytest.mark.parametrize(
         ("model_name", "version", "field_text"),
         [
-            (NAME, "7.7.7", "available: 1.0.0, 1.1.0, 1.4.0, 1.5.0"),
+            (NAME, "7.7.7", "available: 1.0.0, 1.1.0, 1.4.0, 1.5.0, 1.5.1"),
             (NAME, "../x", "plain version string"),
             (NAME, "a/b", "plain version string"),
             (NAME, "..\\x", "plain version string"),

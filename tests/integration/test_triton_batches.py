@@ -44,17 +44,24 @@ def random_inputs(
     return feeds
 
 
+def served_versions(client: triton_grpc.InferenceServerClient, model: str) -> list[str]:
+    return sorted(str(version) for version in client.get_model_metadata(model).versions)
+
+
 def served_version(client: triton_grpc.InferenceServerClient, model: str) -> str:
-    (version,) = client.get_model_metadata(model).versions  # each configuration serves one version
-    return str(version)
+    (version,) = served_versions(client, model)  # the model's configuration serves one version
+    return version
 
 
-def assert_pieces_answer_as_one_run(client: triton_grpc.InferenceServerClient, model: str) -> None:
+def assert_pieces_answer_as_one_run(
+    client: triton_grpc.InferenceServerClient, model: str, version: str | None = None
+) -> None:
+    """``version``: the one to ask for (none: the one version served)."""
     parameters = parameters_of(client, model)
     # a batch large enough for the parallel pieces where the configuration runs them
     batch = max(BATCH, parameters.get("parallel_min_items", 0) + 1)
     assert 1 <= parameters["run_batch_size"] < batch
-    version = served_version(client, model)
+    version = version or served_version(client, model)
     session = ort.InferenceSession(str(REPO / "model_repository" / model / version / "model.onnx"))
     feeds = random_inputs(session, np.random.default_rng(7), batch)
     names = [output.name for output in session.get_outputs()]
@@ -64,7 +71,9 @@ def assert_pieces_answer_as_one_run(client: triton_grpc.InferenceServerClient, m
         infer_input = triton_grpc.InferInput(name, list(array.shape), np_to_triton_dtype(array.dtype))
         infer_input.set_data_from_numpy(array)
         inputs.append(infer_input)
-    reply = client.infer(model, inputs, outputs=[triton_grpc.InferRequestedOutput(n) for n in names])
+    reply = client.infer(
+        model, inputs, model_version=version, outputs=[triton_grpc.InferRequestedOutput(n) for n in names]
+    )
     for name, want in zip(names, expected, strict=True):
         got = reply.as_numpy(name)
         assert got.shape == want.shape, name
@@ -85,7 +94,8 @@ def test_pieces_answer_as_one_run(triton: TritonProcess, model: str) -> None:
 
 def test_int8_configuration_serves_the_int8_detector() -> None:
     """``--model-config-name=int8``: the detector's configs/int8.pbtxt serves version 2 (int8) and answers as
-    that file does; the models without that file keep their config.pbtxt."""
+    that file does; the ResNet's serves versions 1 and 2, each answering as its own file; the models without
+    that file keep their config.pbtxt."""
     triton = TritonProcess(REPO / "model_repository", model_config_name="int8")
     triton.start()
     try:
@@ -95,6 +105,9 @@ def test_int8_configuration_serves_the_int8_detector() -> None:
             assert served_version(client, "face_detector") == "2"
             assert_pieces_answer_as_one_run(client, "face_detector")
             assert_pieces_answer_as_one_run(client, "face_emotion")
+            assert served_versions(client, "laughter_resnet") == ["1", "2"]
+            for version in ("1", "2"):
+                assert_pieces_answer_as_one_run(client, "laughter_resnet", version)
         finally:
             client.close()
         assert_server_reports_the_int8_detector(triton)

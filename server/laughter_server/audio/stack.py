@@ -3,9 +3,10 @@ reject, and a small logistic combiner over both scores.
 
 An artifact is ``<name>-<version>.skops`` (the combiner) with ``<name>-<version>.json`` beside it, whose
 ``kind`` is ``"stacked"``. The metadata names the cues model it stacks on (``base_model``, a file in the same
-folder, with its sha256) and the second model (``second_model``: the Triton model name and its ONNX sha256),
-and holds the cascade threshold: a window whose cues probability (calibrated, before the operating-point map)
-is below it is rejected outright and keeps that probability; every other window gets the combiner's.
+folder, with its sha256) and the second model (``second_model``: the Triton model name, the version the
+combiner was fitted over, 1 when absent, and its ONNX sha256), and holds the cascade threshold: a window whose
+cues probability (calibrated, before the operating-point map) is below it is rejected outright and keeps that
+probability; every other window gets the combiner's.
 
 When the second model cannot serve, ``AudioStage`` falls back to the cues model alone (``cues_only``) and the
 analysis carries a notice.
@@ -31,6 +32,7 @@ from laughter_server.errors import ModelLoadError
 from laughter_server.media.types import AudioClip
 
 STACKED_KIND = "stacked"
+DEFAULT_SECOND_VERSION = "1"
 LOGIT_CLIP = 1e-4
 
 
@@ -94,6 +96,8 @@ class StackedAudioDetector:
         second = metadata["second_model"]
         self.second_model_name = str(second["triton_model"])
         self.second_model_sha256 = str(second.get("sha256", ""))
+        self.second_model_version = str(second.get("version", DEFAULT_SECOND_VERSION))
+        """The ResNet version its combiner was fitted over (1, float32, when the metadata names none)."""
         self.cascade_threshold = float(metadata["cascade_threshold"])
         self.clip_aggregate = str(metadata.get("clip_aggregate", "max"))
         self.operating_threshold = float(metadata.get("operating_threshold", 0.5))

@@ -54,8 +54,9 @@ class Notice(enum.Enum):
         "that went on is a new event"
     )
     SECOND_AUDIO_MODEL_UNAVAILABLE = (
-        "the conversational laughter model (laughter_resnet on the inference server) was not serving for part "
-        "or all of the audio: those parts were scored by the cues model alone"
+        "the conversational laughter model (laughter_resnet on the inference server, in the version the audio "
+        "model needs: 2 for laughter-audio 1.5.1, served with --triton-model-config-name int8) was not serving "
+        "for part or all of the audio: those parts were scored by the cues model alone"
     )
     RESULT_NOT_STORED = (
         "the result is not in the results store yet (store unreachable or busy); the reply is complete, and a "

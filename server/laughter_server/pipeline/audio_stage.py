@@ -104,9 +104,16 @@ class AudioStage:
             return
         started = time.perf_counter()
         try:
-            await self._second.score(np.zeros((1, WINDOW_FRAMES, MEL_BANDS), np.float32))
+            await self._second.score(
+                np.zeros((1, WINDOW_FRAMES, MEL_BANDS), np.float32), self._detector.second_model_version
+            )
         except ModelUnavailableError:
-            log.warning("audio_model.second_unavailable", version=self._detector.version, during="warm-up")
+            log.warning(
+                "audio_model.second_unavailable",
+                version=self._detector.version,
+                second_version=self._detector.second_model_version,
+                during="warm-up",
+            )
             return
         log.info("audio_model.second_warmed_up", seconds=round(time.perf_counter() - started, 3))
 
@@ -127,9 +134,13 @@ class AudioStage:
             return AudioScoring(audio_cascade.fallback(detector, prepared), True, prepared.new_windows)
         started = time.perf_counter()
         try:
-            second = await self._second.score(prepared.features)
+            second = await self._second.score(prepared.features, detector.second_model_version)
         except ModelUnavailableError:
-            log.warning("audio_model.second_unavailable", version=detector.version)
+            log.warning(
+                "audio_model.second_unavailable",
+                version=detector.version,
+                second_version=detector.second_model_version,
+            )
             return AudioScoring(
                 audio_cascade.fallback(detector, prepared),
                 True,

@@ -35,9 +35,11 @@ class FakeSecond:
         self.fail = fail
         self.windows = 0
         self.calls = 0
+        self.versions: list[str] = []
 
-    async def score(self, melspec: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    async def score(self, melspec: npt.NDArray[np.float32], version: str = "1") -> npt.NDArray[np.float32]:
         self.calls += 1
+        self.versions.append(version)
         if self.fail:
             raise ModelUnavailableError("laughter_resnet is not served")
         assert melspec.shape[1:] == (44, 128)
@@ -45,11 +47,11 @@ class FakeSecond:
         self.windows += len(melspec)
         return np.clip(1.0 + melspec.mean(axis=(1, 2)) / 80.0, 0.0, 1.0).astype(np.float32)
 
-    async def is_ready(self) -> bool:
+    async def is_ready(self, version: str = "1") -> bool:
         return not self.fail
 
-    def describe(self) -> ModelDescription:
-        return ModelDescription("laughter_resnet", "1", "audio_laughter", "fake")
+    def describe(self, version: str = "1") -> ModelDescription:
+        return ModelDescription("laughter_resnet", version, "audio_laughter", "fake")
 
 
 def blocks_of(samples: npt.NDArray[np.float32]) -> list[Block]:
@@ -86,6 +88,20 @@ class TestCascade:
         assert 0 < expected < scoring.new_windows
         assert second.windows == scoring.reached_second == expected
         assert not scoring.second_unavailable
+
+    async def test_the_second_model_version_comes_from_the_stack(
+        self, tmp_path: Path, laugh: npt.NDArray[np.float32]
+    ) -> None:
+        """A stack fitted over the int8 ResNet asks for version 2, on warm-up and on every call; one whose
+        metadata names no version asks for version 1."""
+        second = FakeSecond()
+        stage = AudioStage.load(write_stacked_model(tmp_path / "int8", second_version="2"), second)
+        await stage.warm_up_second()
+        await stage.score(blocks_of(laugh))
+        assert second.versions == ["2", "2"]
+        legacy = FakeSecond()
+        await AudioStage.load(write_stacked_model(tmp_path / "fp32"), legacy).score(blocks_of(laugh))
+        assert legacy.versions == ["1"]
 
     async def test_rejected_windows_score_as_the_cues_model(
         self, tmp_path: Path, laugh: npt.NDArray[np.float32]
@@ -137,7 +153,9 @@ class TestCascade:
         )
 
         class Batched(FakeSecond):
-            async def score(self, melspec: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+            async def score(
+                self, melspec: npt.NDArray[np.float32], version: str = "1"
+            ) -> npt.NDArray[np.float32]:
                 return await batcher.submit(melspec)  # type: ignore[arg-type]
 
         path = write_stacked_model(tmp_path, cascade_threshold=0.2)

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
-from laughter_train.stack import cascade_threshold, evaluate_stack, reach_fractions
-from laughter_train.stack_scores import ClipWindows, StackScores
+from laughter_server.audio.features import compute_window_features
+from laughter_train.dataset import LabeledClip
+from laughter_train.stack import cascade_threshold, evaluate_stack, reach_fractions, resnet_version
+from laughter_train.stack_scores import (
+    ClipWindows,
+    ResnetScorer,
+    StackScores,
+    load_scores,
+    rescore_resnet,
+    save_scores,
+    sha256_file,
+)
+from laughter_train.train import TrainConfig
 
 
 def clip(cues: list[float], resnet: list[float], label: int) -> ClipWindows:
@@ -58,3 +71,52 @@ class TestEvaluateStack:
         assert auc["stack"]["applause"] > 0.95
         assert auc["stack"]["speech"] > 0.95
         assert report.reach["laughter"] == 1.0
+
+
+REPOSITORY = Path(__file__).resolve().parents[3] / "model_repository" / "laughter_resnet"
+
+
+class TestResnetScoresOfAnotherFile:
+    def test_the_version_is_the_folder_of_the_file(self, tmp_path: Path) -> None:
+        """A stack names the ResNet version it was fitted over: the repository folder holding the file."""
+        assert resnet_version(REPOSITORY / "1" / "model.onnx") == "1"
+        assert resnet_version(REPOSITORY / "2" / "model.onnx") == "2"
+        assert resnet_version(tmp_path / "model.onnx") == "1"
+
+    def test_rescoring_keeps_the_cues_and_scores_with_the_new_file(self, tmp_path: Path) -> None:
+        """A score cache remembers its ResNet file; scoring again with version 2 keeps the out-of-fold cues
+        scores, replaces the ResNet's by version 2's (close to version 1's, not equal) and survives a save."""
+        rng = np.random.default_rng(1)
+        tone = np.sin(2 * np.pi * 220 * np.arange(3 * 16000) / 16000).astype(np.float32)
+        samples = [tone * 0.3, rng.normal(0, 0.1, 3 * 16000).astype(np.float32)]
+        clips = [
+            LabeledClip(f"clip{i}.wav", label, f"g{i}", s, f"{i:064x}")
+            for i, (label, s) in enumerate(zip(("laughter", "speech"), samples, strict=True))
+        ]
+        config = TrainConfig()
+        counts = [compute_window_features(s, config.features).centers_s.size for s in samples]
+        fp32 = ResnetScorer(REPOSITORY / "1" / "model.onnx")
+        windows = [
+            clip(
+                [0.2] * n,
+                list(
+                    fp32.score_clip(c.samples, compute_window_features(c.samples, config.features).centers_s)
+                ),
+                0,
+            )
+            for n, c in zip(counts, clips, strict=True)
+        ]
+        first = StackScores(
+            windows, [(np.array([0]), np.array([1]))], sha256_file(REPOSITORY / "1" / "model.onnx")
+        )
+        rescored = rescore_resnet(first, clips, config, REPOSITORY / "2" / "model.onnx")
+        assert rescored.resnet_sha256 == sha256_file(REPOSITORY / "2" / "model.onnx") != first.resnet_sha256
+        for before, after in zip(first.clips, rescored.clips, strict=True):
+            assert np.array_equal(before.cues, after.cues)
+            assert after.resnet.shape == before.resnet.shape
+            assert 0 < np.max(np.abs(after.resnet - before.resnet)) < 0.2
+        save_scores(rescored, tmp_path / "scores.npz", clips)
+        loaded = load_scores(tmp_path / "scores.npz", clips)
+        assert loaded is not None
+        assert loaded.resnet_sha256 == rescored.resnet_sha256
+        assert np.array_equal(loaded.clips[0].resnet, rescored.clips[0].resnet)
