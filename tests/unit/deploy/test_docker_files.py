@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -155,6 +156,17 @@ class TestCompose:
         source = volume["source"] if isinstance(volume, dict) else volume.split(":")[0]
         assert pathlib.Path(source).resolve() == (REPO / "model_repository").resolve()
         assert (REPO / "model_repository" / "face_detector" / "configs" / "gpu.pbtxt").is_file()
+
+    def test_the_gpu_configs_serve_the_float32_versions(self) -> None:
+        """Every model that ships an int8 version 2 has a GPU configuration, and it serves version 1 alone (the
+        int8 files are for CPUs); without a version policy Triton would serve the newest, the int8 one."""
+        with_int8 = sorted(path.parent.parent.name for path in (REPO / "model_repository").glob("*/2/model.onnx"))
+        assert with_int8 == ["face_detector", "laughter_resnet"]
+        for model in with_int8:
+            config = (REPO / "model_repository" / model / "configs" / "gpu.pbtxt").read_text()
+            assert re.search(r"version_policy:\s*\{\s*specific:\s*\{\s*versions:\s*\[\s*1\s*\]", config), (
+                model
+            )
 
     def test_servers_share_triton_and_postgres_and_wait_for_them(self, compose: dict[str, object]) -> None:
         services = compose["services"]
