@@ -160,7 +160,9 @@ class TestCompose:
     def test_the_gpu_configs_serve_the_float32_versions(self) -> None:
         """Every model that ships an int8 version 2 has a GPU configuration, and it serves version 1 alone (the
         int8 files are for CPUs); without a version policy Triton would serve the newest, the int8 one."""
-        with_int8 = sorted(path.parent.parent.name for path in (REPO / "model_repository").glob("*/2/model.onnx"))
+        with_int8 = sorted(
+            path.parent.parent.name for path in (REPO / "model_repository").glob("*/2/model.onnx")
+        )
         assert with_int8 == ["face_detector", "laughter_resnet"]
         for model in with_int8:
             config = (REPO / "model_repository" / model / "configs" / "gpu.pbtxt").read_text()
