@@ -285,7 +285,11 @@ def write_provenance(model_dir: Path, measured: dict[str, Any]) -> None:
         *[f"- {tool}: {version}" for tool, version in tool_versions().items()],
         "",
     ]
-    (model_dir / "PROVENANCE.md").write_text("\n".join(lines))
+    provenance = model_dir / "PROVENANCE.md"
+    existing = provenance.read_text() if provenance.is_file() else ""
+    int8_section = "\n## Version " + INT8_VERSION + ": int8\n"  # written by --int8: kept as it is
+    kept = existing[existing.index(int8_section) :] if int8_section in existing else ""
+    provenance.write_text("\n".join(lines) + kept)
 
 
 def update_checksums(repository: Path, relative: str) -> None:
