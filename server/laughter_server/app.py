@@ -23,14 +23,10 @@ from laughter_server.api.web import start_web_for
 from laughter_server.config import Settings
 from laughter_server.errors import ModelUnavailableError
 from laughter_server.inference.batcher import BatchedFaceModels
-from laughter_server.inference.laughter_model import (
-    LAUGHTER_RESNET,
-    BatchedLaughterModel,
-    TritonLaughterModel,
-)
+from laughter_server.inference.laughter_model import BatchedLaughterModel, TritonLaughterModel
 from laughter_server.inference.models import FaceModels
 from laughter_server.inference.supervisor import TritonProcess
-from laughter_server.inference.triton import TritonFaceModels, read_checksums
+from laughter_server.inference.triton import TritonFaceModels
 from laughter_server.media.decode import MediaLimits
 from laughter_server.observability.metrics import Metrics
 from laughter_server.pipeline.audio_stage import AudioStage
@@ -132,11 +128,7 @@ async def build_services(settings: Settings, metrics: Metrics | None = None) -> 
         TritonLaughterModel(
             url,
             timeout_s=settings.inference_timeout_s,
-            checksums={
-                version: digest
-                for (name, version), digest in read_checksums(pathlib.Path(settings.model_repository)).items()
-                if name == LAUGHTER_RESNET
-            },
+            model_repository=pathlib.Path(settings.model_repository),
         ),
         max_delay_s=settings.batch_delay_ms / 1000.0,
         metrics=metrics,

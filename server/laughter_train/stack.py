@@ -30,7 +30,7 @@ from sklearn.linear_model import LogisticRegression
 
 from laughter_train.dataset import LabeledClip, fingerprint_clips
 from laughter_train.metrics import clip_metrics, false_positive_rates, metrics_against, roc_auc_by_class
-from laughter_train.stack_scores import ClipWindows, StackScores
+from laughter_train.stack_scores import ClipWindows, StackScores, sha256_file
 from laughter_train.train import best_f1_threshold, window_weights
 
 CASCADE_GRID = (0.005, 0.01, 0.02, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2, 0.25, 0.3)
@@ -173,6 +173,7 @@ def save_stack(
     model_path = stem.parent / (stem.name + ".skops")
     model_path.write_bytes(raw)
     base_meta = json.loads(base_model.with_suffix(".json").read_text(encoding="utf-8"))
+    second_version = resnet_version(resnet_onnx)
     metadata: dict[str, Any] = {
         "name": name,
         "version": version,
@@ -182,20 +183,16 @@ def save_stack(
         "sklearn_version": sklearn.__version__,
         "base_model": {
             "file": base_model.name,
-            "sha256": hashlib.sha256(base_model.read_bytes()).hexdigest(),
+            "sha256": sha256_file(base_model),
             "version": base_meta.get("version"),
         },
         "second_model": {
             "triton_model": "laughter_resnet",
-            "version": resnet_version(resnet_onnx),
-            "sha256": hashlib.sha256(resnet_onnx.read_bytes()).hexdigest(),
+            "version": second_version,
+            "sha256": sha256_file(resnet_onnx),
             "source": "jrgillick/laughter-detection @ 5d5e0327916959d832d95ffbef5f484efc93d799, "
             "checkpoints/comparisons/resnet_without_augmentation/best.pth.tar (MIT; Switchboard)"
-            + (
-                ""
-                if resnet_version(resnet_onnx) == "1"
-                else "; int8 quantization of version 1 (PROVENANCE.md)"
-            ),
+            + ("" if second_version == "1" else "; int8 quantization of version 1 (PROVENANCE.md)"),
         },
         "feature_settings": base_meta["feature_settings"],
         "combiner": {

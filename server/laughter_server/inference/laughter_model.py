@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import pathlib
 from typing import Protocol
 
 import numpy as np
@@ -23,6 +24,7 @@ from tritonclient.utils import InferenceServerException
 from laughter_server.errors import ModelUnavailableError
 from laughter_server.inference.batcher import MicroBatcher
 from laughter_server.inference.models import ModelDescription
+from laughter_server.inference.triton import read_checksums
 from laughter_server.observability.metrics import Metrics
 
 log = structlog.get_logger(__name__)
@@ -52,8 +54,8 @@ class LaughterModel(Protocol):
 
 
 class TritonLaughterModel:
-    """``laughter_resnet`` over Triton's gRPC API, ``batch_size`` windows per request; ``checksums`` maps each
-    version to the sha256 of its file in the model repository."""
+    """``laughter_resnet`` over Triton's gRPC API, ``batch_size`` windows per request; each version's sha256 is
+    read from ``model_repository``'s SHA256SUMS, as for the face models."""
 
     def __init__(
         self,
@@ -61,12 +63,12 @@ class TritonLaughterModel:
         *,
         timeout_s: float = 30.0,
         batch_size: int = 64,
-        checksums: dict[str, str] | None = None,
+        model_repository: pathlib.Path | None = None,
     ) -> None:
         self.url = url
         self.timeout_s = timeout_s
         self.batch_size = batch_size
-        self._checksums = dict(checksums or {})
+        self._checksums = read_checksums(model_repository)
         self._client = triton_aio.InferenceServerClient(url)
 
     async def close(self) -> None:
@@ -87,7 +89,7 @@ class TritonLaughterModel:
             version=version,
             role="audio_laughter",
             backend="triton",
-            sha256=self._checksums.get(version, ""),
+            sha256=self._checksums.get((LAUGHTER_RESNET, version), ""),
         )
 
     async def _infer(self, batch: npt.NDArray[np.float32], version: str) -> npt.NDArray[np.float32]:

@@ -94,17 +94,11 @@ class TestResnetScoresOfAnotherFile:
             for i, (label, s) in enumerate(zip(("laughter", "speech"), samples, strict=True))
         ]
         config = TrainConfig()
-        counts = [compute_window_features(s, config.features).centers_s.size for s in samples]
+        centres = [compute_window_features(s, config.features).centers_s for s in samples]
         fp32 = ResnetScorer(REPOSITORY / "1" / "model.onnx")
         windows = [
-            clip(
-                [0.2] * n,
-                list(
-                    fp32.score_clip(c.samples, compute_window_features(c.samples, config.features).centers_s)
-                ),
-                0,
-            )
-            for n, c in zip(counts, clips, strict=True)
+            clip([0.2] * c.size, list(fp32.score_clip(s, c)), 0)
+            for s, c in zip(samples, centres, strict=True)
         ]
         first = StackScores(
             windows, [(np.array([0]), np.array([1]))], sha256_file(REPOSITORY / "1" / "model.onnx")
