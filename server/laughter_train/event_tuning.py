@@ -26,41 +26,44 @@ log = structlog.get_logger()
 SELECTION_TOLERANCE_S = 0.5
 """The onset tolerance of the F1 a setting is chosen by."""
 
-DEFAULT_GRID: dict[str, tuple[float, ...]] = {
+Grid = dict[str, tuple[float | str, ...]]
+
+DEFAULT_GRID: Grid = {
     "enter_threshold": (0.5, 0.6, 0.7, 0.8),
     "exit_threshold": (0.25, 0.35, 0.5),
     "min_event_s": (0.3, 0.6, 1.0),
     "max_gap_s": (0.4, 0.8),
     "audio_edge_s": (0.2, 0.4),
+    "audio_smooth_windows": (1, 3, 5),
+    "audio_smoothing": ("median", "mean"),
 }
-"""The settings tried (every combination with exit <= enter; an edge is capped at half the merge gap, so
-combinations that only differ above that cap are tried once)."""
+"""The settings tried (every combination with exit <= enter; an edge is capped at half the merge gap, and
+unsmoothed audio has no smoothing kind, so combinations that only differ there are tried once)."""
 
-QUICK_GRID: dict[str, tuple[float, ...]] = {
+QUICK_GRID: Grid = {
     "enter_threshold": (0.5, 0.7),
     "exit_threshold": (0.35,),
     "min_event_s": (0.3, 0.6),
     "max_gap_s": (0.4,),
     "audio_edge_s": (0.2,),
+    "audio_smooth_windows": (1, 3),
+    "audio_smoothing": ("median",),
 }
 
 
-def candidate_rules(
-    grid: dict[str, tuple[float, ...]], base: LaughterRules = DEFAULT_RULES
-) -> list[LaughterRules]:
+def candidate_rules(grid: Grid, base: LaughterRules = DEFAULT_RULES) -> list[LaughterRules]:
     """Every valid combination of ``grid`` on top of ``base``, the base itself first, without duplicates."""
     names = list(grid)
-    seen: set[tuple[float, ...]] = set()
+    seen: set[tuple[float | str, ...]] = set()
     found = []
     for values in [tuple(getattr(base, n) for n in names), *itertools.product(*(grid[n] for n in names))]:
-        setting = dict(zip(names, values, strict=True))
-        if setting.get("exit_threshold", base.exit_threshold) > setting.get(
-            "enter_threshold", base.enter_threshold
-        ):
+        setting: dict[str, Any] = {**dataclasses.asdict(base), **dict(zip(names, values, strict=True))}
+        if setting["exit_threshold"] > setting["enter_threshold"]:
             continue
-        gap = setting.get("max_gap_s", base.max_gap_s)
-        setting["audio_edge_s"] = min(setting.get("audio_edge_s", base.audio_edge_s), gap / 2.0)
-        key = tuple(round(setting[n], 6) for n in names)
+        setting["audio_edge_s"] = min(setting["audio_edge_s"], setting["max_gap_s"] / 2.0)
+        if setting["audio_smooth_windows"] == 1:
+            setting["audio_smoothing"] = base.audio_smoothing
+        key = tuple(round(v, 6) if isinstance(v, float) else v for v in setting.values())
         if key not in seen:
             seen.add(key)
             found.append(dataclasses.replace(base, **setting))
@@ -72,6 +75,37 @@ def _score(rows: Sequence[tuple[Scene, dict[str, Any]]]) -> tuple[float, float]:
     summary = summarize(rows)
     per_hour = summary["false_events_per_hour"]
     return summary[f"at_{SELECTION_TOLERANCE_S:g}s"]["f1"], -(per_hour if per_hour is not None else 0.0)
+
+
+def _best_by_value(
+    candidates: Sequence[LaughterRules], rows_by_candidate: Sequence[Sequence[tuple[Scene, dict[str, Any]]]]
+) -> dict[str, list[dict[str, Any]]]:
+    """For each setting the candidates vary, each of its values with the best candidate that has it (pooled
+    over every fold, in sample): how much each knob can move the score, not a held-out figure."""
+    settings = [rules_dict(r) for r in candidates]
+    scores = [_score(rows) for rows in rows_by_candidate]
+    found: dict[str, list[dict[str, Any]]] = {}
+    for name in settings[0]:
+        # the kind of smoothing only counts where the audio is smoothed
+        counted = [
+            i for i, s in enumerate(settings) if name != "audio_smoothing" or s["audio_smooth_windows"] != 1
+        ]
+        values = sorted({settings[i][name] for i in counted}, key=lambda v: (isinstance(v, str), v))
+        if len(values) < 2:
+            continue
+        found[name] = []
+        for value in values:
+            best = max((i for i in counted if settings[i][name] == value), key=scores.__getitem__)
+            summary = summarize(rows_by_candidate[best])
+            found[name].append(
+                {
+                    "value": value,
+                    "f1_at_0.5s": summary[f"at_{SELECTION_TOLERANCE_S:g}s"]["f1"],
+                    "false_events_per_hour": summary["false_events_per_hour"],
+                    "best_setting": settings[best],
+                }
+            )
+    return found
 
 
 def tune_event_layer(
@@ -126,6 +160,7 @@ def tune_event_layer(
         "held_out_after": after,
         "chosen": rules_dict(candidates[overall]),
         "chosen_in_sample": summarize(rows_by_candidate[overall]),
+        "best_by_value": _best_by_value(candidates, rows_by_candidate),
     }
     if base_rows is not None:
         before = summarize(base_rows)

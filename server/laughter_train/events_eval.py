@@ -181,7 +181,7 @@ def evaluate_scenes(
     return breakdown(rows), rows
 
 
-def rules_dict(rules: LaughterRules) -> dict[str, float]:
+def rules_dict(rules: LaughterRules) -> dict[str, float | str]:
     """The event-layer settings of ``rules`` (those the tuning tries)."""
     return {
         "enter_threshold": rules.enter_threshold,
@@ -189,4 +189,6 @@ def rules_dict(rules: LaughterRules) -> dict[str, float]:
         "min_event_s": rules.min_event_s,
         "max_gap_s": rules.max_gap_s,
         "audio_edge_s": rules.audio_edge_s,
+        "audio_smooth_windows": rules.audio_smooth_windows,
+        "audio_smoothing": rules.audio_smoothing,
     }

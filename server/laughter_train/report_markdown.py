@@ -138,11 +138,16 @@ def _level(section: dict[str, Any]) -> list[str]:
     ]
 
 
+def _settings(settings: dict[str, Any]) -> str:
+    """Event-layer settings as ``name value, ...`` (numbers as ``%g``, words as they are)."""
+    return ", ".join(f"{k} {v:g}" if isinstance(v, int | float) else f"{k} {v}" for k, v in settings.items())
+
+
 def _tuning(section: dict[str, Any]) -> list[str]:
     lines = [
         f"{section['candidates']} settings tried; selection: {section['selection']}.",
         "",
-        "Chosen on all folds: " + ", ".join(f"{k} {v:g}" for k, v in section["chosen"].items()) + ".",
+        "Chosen on all folds: " + _settings(section["chosen"]) + ".",
         "",
     ]
     rows = []
@@ -151,7 +156,7 @@ def _tuning(section: dict[str, Any]) -> list[str]:
         rows.append(
             [
                 fold["fold"],
-                ", ".join(f"{k} {v:g}" for k, v in fold["chosen_on_other_folds"].items()),
+                _settings(fold["chosen_on_other_folds"]),
                 None if before is None else before["at_0.5s"]["f1"],
                 after["at_0.5s"]["f1"],
                 None if before is None else before["false_events_per_hour"],
@@ -182,6 +187,17 @@ def _tuning(section: dict[str, Any]) -> list[str]:
     )
     if "wins" in section:
         lines += ["Held-out folds: the tuned settings " + ("win." if section["wins"] else "do not win."), ""]
+    by_value = section.get("best_by_value") or {}
+    if by_value:
+        lines += ["The best setting with each value, pooled over every fold (in sample):", ""]
+        lines += _table(
+            ["setting", "value", "F1 at 0.5 s", "false events/h"],
+            [
+                [name, str(entry["value"]), entry["f1_at_0.5s"], entry["false_events_per_hour"]]
+                for name, entries in by_value.items()
+                for entry in entries
+            ],
+        )
     return lines
 
 
@@ -227,7 +243,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"Model sha256 `{report['model_sha256']}`. Data: {data['clips']} clips ({data['laughter_clips']} "
         f"laughter) from {data['sources']} sources, {len(data['folds'])} folds by source.",
         "",
-        "Event rules: " + ", ".join(f"{k} {v:g}" for k, v in report["event_rules"].items()) + ".",
+        "Event rules: " + _settings(report["event_rules"]) + ".",
         "",
     ]
     for key, (title, render) in RENDERERS.items():

@@ -114,6 +114,23 @@ def _face_grid(
     return values, gated
 
 
+def smooth_window_scores(audio: WindowScores, windows: int, how: str = "median") -> WindowScores:
+    """``audio`` with each probability replaced by the median (or mean) of the ``windows`` windows centred on
+    it (odd). Near either end of a run of consecutive windows (a hop apart) only the windows inside it count,
+    so the result depends on the windows alone, not on how they were handed in."""
+    if windows <= 1 or audio.count < 2:
+        return audio
+    half = windows // 2
+    breaks = np.flatnonzero(np.diff(audio.centers_s) > 1.5 * audio.hop_s) + 1
+    smoothed = np.empty(audio.count, np.float32)
+    reduce = np.nanmedian if how == "median" else np.nanmean
+    for run in np.split(np.arange(audio.count), breaks):
+        values = np.pad(audio.probabilities[run].astype(np.float64), half, constant_values=np.nan)
+        view = np.lib.stride_tricks.sliding_window_view(values, windows)
+        smoothed[run] = reduce(view, axis=1)
+    return dataclasses.replace(audio, probabilities=smoothed)
+
+
 def score_grid(
     grid: npt.NDArray[np.float64],
     audio: WindowScores | None,

@@ -30,6 +30,7 @@ from laughter_server.fusion.events import (
     SpanEvidence,
     make_event,
     score_grid,
+    smooth_window_scores,
     span_windows,
 )
 from laughter_server.fusion.rules import DEFAULT_RULES, LaughterRules
@@ -134,6 +135,7 @@ class EventFuser:
         self._record: list[tuple[float, float, float, float]] | None = [] if record_timeline else None
         self._next_index = 0
         self.audio_until_s = -math.inf if has_audio else math.inf  # last window centre scored
+        self._audio_lag_s = 0.0  # a smoothed window waits for the windows after it
         self.video_until_s = -math.inf if has_video else math.inf  # every frame up to here is known
         self.peak_fused = 0.0
         self.events_ended = 0
@@ -147,6 +149,7 @@ class EventFuser:
         if scores.count:
             self._windows.add(scores)
             self.audio_until_s = max(self.audio_until_s, float(scores.centers_s[-1]))
+            self._audio_lag_s = (self.rules.audio_smooth_windows // 2) * scores.hop_s
 
     def add_frames(self, times_s: Sequence[float], observations: Sequence[FaceObservation]) -> None:
         """Analysed frames (with or without faces), in time order, and the faces found in them."""
@@ -174,7 +177,7 @@ class EventFuser:
     # time advances -------------------------------------------------------------------------------------
     def ready_until_s(self) -> float:
         """Grid points up to here can be scored: no evidence still to come can change them."""
-        return min(self.audio_until_s, self.video_until_s - self.hold_s)
+        return min(self.audio_until_s - self._audio_lag_s, self.video_until_s - self.hold_s)
 
     @property
     def scored_until_s(self) -> float:
@@ -193,6 +196,9 @@ class EventFuser:
         grid = np.arange(self._next_index, stop_index) * GRID_STEP_S
         lo, hi = float(grid[0]) - self.context_s, float(grid[-1]) + self.context_s
         audio = self._windows.between(lo, hi) if self.has_audio else None
+        if audio is not None:
+            # the context (at least MIN_CONTEXT_S on each side) holds every neighbour the smoothing takes
+            audio = smooth_window_scores(audio, self.rules.audio_smooth_windows, self.rules.audio_smoothing)
         faces = [o for o in self._observations if lo <= o.time_s <= hi]
         part = score_grid(grid, audio, faces, self.frame_period_s, self.rules)
         audio_row = part.audio if part.audio is not None else np.full(grid.shape, np.nan)

@@ -51,6 +51,11 @@ class LaughterRules:
     # whole clips), so audio spans start late and end early: on laughs spliced into other sounds
     # (`laughter-eval` scenes) onsets came a median 0.26 s late without this.
     audio_edge_s: float = 0.2
+    # The audio probabilities smoothed over this many consecutive windows (centred, odd; 1 = not smoothed)
+    # before fusion, by their median or mean (``audio_smoothing``), so that one window's spike opens no
+    # event; a live session then scores ``audio_smooth_windows // 2`` hops later than without.
+    audio_smooth_windows: int = 1
+    audio_smoothing: str = "median"
     # Type rules, face side.
     joyful_happy: float = 0.5
     surprised_surprise: float = 0.2
@@ -70,7 +75,14 @@ class LaughterRules:
     joyful_burst_hertz: float = 5.0
     chuckle_burst_hertz: float = 2.0
 
+    def __post_init__(self) -> None:
+        if self.audio_smooth_windows < 1 or self.audio_smooth_windows % 2 == 0:
+            raise ValueError("audio_smooth_windows must be an odd number of windows, at least 1")
+        if self.audio_smoothing not in AUDIO_SMOOTHINGS:
+            raise ValueError(f"audio_smoothing must be one of {', '.join(AUDIO_SMOOTHINGS)}")
 
+
+AUDIO_SMOOTHINGS = ("median", "mean")
 DEFAULT_RULES = LaughterRules()
 
 

@@ -7,12 +7,12 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from laughter_server.fusion.events import build_timeline, reference_dbfs
+from laughter_server.fusion.events import build_timeline, reference_dbfs, smooth_window_scores
 from laughter_server.fusion.fuser import fuse_events
 from laughter_server.fusion.rules import DEFAULT_RULES
 from laughter_server.fusion.types import EvidenceSource, FaceObservation, LaughterEvent
 
-from tests.unit.fusion.conftest import RIGHT_BOX, make_audio, make_track
+from tests.unit.fusion.conftest import HOP_S, RIGHT_BOX, make_audio, make_track
 
 DURATION_S = 10.0
 FRAME_PERIOD_S = 0.2
@@ -196,3 +196,63 @@ class TestAudioEdges:
         """An audio laugh at the very start is not widened before 0 s."""
         (event,) = fuse(make_audio(DURATION_S, [(0.0, 2.0, 0.9)]), [])
         assert event.start_s >= 0.0
+
+
+class TestSmoothedAudio:
+    """``audio_smooth_windows``: the window probabilities smoothed before fusion."""
+
+    def test_a_median_takes_out_one_windows_spike_and_keeps_a_plateau(self) -> None:
+        """The median of 3 drops a lone window to its neighbours' level and keeps three high windows."""
+        audio = make_audio(DURATION_S)
+        probabilities = audio.probabilities.copy()
+        probabilities[10] = 0.9
+        probabilities[40:43] = 0.8
+        smoothed = smooth_window_scores(dataclasses.replace(audio, probabilities=probabilities), 3, "median")
+        assert smoothed.probabilities[10] == pytest.approx(0.05)
+        assert smoothed.probabilities[41] == pytest.approx(0.8)
+        assert smoothed.probabilities[40] == pytest.approx(0.8)  # (0.05, 0.8, 0.8)
+        assert smoothed.probabilities[39] == pytest.approx(0.05)
+        assert np.array_equal(smoothed.rms_dbfs, audio.rms_dbfs)
+
+    def test_a_mean_spreads_and_the_ends_average_what_is_there(self) -> None:
+        """The mean of 3 spreads a spike over its neighbours; the first window averages itself and the next."""
+        audio = make_audio(2.0, base=0.0)
+        probabilities = audio.probabilities.copy()
+        probabilities[0], probabilities[5] = 0.6, 0.9
+        smoothed = smooth_window_scores(dataclasses.replace(audio, probabilities=probabilities), 3, "mean")
+        assert smoothed.probabilities[0] == pytest.approx(0.3)
+        assert smoothed.probabilities[4:7] == pytest.approx([0.3, 0.3, 0.3])
+        assert smoothed.probabilities[7] == pytest.approx(0.0)
+
+    def test_windows_across_a_gap_are_not_mixed(self) -> None:
+        """Windows more than a hop apart belong to separate runs: each is smoothed on its own."""
+        audio = make_audio(2.0, base=0.1)
+        gap = 0.9 * HOP_S * 10
+        centers = np.where(np.arange(audio.count) >= 6, audio.centers_s + gap, audio.centers_s)
+        probabilities = np.where(np.arange(audio.count) >= 6, 0.9, 0.1).astype(np.float32)
+        smoothed = smooth_window_scores(
+            dataclasses.replace(audio, centers_s=centers, probabilities=probabilities), 3, "median"
+        )
+        assert np.allclose(smoothed.probabilities, probabilities)
+
+    def test_a_spike_that_opens_an_event_opens_none_once_smoothed(self) -> None:
+        """Four high windows (0.4 s) make a short event; smoothed by the median of 9 they make none, while a
+        2 s laugh keeps its event at the same place."""
+        audio = make_audio(DURATION_S, [(6.0, 8.0, 0.9)])
+        probabilities = audio.probabilities.copy()
+        near = np.argmin(np.abs(audio.centers_s - 3.0))
+        probabilities[near : near + 4] = 0.9
+        spiky = dataclasses.replace(audio, probabilities=probabilities)
+        plain, _ = fuse_events(spiky, [], FRAME_TIMES_S, DURATION_S, FRAME_PERIOD_S)
+        assert len(plain) == 2
+        rules = dataclasses.replace(DEFAULT_RULES, audio_smooth_windows=9)
+        (event,), _ = fuse_events(spiky, [], FRAME_TIMES_S, DURATION_S, FRAME_PERIOD_S, rules)
+        assert (event.start_s, event.end_s) == pytest.approx((plain[1].start_s, plain[1].end_s), abs=0.11)
+
+    @pytest.mark.parametrize(
+        "settings", [{"audio_smooth_windows": 2}, {"audio_smooth_windows": 0}, {"audio_smoothing": "max"}]
+    )
+    def test_settings_are_checked(self, settings: dict[str, object]) -> None:
+        """An even or empty window count, or an unknown kind, is refused when the rules are made."""
+        with pytest.raises(ValueError, match="audio_smooth"):
+            dataclasses.replace(DEFAULT_RULES, **settings)  # type: ignore[arg-type]

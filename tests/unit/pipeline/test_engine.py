@@ -149,6 +149,22 @@ class TestSameAnalysisHoweverFed:
             assert event.end_s == pytest.approx(end_s, abs=0.6)
             assert event.face_id == 0
 
+    async def test_file_and_camera_agree_with_smoothed_audio(
+        self, audio: AudioStage, sample_audio: npt.NDArray[np.float32]
+    ) -> None:
+        """Smoothed audio scores (median of 5 windows) waits for the windows after each one live: chunked and
+        frame by frame still give the same events and summary, and the sample's laughs are still found."""
+        rules = dataclasses.replace(AnalysisOptions().rules, audio_smooth_windows=5, audio_smoothing="median")
+        duration_s = len(sample_audio) / AUDIO_SAMPLE_RATE_HERTZ
+        frames = frames_for(duration_s, 5.0, laughing_face)
+        file_run = Run(audio, interim=False, rules=rules)
+        camera_run = Run(audio, interim=True, rules=rules)
+        from_file = await feed_like_a_file(file_run, frames, sample_audio)
+        from_camera = await feed_like_a_camera(camera_run, frames, sample_audio)
+        assert from_file.events == from_camera.events
+        assert from_file.summary == from_camera.summary
+        assert len(from_file.events) == len(LAUGHS_S)
+
     async def test_live_updates_bracket_each_event(
         self, audio: AudioStage, sample_audio: npt.NDArray[np.float32]
     ) -> None:

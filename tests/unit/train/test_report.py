@@ -125,6 +125,18 @@ class TestCandidates:
         # 2 exits x 2 gaps, the base (0.5, 0.35, 0.4, 0.2) among them
         assert len(found) == 4
 
+    def test_unsmoothed_audio_is_tried_once(self) -> None:
+        """Smoothing over one window is no smoothing: its kind is not varied, the others' are."""
+        found = candidate_rules({"audio_smooth_windows": (1, 3, 5), "audio_smoothing": ("median", "mean")})
+        assert found[0] == DEFAULT_RULES
+        assert [(r.audio_smooth_windows, r.audio_smoothing) for r in found] == [
+            (1, "median"),
+            (3, "median"),
+            (3, "mean"),
+            (5, "median"),
+            (5, "mean"),
+        ]
+
 
 class TestTuning:
     """Grouped CV of the event layer on a few dev clips (two folds, the quick grid)."""
@@ -153,6 +165,33 @@ class TestTuning:
         assert pooled == result["held_out_after"]["at_0.5s"]["true_positives"]
         assert isinstance(result["wins"], bool)
         assert result["chosen"] in settings
+        by_value = result["best_by_value"]
+        # the quick grid's first three vary the minimum event length and the smoothing, nothing else
+        assert set(by_value) == {"min_event_s", "audio_smooth_windows"}
+        chosen_f1 = result["chosen_in_sample"]["at_0.5s"]["f1"]
+        for name, entries in by_value.items():
+            assert sorted(e["value"] for e in entries) == sorted({s[name] for s in settings})
+            assert all(e["best_setting"][name] == e["value"] for e in entries)
+            # the overall choice has one of each setting's values, and nothing scores above it
+            assert max(e["f1_at_0.5s"] for e in entries) == chosen_f1
+
+    def test_smoothing_kind_is_judged_on_smoothed_audio(self, subset_dir: pathlib.Path) -> None:
+        """Unsmoothed audio has no smoothing kind: the per-value rows of the kind come from smoothed settings."""
+        clips = load_labeled_clips(subset_dir)
+        folds = grouped_folds(clips, folds=2)
+        scenes = [s for s in fold_scenes(clips, folds, snrs_db=()) if s.file.duration_s < 12.0]
+        stage = CachedAudioStage(AudioLaughterDetector.load(default_model_path()))
+        candidates = candidate_rules({"audio_smooth_windows": (1, 3), "audio_smoothing": ("median", "mean")})
+        assert [(r.audio_smooth_windows, r.audio_smoothing) for r in candidates] == [
+            (1, "median"),
+            (3, "median"),
+            (3, "mean"),
+        ]
+        by_value = tune_event_layer({0: stage, 1: stage}, scenes, candidates)["best_by_value"]
+        kinds = {e["value"]: e["best_setting"] for e in by_value["audio_smoothing"]}
+        assert set(kinds) == {"median", "mean"}
+        assert all(setting["audio_smooth_windows"] == 3 for setting in kinds.values())
+        assert [e["value"] for e in by_value["audio_smooth_windows"]] == [1, 3]
 
 
 class TestCrossValidatedClipLevel:
