@@ -3,25 +3,20 @@ executed batch it reads from Triton's metrics, and the queue-delay sweep's reloa
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import pathlib
 import subprocess
 import sys
-import types
+from typing import Any
+
+from tests.scripts import load_script
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "bench" / "bench_triton.py"
 
 
-def load_bench() -> types.ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_triton", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+def load_bench() -> Any:
+    return load_script("bench/bench_triton.py")
 
 
 def test_metrics_and_delay_choice() -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import importlib.util
-import sys
 import tempfile
+from typing import Any
 
 import grpc
 import pytest
@@ -17,20 +16,15 @@ from laughter_server.inference.supervisor import TritonProcess
 from laughter_server.pipeline.options import AnalysisOptions
 from laughter_server.pipeline.result import AnalysisResult
 
-from tests.conftest import REPO, SAMPLE, ServerThread, make_settings, wait_serving
+from tests.conftest import SAMPLE, ServerThread, make_settings, wait_serving
 from tests.integration.test_results import wait_stored
+from tests.scripts import load_script
 
 pytestmark = pytest.mark.integration
 
 
-def load_tool() -> object:
-    spec = importlib.util.spec_from_file_location("compare_tracking", REPO / "tools" / "compare_tracking.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+def load_tool() -> Any:
+    return load_script("tools/compare_tracking.py")
 
 
 async def analyse(url: str, content: bytes, intervals: tuple[int, ...]) -> list[AnalysisResult]:

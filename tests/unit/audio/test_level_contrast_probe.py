@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
+from tests.scripts import load_script
+
 RATE = 16_000
 
 
 def load_tool() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "level_contrast_probe", REPO / "tools" / "level_contrast_probe.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("tools/level_contrast_probe.py")
 
 
 def bursts(seconds: float, gain_db: float, seed: int = 3) -> np.ndarray:

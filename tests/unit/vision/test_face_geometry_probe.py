@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[3]
+from tests.scripts import load_script
 
 
 def load_tool() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "face_geometry_probe", REPO / "tools" / "face_geometry_probe.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("tools/face_geometry_probe.py")
 
 
 def test_laugh_and_neutral_face(tmp_path: Path, dev_data: Path) -> None:
