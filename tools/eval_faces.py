@@ -35,6 +35,7 @@ from laughter_server.vision.emotion import EMOTION_INDEX, HAPPY_INDEX
 from laughter_server.vision.emotion_versions import BUILTIN_VERSIONS, MINI_XCEPTION, EmotionVersion
 from laughter_server.vision.face_head import FaceHead, load_head
 from laughter_server.vision.landmarks import landmark_crops, mouth_geometry, mouth_open_scores
+from laughter_train.faces import model_session
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODELS = REPO_ROOT / "model_repository"
@@ -51,12 +52,7 @@ SURPRISE_INDEX = EMOTION_INDEX["surprise"]
 def session(name: str, version: str = "1") -> ort.InferenceSession | None:
     """An onnxruntime session over ``model_repository/<name>/<version>/model.onnx`` (None if it is not there)."""
     path = MODELS / name / version / "model.onnx"
-    if not path.is_file():
-        return None
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.log_severity_level = 3
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return model_session(path) if path.is_file() else None
 
 
 class Models:

@@ -18,32 +18,27 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 from laughter_server.vision.emotion import HAPPY_INDEX
-from laughter_server.vision.landmarks import landmark_crops, mouth_geometry
+from laughter_server.vision.landmarks import LOWER_INNER_LIP, UPPER_INNER_LIP, landmark_crops, mouth_geometry
 from laughter_train.faces import (
     HAPPY_THRESHOLD,
     STILL_SUFFIXES,
     FaceModelRunner,
     load_face_items,
+    model_session,
     read_rgb,
 )
 
 REPOSITORY = Path(__file__).resolve().parents[1] / "model_repository"
 LEFT_EYE_OUTER, RIGHT_EYE_OUTER = 33, 263
 LEFT_MOUTH_OUTER, RIGHT_MOUTH_OUTER = 61, 291
-UPPER_LIP, LOWER_LIP = 13, 14
 FIGURES = ("happy", "width_over_eyes", "corner_lift", "opening")
 
 
 def face_rows(source: Path) -> list[tuple[str, str, dict[str, float]]]:
     """(file name, label, figures) of every face found in the stills of ``source``."""
     runner = FaceModelRunner(REPOSITORY)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    mesh = ort.InferenceSession(
-        str(REPOSITORY / "face_landmarks" / "1" / "model.onnx"), options, providers=["CPUExecutionProvider"]
-    )
+    mesh = model_session(REPOSITORY / "face_landmarks" / "1" / "model.onnx")
     rows = []
     for item in load_face_items([source]):
         if item.path.suffix.lower() not in STILL_SUFFIXES:
@@ -60,7 +55,7 @@ def face_rows(source: Path) -> list[tuple[str, str, dict[str, float]]]:
             points = landmarks[index, :, :2].astype(np.float64)
             width = float(np.linalg.norm(points[LEFT_MOUTH_OUTER] - points[RIGHT_MOUTH_OUTER]))
             eyes = float(np.linalg.norm(points[LEFT_EYE_OUTER] - points[RIGHT_EYE_OUTER]))
-            centre_y = (points[UPPER_LIP, 1] + points[LOWER_LIP, 1]) / 2.0
+            centre_y = (points[UPPER_INNER_LIP, 1] + points[LOWER_INNER_LIP, 1]) / 2.0
             corners_y = (points[LEFT_MOUTH_OUTER, 1] + points[RIGHT_MOUTH_OUTER, 1]) / 2.0
             figures = {
                 "happy": float(probabilities[index][HAPPY_INDEX]),

@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.sample is not None:
         clip = decode_audio(args.sample.read_bytes())
         intro = np.asarray(clip.samples, dtype=np.float32)[: round(args.intro_s * clip.sample_rate_hertz)]
-        level = 10.0 * np.log10(max(float(np.mean(intro.astype(np.float64) ** 2)), 1e-12))
+        level = float(_levels_db(np.mean(intro.astype(np.float64) ** 2)))
         print(
             f"{args.sample} first {args.intro_s:g} s: frame contrast {contrast_db(frame_levels_db(intro)):.1f} dB at {level:.1f} dBFS"
         )

@@ -78,12 +78,14 @@ def _score(rows: Sequence[tuple[Scene, dict[str, Any]]]) -> tuple[float, float]:
 
 
 def _best_by_value(
-    candidates: Sequence[LaughterRules], rows_by_candidate: Sequence[Sequence[tuple[Scene, dict[str, Any]]]]
+    candidates: Sequence[LaughterRules],
+    rows_by_candidate: Sequence[Sequence[tuple[Scene, dict[str, Any]]]],
+    scores: Sequence[tuple[float, float]],
 ) -> dict[str, list[dict[str, Any]]]:
-    """For each setting the candidates vary, each of its values with the best candidate that has it (pooled
-    over every fold, in sample): how much each knob can move the score, not a held-out figure."""
+    """For each setting the candidates vary, each of its values with the best candidate that has it by
+    ``scores`` (each candidate's ``_score`` pooled over every fold, in sample): how much each knob can move
+    the score, not a held-out figure."""
     settings = [rules_dict(r) for r in candidates]
-    scores = [_score(rows) for rows in rows_by_candidate]
     found: dict[str, list[dict[str, Any]]] = {}
     for name in settings[0]:
         # the kind of smoothing only counts where the audio is smoothed
@@ -149,7 +151,8 @@ def tune_event_layer(
         if base_rows is not None:
             entry["before"] = summarize([row for row in base_rows if row[0].fold == fold])
         per_fold.append(entry)
-    overall = max(range(len(candidates)), key=lambda i: _score(rows_by_candidate[i]))
+    pooled = [_score(rows) for rows in rows_by_candidate]
+    overall = max(range(len(candidates)), key=pooled.__getitem__)
     after = summarize(held_out_rows)
     result: dict[str, Any] = {
         "selection": f"pooled segment F1 at {SELECTION_TOLERANCE_S:g} s onset tolerance over every scene "
@@ -160,7 +163,7 @@ def tune_event_layer(
         "held_out_after": after,
         "chosen": rules_dict(candidates[overall]),
         "chosen_in_sample": summarize(rows_by_candidate[overall]),
-        "best_by_value": _best_by_value(candidates, rows_by_candidate),
+        "best_by_value": _best_by_value(candidates, rows_by_candidate, pooled),
     }
     if base_rows is not None:
         before = summarize(base_rows)

@@ -138,24 +138,24 @@ def load_face_items(sources: Sequence[Path]) -> list[FaceItem]:
     return items
 
 
+def model_session(path: Path) -> ort.InferenceSession:
+    """A one-thread CPU onnxruntime session over a model repository's ONNX file; raises TrainingDataError
+    when the file is missing."""
+    if not path.is_file():
+        raise TrainingDataError(f"{path} is missing: the model repository must hold the shipped face models")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 class FaceModelRunner:
     """The shipped detector and expression model, in-process, with the server's pre-processing."""
 
     def __init__(self, model_repository: Path) -> None:
         self.version = BUILTIN_VERSIONS[EXPRESSION_NET]
-        self.detector = self._session(model_repository / "face_detector" / "1" / "model.onnx")
-        self.expression = self._session(model_repository / self.version.triton_model / "1" / "model.onnx")
-
-    @staticmethod
-    def _session(path: Path) -> ort.InferenceSession:
-        if not path.is_file():
-            raise TrainingDataError(
-                f"{path} is missing: the model repository must hold the shipped face models"
-            )
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.log_severity_level = 3
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.detector = model_session(model_repository / "face_detector" / "1" / "model.onnx")
+        self.expression = model_session(model_repository / self.version.triton_model / "1" / "model.onnx")
 
     def faces(self, image: npt.NDArray[np.uint8]) -> list[FaceBox]:
         batch, transform = letterbox(image[None], DEFAULT_DETECTOR_INPUT_HW)
